@@ -1,0 +1,34 @@
+"""What time it is: the wall clock in production, the simulator's clock otherwise."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Protocol
+
+import httpx
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class RemoteSimClock:
+    """Reads the simulator's ``/_sim/clock`` so product and simulator agree on "now"."""
+
+    def __init__(self, url: str, timeout: float = 5.0):
+        self.url = url
+        self._timeout = timeout
+
+    def now(self) -> datetime:
+        response = httpx.get(self.url, timeout=self._timeout)
+        response.raise_for_status()
+        return datetime.fromisoformat(response.json()["now"])
+
+
+def make_clock(url: str | None) -> Clock:
+    return RemoteSimClock(url) if url else SystemClock()

@@ -1,0 +1,122 @@
+"""Where the database is and how we connect to it.
+
+One SQL dialect everywhere: PostgreSQL. ``NBA_NOTIFY_DATABASE_URL`` points at any server;
+without it an embedded PostgreSQL is started from the ``pgserver`` wheel under the project's
+local state directory, so a machine without PostgreSQL still runs everything.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine, make_url
+
+from nba_notify.lib.config import project_home
+
+APP_DATABASE = "nba_notify"
+DAGSTER_DATABASE = "dagster"
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+_embedded_servers: dict[Path, object] = {}
+
+
+def start_embedded_postgres(data_dir: Path | None = None) -> str:
+    """Start (or attach to) the embedded PostgreSQL and return a server-level URL.
+
+    pgserver reference-counts handles across processes, so a second command attaches to the
+    running server instead of starting another. The URL is a Unix-socket URL."""
+    import pgserver
+
+    data_dir = (data_dir or project_home() / "pg").resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = _embedded_servers.get(data_dir)
+    if server is None:
+        server = pgserver.get_server(data_dir, cleanup_mode="stop")
+        _embedded_servers[data_dir] = server
+    return server.get_uri()  # type: ignore[attr-defined]
+
+
+def with_database(url: str, database: str) -> str:
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def ensure_database(server_url: str, database: str) -> None:
+    """CREATE DATABASE if missing (needs a connection to the maintenance database)."""
+    admin = sa.create_engine(
+        sqlalchemy_url(with_database(server_url, "postgres")), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": database}
+            ).scalar()
+            if not exists:
+                conn.exec_driver_sql("CREATE DATABASE " + _quoted(conn, database))
+    finally:
+        admin.dispose()
+
+
+def drop_database(server_url: str, database: str) -> None:
+    admin = sa.create_engine(
+        sqlalchemy_url(with_database(server_url, "postgres")), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(
+                "DROP DATABASE IF EXISTS " + _quoted(conn, database) + " WITH (FORCE)"
+            )
+    finally:
+        admin.dispose()
+
+
+def _quoted(conn: sa.Connection, name: str) -> str:
+    """Identifiers cannot be bound parameters; quote with the dialect's own preparer."""
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"refusing unsafe database name {name!r}")
+    return conn.dialect.identifier_preparer.quote_identifier(name)
+
+
+def resolve_database_url() -> str:
+    """The application database URL: the environment's, or the embedded server's."""
+    url = os.environ.get("NBA_NOTIFY_DATABASE_URL")
+    if url:
+        return url
+    server = start_embedded_postgres()
+    ensure_database(server, APP_DATABASE)
+    return with_database(server, APP_DATABASE)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Our own engine speaks psycopg 3."""
+    parsed: URL = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def dagster_storage_url(url: str) -> str:
+    """dagster-postgres issues ``NOTIFY ..., %(x)s`` which only psycopg2 accepts (DESIGN §7)."""
+    parsed = make_url(url).set(drivername="postgresql+psycopg2")
+    return parsed.render_as_string(hide_password=False)
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """One pooled engine per URL per process."""
+    url = sqlalchemy_url(url or resolve_database_url())
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            _engines[url] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()

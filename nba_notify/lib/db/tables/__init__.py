@@ -1,0 +1,6 @@
+"""Importing this package registers every table family in :data:`metadata`."""
+
+from nba_notify.lib.db.metadata import metadata
+from nba_notify.lib.db.tables import ingest  # noqa: F401
+
+__all__ = ["metadata"]

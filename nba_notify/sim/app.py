@@ -1,0 +1,107 @@
+"""Compose the simulator: one Starlette app, one clock, one fault injector, serving BDL
+(``/bdl``), NBA.com (``/nbac``), Braze (``/braze``) and the control plane (``/_sim``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from nba_notify.sim.clock import SimClock
+from nba_notify.sim.faults import FaultInjector
+
+DEFAULT_START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+@dataclass
+class SimConfig:
+    seed: int = 2026
+    start: datetime = DEFAULT_START
+    rate: float = 0.0  # 0 = frozen clock (tests, demo); 1 = real time (dev)
+    bdl_api_key: str = "sim-bdl-key"
+    braze_api_key: str = "sim-braze-key"
+    braze_campaign_id: str = "sim-campaign-tipoff"
+    currents_url: str | None = None  # where Currents batches are POSTed
+    currents_token: str = "sim-currents-token"
+    audience_per_team: int = 5  # simulated users following each team
+    braze_rate_limit_per_hour: int = 250_000
+
+
+@dataclass
+class Simulator:
+    """Shared state of every simulated API. API modules attach their own state objects
+    (``league``, ``braze``) and register ground-truth and reset hooks."""
+
+    config: SimConfig
+    clock: SimClock
+    faults: FaultInjector
+    request_counts: dict[str, int] = field(default_factory=dict)
+    truth_providers: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    reset_hooks: list[Callable[[], None]] = field(default_factory=list)
+    league: Any = None
+    braze: Any = None
+
+    @classmethod
+    def create(cls, config: SimConfig | None = None) -> "Simulator":
+        config = config or SimConfig()
+        return cls(
+            config=config,
+            clock=SimClock(config.start, rate=config.rate),
+            faults=FaultInjector(seed=config.seed),
+        )
+
+    def count(self, route: str) -> None:
+        self.request_counts[route] = self.request_counts.get(route, 0) + 1
+
+    def reset(self, start: datetime | None = None) -> None:
+        self.faults.reset()
+        self.request_counts.clear()
+        for hook in self.reset_hooks:
+            hook()
+        self.clock.set(start or self.config.start, rate=self.config.rate)
+
+    def truth(self) -> dict[str, Any]:
+        return {
+            "now": self.clock.now().isoformat(),
+            "request_counts": dict(self.request_counts),
+            **{name: provider() for name, provider in self.truth_providers.items()},
+        }
+
+
+def create_app(sim: Simulator) -> Starlette:
+    from nba_notify.sim import bdl, braze, control, nbac
+
+    routes = [
+        Mount("/bdl", routes=bdl.routes(sim)),
+        Mount("/nbac", routes=nbac.routes(sim)),
+        Mount("/braze", routes=braze.routes(sim)),
+        Mount("/_sim", routes=control.routes(sim)),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):  # noqa: ARG001
+        task = asyncio.create_task(_tick_running_clock(sim))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.sim = sim
+    return app
+
+
+async def _tick_running_clock(sim: Simulator) -> None:
+    """A running clock (rate > 0) still has to fire time-based effects such as deliveries."""
+    while True:
+        await asyncio.sleep(0.5)
+        if sim.clock.rate > 0:
+            await asyncio.to_thread(sim.clock.tick)
