@@ -33,11 +33,73 @@ class ClockResource(dg.ConfigurableResource):
         return make_clock(self.url).now()
 
 
+class AlertsResource(dg.ConfigurableResource):
+    """Alert channels (webhook, SMTP; the dashboard is always on) and the alerting API bound
+    to them. Configured from NBA_NOTIFY_ALERT_WEBHOOK_URL and NBA_NOTIFY_SMTP_HOST/PORT/FROM/TO
+    (all optional)."""
+
+    webhook_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str | None = None
+    smtp_to: list[str] = []
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    timeout_seconds: float = 5.0
+
+    @classmethod
+    def from_env(cls) -> "AlertsResource":
+        from nba_notify.lib.alerts import ChannelSettings
+
+        s = ChannelSettings.from_env()
+        return cls(
+            webhook_url=s.webhook_url,
+            smtp_host=s.smtp_host,
+            smtp_port=s.smtp_port,
+            smtp_from=s.smtp_from,
+            smtp_to=list(s.smtp_to),
+            smtp_starttls=s.smtp_starttls,
+            smtp_username=s.smtp_username,
+            smtp_password=s.smtp_password,
+        )
+
+    def channels(self) -> dict:
+        from nba_notify.lib.alerts import ChannelSettings, build_channels
+
+        return build_channels(
+            ChannelSettings(
+                webhook_url=self.webhook_url,
+                smtp_host=self.smtp_host,
+                smtp_port=self.smtp_port,
+                smtp_from=self.smtp_from,
+                smtp_to=tuple(self.smtp_to),
+                smtp_starttls=self.smtp_starttls,
+                smtp_username=self.smtp_username,
+                smtp_password=self.smtp_password,
+                timeout_seconds=self.timeout_seconds,
+            )
+        )
+
+    def raise_alert(self, bind: sa.Engine | sa.Connection, **kwargs):  # noqa: ANN201
+        """Same as :func:`nba_notify.lib.alerts.raise_alert` (delivery happens on the
+        monitoring sensor's next tick, or now with :meth:`deliver_pending`)."""
+        from nba_notify.lib.alerts import raise_alert
+
+        return raise_alert(bind, **kwargs)
+
+    def deliver_pending(self, engine: sa.Engine, now: datetime | None = None) -> list:
+        from nba_notify.lib.alerts import deliver_pending
+
+        return deliver_pending(engine, self.channels(), now=now)
+
+
 def build_resources(settings: Settings | None = None) -> dict[str, dg.ConfigurableResource]:
     settings = settings or Settings.from_env()
     return {
         "database": PostgresResource(url=settings.database_url),
         "clock": ClockResource(url=settings.clock_url),
+        "alerts": AlertsResource.from_env(),
     }
 
 

@@ -2,5 +2,6 @@
 
 from nba_notify.lib.db.metadata import metadata
 from nba_notify.lib.db.tables import ingest  # noqa: F401
+from nba_notify.lib.db.tables import monitoring  # noqa: F401
 
 __all__ = ["metadata"]
