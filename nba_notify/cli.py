@@ -1,5 +1,7 @@
 """``nba-notify``: the operator's command line.
 
+    nba-notify demo [--days N]    the whole product end to end, headless (exit 0 = all good)
+    nba-notify dev                PostgreSQL + simulator + webhook + Dagster UI/daemon
     nba-notify migrate            apply database migrations
     nba-notify sim                run the BDL / NBA.com / Braze simulator
 """
@@ -8,11 +10,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
+import subprocess
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
 
-from nba_notify.lib.config import DEFAULT_SIM_PORT
+from nba_notify.lib.config import DEFAULT_SIM_PORT, DEFAULT_WEBHOOK_PORT
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -40,10 +47,70 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from nba_notify.demo import print_report, run_demo
+
+    start = datetime.fromisoformat(args.start) if args.start else None
+    report = run_demo(days=args.days, start=start, seed=args.seed)
+    if args.json:
+        print(report.to_json())
+    else:
+        print_report(report)
+    return 0 if report.ok else 1
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from nba_notify.stack import start_stack
+
+    start = datetime.fromisoformat(args.start) if args.start else datetime.now(UTC)
+    with ExitStack() as exit_stack:
+        stack = start_stack(
+            exit_stack,
+            sim_start=start,
+            sim_rate=args.rate,
+            sim_port=args.sim_port,
+            webhook_port=args.webhook_port,
+        )
+        env = {**os.environ, **stack.env}
+        command = [sys.executable, "-m", "dagster", "dev", "-h", args.host, "-p", str(args.port)]
+        workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
+        command += ["-w", str(workspace)] if workspace.exists() else ["-m", "nba_notify.definitions"]
+        print(f"PostgreSQL   {stack.database_url}")
+        print(f"simulator    {stack.sim.url}  (clock {start.isoformat()}, rate {args.rate})")
+        print(f"webhook      {stack.webhook.url}/currents   health {stack.webhook.url}/health/")
+        print(f"Dagster UI   http://{args.host}:{args.port}   (DAGSTER_HOME={stack.dagster_home})")
+        dagster = subprocess.Popen(command, env=env, cwd=workspace.parent if workspace.exists() else None)
+        try:
+            return dagster.wait()
+        except KeyboardInterrupt:
+            dagster.send_signal(signal.SIGINT)
+            try:
+                dagster.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                dagster.kill()
+            return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nba-notify", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the product end to end on embedded defaults")
+    demo.add_argument("--days", type=int, default=3, help="game days to ingest, ending today")
+    demo.add_argument("--json", action="store_true", help="print the report as JSON")
+    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--start", help="simulated 'now' (ISO 8601 with offset)")
+    demo.set_defaults(func=cmd_demo)
+
+    dev = sub.add_parser("dev", help="PostgreSQL, simulator, webhook and the Dagster UI + daemon")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.add_argument("--sim-port", type=int, default=DEFAULT_SIM_PORT)
+    dev.add_argument("--webhook-port", type=int, default=DEFAULT_WEBHOOK_PORT)
+    dev.add_argument("--rate", type=float, default=1.0, help="simulated clock speed")
+    dev.add_argument("--start", help="simulated start time (default: now)")
+    dev.set_defaults(func=cmd_dev)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
 

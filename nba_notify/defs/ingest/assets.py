@@ -1,0 +1,207 @@
+"""Phase 1 (raw scrapes per source) and phase 2 (canonical games and box scores), one
+partition per US-Eastern game day. Each asset is a thin shell over
+:mod:`nba_notify.lib.ingest.pipeline`: loop over the run's days, report what was written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import dagster as dg
+
+from nba_notify.defs.ingest.partitions import game_day_partitions, partition_dates
+from nba_notify.defs.resources import BdlResource, ClockResource, NbacResource, PostgresResource
+from nba_notify.lib.clients.http import CallRecorder
+from nba_notify.lib.errors import PipelineError, classify_exception
+from nba_notify.lib.failures import as_failure
+from nba_notify.lib.ingest import pipeline
+from nba_notify.lib.ingest.pipeline import DayResult
+from nba_notify.lib.run_metrics import api_metrics, peak_memory_mb
+
+# Upstream hiccups that outlast the client's own retries get two more tries a little later.
+SCRAPE_RETRY = dg.RetryPolicy(
+    max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
+
+_PARTITIONED = dict(
+    partitions_def=game_day_partitions,
+    # A season backfill is one run looping over its days, not 180 runs of process start-up.
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+
+
+def run_days(
+    context: dg.AssetExecutionContext, work: Callable[[date], DayResult]
+) -> list[DayResult]:
+    """Run ``work`` for every day of the run. A failing day does not stop the others (each
+    day is its own transaction); the asset then fails naming every failed day."""
+    results, failures = [], []
+    for day in partition_dates(context):
+        try:
+            results.append(work(day))
+        except Exception as exc:  # classified and re-raised below, never swallowed
+            error = classify_exception(exc)
+            context.log.error(f"{day}: {error}")
+            failures.append((day, error))
+    if failures:
+        if len(failures) == 1 and not results:
+            raise as_failure(failures[0][1])
+        first = failures[0][1]
+        raise as_failure(
+            PipelineError(
+                first.category,
+                f"{len(failures)} of {len(failures) + len(results)} game days failed; first: {first}",
+                details={str(day): err.as_dict() for day, err in failures},
+                status_code=first.status_code,
+            )
+        )
+    return results
+
+
+def day_metadata(results: list[DayResult]) -> dict[str, object]:
+    total = sum(r.records for r in results)
+    meta: dict[str, object] = {"dagster/row_count": total, "game_days": len(results)}
+    if len(results) == 1:
+        meta["game_date"] = results[0].day.isoformat()
+    else:
+        meta["records_by_day"] = dg.MetadataValue.json({r.day.isoformat(): r.records for r in results})
+    return meta
+
+
+@dg.asset(
+    **_PARTITIONED,
+    group_name="ingest_raw",
+    kinds={"python", "postgres"},
+    retry_policy=SCRAPE_RETRY,
+    description="BDL /v1/games for the game day, every cursor page stored raw.",
+)
+def bdl_games_raw(
+    context: dg.AssetExecutionContext, database: PostgresResource, bdl: BdlResource
+) -> dg.MaterializeResult:
+    recorder = CallRecorder()
+    client, engine, run_id = bdl.client(recorder), database.engine(), context.run.run_id
+    results = run_days(
+        context, lambda day: pipeline.scrape_bdl_games(engine, client, day, run_id=run_id, recorder=recorder)
+    )
+    return dg.MaterializeResult(
+        metadata={
+            **day_metadata(results),
+            "pages": sum(r.details["pages"] for r in results),
+            **api_metrics(recorder),
+        }
+    )
+
+
+@dg.asset(
+    **_PARTITIONED,
+    group_name="ingest_raw",
+    kinds={"python", "postgres"},
+    retry_policy=SCRAPE_RETRY,
+    description="BDL /v1/box_scores?date= for the game day (rows carry no game id).",
+)
+def bdl_box_scores_raw(
+    context: dg.AssetExecutionContext, database: PostgresResource, bdl: BdlResource
+) -> dg.MaterializeResult:
+    recorder = CallRecorder()
+    client, engine, run_id = bdl.client(recorder), database.engine(), context.run.run_id
+    results = run_days(
+        context,
+        lambda day: pipeline.scrape_bdl_box_scores(engine, client, day, run_id=run_id, recorder=recorder),
+    )
+    return dg.MaterializeResult(metadata={**day_metadata(results), **api_metrics(recorder)})
+
+
+@dg.asset(
+    **_PARTITIONED,
+    group_name="ingest_raw",
+    kinds={"python", "postgres"},
+    retry_policy=SCRAPE_RETRY,
+    description="NBA.com league schedule (scheduleLeagueV2), the game day's slice counted; "
+    "the season file is fetched once per run (ETag cache) and stored once (content hash).",
+)
+def nbac_schedule_raw(
+    context: dg.AssetExecutionContext,
+    database: PostgresResource,
+    nbac: NbacResource,
+    clock: ClockResource,
+) -> dg.MaterializeResult:
+    recorder = CallRecorder()
+    client, engine, run_id = nbac.client(recorder), database.engine(), context.run.run_id
+    current = pipeline.current_season_start_year(clock.now())
+    results = run_days(
+        context,
+        lambda day: pipeline.scrape_nbac_schedule(
+            engine, client, day, current_season=current, run_id=run_id, recorder=recorder
+        ),
+    )
+    return dg.MaterializeResult(metadata={**day_metadata(results), **api_metrics(recorder, cached=True)})
+
+
+@dg.asset(
+    **_PARTITIONED,
+    deps=[nbac_schedule_raw],
+    group_name="ingest_raw",
+    kinds={"python", "postgres"},
+    retry_policy=SCRAPE_RETRY,
+    description="NBA.com live box score of every started game of the day (per the stored schedule).",
+)
+def nbac_box_scores_raw(
+    context: dg.AssetExecutionContext, database: PostgresResource, nbac: NbacResource
+) -> dg.MaterializeResult:
+    recorder = CallRecorder()
+    client, engine, run_id = nbac.client(recorder), database.engine(), context.run.run_id
+    results = run_days(
+        context,
+        lambda day: pipeline.scrape_nbac_box_scores(engine, client, day, run_id=run_id, recorder=recorder),
+    )
+    unavailable = sorted(g for r in results for g in r.details["unavailable"])
+    return dg.MaterializeResult(
+        metadata={
+            **day_metadata(results),
+            "final_games_without_box_score": len(unavailable),
+            **api_metrics(recorder),
+        }
+    )
+
+
+@dg.asset(
+    **_PARTITIONED,
+    deps=[bdl_games_raw, nbac_schedule_raw],
+    group_name="ingest",
+    kinds={"python", "postgres"},
+    description="One canonical row per game (both source ids, tip-off UTC, status, scores), "
+    "merged from the stored raw payloads.",
+)
+def games(context: dg.AssetExecutionContext, database: PostgresResource) -> dg.MaterializeResult:
+    engine, run_id = database.engine(), context.run.run_id
+    results = run_days(context, lambda day: pipeline.process_games(engine, day, run_id=run_id))
+    only_bdl = sorted(k for r in results for k in r.details["only_in_bdl"])
+    only_nbac = sorted(k for r in results for k in r.details["only_in_nbac"])
+    return dg.MaterializeResult(
+        metadata={
+            **day_metadata(results),
+            "only_in_bdl": len(only_bdl),
+            "only_in_nbac": len(only_nbac),
+            "source_disagreements": sum(r.details["disagreements"] for r in results),
+            "peak_memory_mb": peak_memory_mb(),
+        }
+    )
+
+
+@dg.asset(
+    **_PARTITIONED,
+    deps=[bdl_box_scores_raw, nbac_box_scores_raw, games],
+    group_name="ingest",
+    kinds={"python", "postgres"},
+    description="Player lines per game and source, keyed to the canonical game.",
+)
+def player_box_scores(context: dg.AssetExecutionContext, database: PostgresResource) -> dg.MaterializeResult:
+    engine, run_id = database.engine(), context.run.run_id
+    results = run_days(context, lambda day: pipeline.process_player_box_scores(engine, day, run_id=run_id))
+    return dg.MaterializeResult(
+        metadata={
+            **day_metadata(results),
+            "rows_for_unknown_games": sum(len(r.details["unknown_games"]) for r in results),
+            "peak_memory_mb": peak_memory_mb(),
+        }
+    )
