@@ -4,11 +4,15 @@ PostgreSQL and the simulator."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
 import dagster as dg
 import sqlalchemy as sa
 
+from nba_notify.lib.clients.bdl import DEFAULT_BDL_RETRY, BdlClient
+from nba_notify.lib.clients.http import CallRecorder, ResponseCache, RetryPolicy, Timeouts
+from nba_notify.lib.clients.nbac import DEFAULT_SCHEDULE_MAX_AGE, NbacClient
 from nba_notify.lib.clock import make_clock
 from nba_notify.lib.config import Settings
 from nba_notify.lib.db.engine import get_engine
@@ -94,11 +98,75 @@ class AlertsResource(dg.ConfigurableResource):
         return deliver_pending(engine, self.channels(), now=now)
 
 
+class BdlResource(dg.ConfigurableResource):
+    """BallDontLie: ``base_url`` https://api.balldontlie.io in production (BDL_BASE_URL),
+    the simulator's ``/bdl`` otherwise; ``api_key`` goes in ``Authorization`` as is."""
+
+    base_url: str
+    api_key: str
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    max_attempts: int = DEFAULT_BDL_RETRY.max_attempts
+
+    def client(self, recorder: CallRecorder | None = None) -> BdlClient:
+        return BdlClient(
+            self.base_url,
+            self.api_key,
+            timeouts=Timeouts(connect=self.connect_timeout, read=self.read_timeout),
+            retry=RetryPolicy(
+                max_attempts=self.max_attempts,
+                base_delay=DEFAULT_BDL_RETRY.base_delay,
+                max_delay=DEFAULT_BDL_RETRY.max_delay,
+            ),
+            recorder=recorder,
+        )
+
+
+# One schedule cache per NBA.com base URL for the life of the process. Every asset run builds
+# a fresh client, but the season schedule (several MB, identical for all ~180 dates of a
+# backfill) should be downloaded once per process and afterwards only revalidated by ETag (a
+# 304 with no body). Sharing it is safe: entries are whole response bodies keyed by URL and
+# confirmed by the server's ETag before use (unless ``schedule_max_age`` > 0), so a request
+# never sees anything but the file as currently published; the cache is thread-safe.
+_NBAC_CACHES: dict[tuple[str, float], ResponseCache] = {}
+_NBAC_CACHES_LOCK = threading.Lock()
+
+
+def nbac_schedule_cache(base_url: str, max_age: float = DEFAULT_SCHEDULE_MAX_AGE) -> ResponseCache:
+    with _NBAC_CACHES_LOCK:
+        return _NBAC_CACHES.setdefault((base_url.rstrip("/"), max_age), ResponseCache(max_age=max_age))
+
+
+class NbacResource(dg.ConfigurableResource):
+    """NBA.com: ``base_url`` https://cdn.nba.com in production (NBAC_BASE_URL), the
+    simulator's ``/nbac`` otherwise; ``stats_base_url`` (https://stats.nba.com in production)
+    defaults to ``base_url``, which is how the simulator serves both."""
+
+    base_url: str
+    stats_base_url: str | None = None
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    max_attempts: int = 4
+    schedule_max_age: float = DEFAULT_SCHEDULE_MAX_AGE
+
+    def client(self, recorder: CallRecorder | None = None) -> NbacClient:
+        return NbacClient(
+            self.base_url,
+            stats_base_url=self.stats_base_url,
+            timeouts=Timeouts(connect=self.connect_timeout, read=self.read_timeout),
+            retry=RetryPolicy(max_attempts=self.max_attempts),
+            recorder=recorder,
+            cache=nbac_schedule_cache(self.base_url, self.schedule_max_age),
+        )
+
+
 def build_resources(settings: Settings | None = None) -> dict[str, dg.ConfigurableResource]:
     settings = settings or Settings.from_env()
     return {
         "database": PostgresResource(url=settings.database_url),
         "clock": ClockResource(url=settings.clock_url),
+        "bdl": BdlResource(base_url=settings.bdl_base_url, api_key=settings.bdl_api_key),
+        "nbac": NbacResource(base_url=settings.nbac_base_url),
         "alerts": AlertsResource.from_env(),
     }
 
