@@ -81,6 +81,8 @@ def create_app(sim: Simulator) -> Starlette:
         Mount("/bdl", routes=bdl.routes(sim)),
         Mount("/nbac", routes=nbac.routes(sim)),
         Mount("/braze", routes=braze.routes(sim)),
+        # before "/_sim": a Mount matches by prefix, so the more specific one goes first
+        Mount("/_sim/braze", routes=braze.control_routes(sim)),
         Mount("/_sim", routes=control.routes(sim)),
     ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from starlette.requests import Request
@@ -15,12 +16,16 @@ def routes(sim) -> list[Route]:
     async def clock(request: Request) -> JSONResponse:
         if request.method == "POST":
             body = await request.json()
+            # Clock listeners do real work (Braze sends and POSTs Currents batches): run them
+            # off the event loop so the simulator keeps serving while they do.
             if "advance_seconds" in body:
-                sim.clock.advance(timedelta(seconds=float(body["advance_seconds"])))
+                delta = timedelta(seconds=float(body["advance_seconds"]))
+                await asyncio.to_thread(sim.clock.advance, delta)
             if "now" in body:
-                sim.clock.set(datetime.fromisoformat(body["now"]), rate=body.get("rate"))
+                when = datetime.fromisoformat(body["now"])
+                await asyncio.to_thread(sim.clock.set, when, body.get("rate"))
             elif "rate" in body:
-                sim.clock.set(sim.clock.now(), rate=float(body["rate"]))
+                await asyncio.to_thread(sim.clock.set, sim.clock.now(), float(body["rate"]))
         return JSONResponse({"now": sim.clock.now().isoformat(), "rate": sim.clock.rate})
 
     async def faults(request: Request) -> JSONResponse:

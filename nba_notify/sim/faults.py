@@ -39,6 +39,7 @@ DATA_KINDS = {
     "list_lag",
     "new_id_on_update",
     "drop_players",
+    "duplicate_delivery",  # Braze Currents re-sends a delivered batch (at-least-once)
 }
 FAULT_KINDS = TRANSPORT_KINDS | DATA_KINDS
 
