@@ -67,3 +67,23 @@ def db(engine: sa.Engine) -> sa.Engine:
     domain's own fixture if it needs it)."""
     truncate_all(engine)
     return engine
+
+
+# --- the simulator (BDL, NBA.com, Braze over real HTTP on loopback) ------------------------
+
+
+@pytest.fixture(scope="session")
+def sim_server() -> Iterator["SimServer"]:
+    """One simulator for the whole session; use the ``sim`` fixture, which resets it."""
+    from nba_notify.sim.server import SimServer
+
+    with SimServer() as server:
+        yield server
+
+
+@pytest.fixture
+def sim(sim_server: "SimServer") -> "SimServer":
+    """The session's simulator, reset: default clock (2026-11-24 15:00 UTC, frozen), no faults,
+    no game overrides, request counts zeroed. ``sim.url``, ``sim.control``, ``sim.sim.league``."""
+    sim_server.control.reset()
+    return sim_server

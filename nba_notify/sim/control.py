@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from nba_notify.sim import league
 from nba_notify.sim.faults import Fault
 
 
@@ -58,4 +59,5 @@ def routes(sim) -> list[Route]:
         Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/state", state, methods=["GET"]),
         Route("/reset", reset, methods=["POST"]),
+        *league.control_routes(sim),  # /truth/games?date=, /games/{game_id}
     ]
