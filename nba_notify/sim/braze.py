@@ -832,8 +832,9 @@ def routes(sim: Any) -> list[Route]:
                         response = error.response()
             if "x-ratelimit-limit" not in response.headers:
                 snapshot = quota or state.quota.peek()
-                if response.status_code == 429:
-                    snapshot = Quota(False, snapshot.limit, 0, max(snapshot.reset_epoch, math.ceil(time.time()) + 1))
+                if response.status_code == 429 and snapshot.allowed:
+                    # An injected 429 (status fault): a short, transient limit.
+                    snapshot = Quota(False, snapshot.limit, 0, math.ceil(time.time()) + 1)
                 for name, value in snapshot.headers().items():
                     response.headers[name] = value
             return response
