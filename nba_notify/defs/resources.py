@@ -11,6 +11,8 @@ import dagster as dg
 import sqlalchemy as sa
 
 from nba_notify.lib.clients.bdl import DEFAULT_BDL_RETRY, BdlClient
+from nba_notify.lib.clients.braze import DEFAULT_RETRY as DEFAULT_BRAZE_RETRY
+from nba_notify.lib.clients.braze import BrazeClient
 from nba_notify.lib.clients.http import CallRecorder, ResponseCache, RetryPolicy, Timeouts
 from nba_notify.lib.clients.nbac import DEFAULT_SCHEDULE_MAX_AGE, NbacClient
 from nba_notify.lib.clock import make_clock
@@ -160,6 +162,30 @@ class NbacResource(dg.ConfigurableResource):
         )
 
 
+class BrazeResource(dg.ConfigurableResource):
+    """Braze REST API: ``rest_endpoint`` is the workspace's cluster (e.g.
+    https://rest.iad-01.braze.com, BRAZE_REST_ENDPOINT), the simulator's ``/braze`` otherwise.
+    ``campaign_id`` is the API-triggered campaign the tip-off pushes are scheduled on.
+
+    The read timeout bounds how long a write may hang before it is reported AMBIGUOUS
+    (it may still have been applied), so it is deliberately short."""
+
+    rest_endpoint: str
+    api_key: str
+    campaign_id: str
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+
+    def client(self, recorder: CallRecorder | None = None) -> BrazeClient:
+        return BrazeClient(
+            self.rest_endpoint,
+            self.api_key,
+            timeouts=Timeouts(connect=self.connect_timeout, read=self.read_timeout),
+            retry=DEFAULT_BRAZE_RETRY,
+            recorder=recorder,
+        )
+
+
 def build_resources(settings: Settings | None = None) -> dict[str, dg.ConfigurableResource]:
     settings = settings or Settings.from_env()
     return {
@@ -167,6 +193,11 @@ def build_resources(settings: Settings | None = None) -> dict[str, dg.Configurab
         "clock": ClockResource(url=settings.clock_url),
         "bdl": BdlResource(base_url=settings.bdl_base_url, api_key=settings.bdl_api_key),
         "nbac": NbacResource(base_url=settings.nbac_base_url),
+        "braze": BrazeResource(
+            rest_endpoint=settings.braze_rest_endpoint,
+            api_key=settings.braze_api_key,
+            campaign_id=settings.braze_campaign_id,
+        ),
         "alerts": AlertsResource.from_env(),
     }
 
