@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from nba_notify.lib.errors import ErrorCategory, PipelineError, classify_exception
-from nba_notify.lib.sqlmodels.project import SqlFile
+from nba_notify.lib.sqlmodels.project import FIX_THE_FILE, SqlFile
 from nba_notify.lib.sqlmodels.sqltext import (
     line_of_offset,
     line_text,
@@ -79,6 +79,7 @@ def sql_failure(
     return PipelineError(
         category,
         "\n".join(lines),
+        recovery=FIX_THE_FILE if category == ErrorCategory.VALIDATION else None,
         details={
             "file": sql_file.relpath,
             "line": file_line,

@@ -48,6 +48,10 @@ PROJECT_DIR_ENV = "NBA_NOTIFY_SQL_DIR"
 DEFAULT_SCHEMA = "analytics"
 ROOT_GROUP = "sql_models"
 DEFAULT_SAMPLE_ROWS = 20
+FIX_THE_FILE = (
+    "Fix the named file(s) in the SQL project (see dbt_like_sql/README.md) and reload the "
+    "definitions; retrying cannot help."
+)
 
 MATERIALIZATIONS = ("view", "table")
 SEVERITIES = ("ERROR", "WARN")
@@ -473,125 +477,23 @@ def load_project(
             f"{root} is not a SQL project: it has no models/ directory",
             details={"project_dir": str(root)},
         )
-    problems: list[Problem] = []
     try:
         source_map = parse_sources(sources) if sources is not None else read_sources_file(root)
     except ValueError as exc:
         raise PipelineError(
-            ErrorCategory.VALIDATION, f"SQL project {root}: {exc}", details={"project_dir": str(root)}
+            ErrorCategory.VALIDATION,
+            f"SQL project {root}: {exc}",
+            recovery=FIX_THE_FILE,
+            details={"project_dir": str(root)},
         ) from None
 
+    problems: list[Problem] = []
     model_paths = _sql_files(root, "models", problems)
     check_paths = _sql_files(root, "checks", problems)
-    model_names = set(model_paths)
-    env = _environment(root)
-
-    models: dict[str, SqlModel] = {}
-    for name, path_ in model_paths.items():
-        relpath = path_.relative_to(root).as_posix()
-        relation = qualified(schema, name)
-        rendered = _render(
-            env,
-            path_,
-            relpath,
-            schema=schema,
-            model_names=model_names,
-            sources=source_map,
-            problems=problems,
-            context=lambda r, relation=relation: {
-                "ref": r.ref,
-                "source": r.source,
-                "config": r.config,
-                "this": relation,
-                "schema": schema,
-            },
-        )
-        if rendered is None:
-            continue
-        body = _statement_body(relpath, rendered.rendered_sql, problems)
-        options = rendered.recorder.configs[0][0] if rendered.recorder.configs else {}
-        config = _model_config(relpath, options, rendered.config_line, problems)
-        if body is None:
-            continue
-        folder = path_.parent.relative_to(root / "models").as_posix()
-        models[name] = SqlModel(
-            name=name,
-            path=path_,
-            relpath=relpath,
-            source_text=path_.read_text(encoding="utf-8"),
-            rendered_sql=body,
-            refs=tuple(rendered.recorder.refs),
-            sources=tuple(rendered.recorder.sources),
-            schema=schema,
-            folder="" if folder == "." else folder,
-            config=config,
-        )
-
-    order: tuple[str, ...] = ()
-    if models:
-        order, cycle = dependency_order({n: m.ref_names for n, m in models.items()})
-        if cycle:
-            problems.append(_cycle_problem(cycle, models))
-    for name, model in models.items():
-        for declared in source_map.values():
-            if (name,) in declared.asset_keys:
-                problems.append(
-                    Problem(
-                        model.relpath,
-                        None,
-                        f"model name '{name}' is also the asset key of {declared.label} "
-                        "in sources.yml; rename the model",
-                    )
-                )
-
-    checks: dict[str, SqlCheck] = {}
-    for name, path_ in check_paths.items():
-        relpath = path_.relative_to(root).as_posix()
-        rendered = _render(
-            env,
-            path_,
-            relpath,
-            schema=schema,
-            model_names=model_names,
-            sources=source_map,
-            problems=problems,
-            context=lambda r: {
-                "ref": r.ref,
-                "source": r.source,
-                "config": r.config,
-                "schema": schema,
-            },
-        )
-        if rendered is None:
-            continue
-        body = _statement_body(relpath, rendered.rendered_sql, problems)
-        if not rendered.recorder.configs:
-            problems.append(
-                Problem(relpath, 1, "a check needs {{ config(asset='<asset it guards>') }}")
-            )
-            continue
-        options, line = rendered.recorder.configs[0]
-        config = _check_config(relpath, options, line, problems)
-        if config is None or body is None:
-            continue
-        try:
-            target = parse_asset_key(config.asset)
-        except ValueError as exc:
-            problems.append(Problem(relpath, line, f"config(): {exc}"))
-            continue
-        checks[name] = SqlCheck(
-            name=name,
-            path=path_,
-            relpath=relpath,
-            source_text=path_.read_text(encoding="utf-8"),
-            rendered_sql=body,
-            refs=tuple(rendered.recorder.refs),
-            sources=tuple(rendered.recorder.sources),
-            config=config,
-            target=target,
-            target_is_model=config.asset in model_names,
-        )
-
+    loader = _Loader(root, schema, set(model_paths), source_map, problems)
+    models = {m.name: m for m in map(loader.model, model_paths.values()) if m is not None}
+    checks = {c.name: c for c in map(loader.check, check_paths.values()) if c is not None}
+    order = loader.order(models)
     if problems:
         raise project_error(root, problems)
     return SqlProject(
@@ -601,6 +503,115 @@ def load_project(
         checks=dict(sorted(checks.items())),
         sources=source_map,
     )
+
+
+@dataclass
+class _Loader:
+    """Parses one file at a time, collecting problems instead of stopping at the first."""
+
+    root: Path
+    schema: str
+    model_names: set[str]
+    sources: Mapping[tuple[str, str], SourceTable]
+    problems: list[Problem]
+    env: jinja2.Environment = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.env = _environment(self.root)
+
+    def _render(self, path: Path, extra: dict[str, Any]) -> tuple[str, _Rendered] | None:
+        relpath = path.relative_to(self.root).as_posix()
+        rendered = _render(
+            self.env,
+            path,
+            relpath,
+            schema=self.schema,
+            model_names=self.model_names,
+            sources=self.sources,
+            problems=self.problems,
+            context=lambda r: {
+                "ref": r.ref,
+                "source": r.source,
+                "config": r.config,
+                "schema": self.schema,
+                **extra,
+            },
+        )
+        return None if rendered is None else (relpath, rendered)
+
+    def model(self, path: Path) -> SqlModel | None:
+        name = path.stem
+        parsed = self._render(path, {"this": qualified(self.schema, name)})
+        if parsed is None:
+            return None
+        relpath, rendered = parsed
+        body = _statement_body(relpath, rendered.rendered_sql, self.problems)
+        options = rendered.recorder.configs[0][0] if rendered.recorder.configs else {}
+        config = _model_config(relpath, options, rendered.config_line, self.problems)
+        for declared in self.sources.values():
+            if (name,) in declared.asset_keys:
+                self.problems.append(
+                    Problem(
+                        relpath,
+                        None,
+                        f"model name '{name}' is also the asset key of {declared.label} "
+                        "in sources.yml; rename the model",
+                    )
+                )
+        if body is None:
+            return None
+        folder = path.parent.relative_to(self.root / "models").as_posix()
+        return SqlModel(
+            name=name,
+            path=path,
+            relpath=relpath,
+            source_text=path.read_text(encoding="utf-8"),
+            rendered_sql=body,
+            refs=tuple(rendered.recorder.refs),
+            sources=tuple(rendered.recorder.sources),
+            schema=self.schema,
+            folder="" if folder == "." else folder,
+            config=config,
+        )
+
+    def check(self, path: Path) -> SqlCheck | None:
+        parsed = self._render(path, {})
+        if parsed is None:
+            return None
+        relpath, rendered = parsed
+        body = _statement_body(relpath, rendered.rendered_sql, self.problems)
+        if not rendered.recorder.configs:
+            self.problems.append(
+                Problem(relpath, 1, "a check needs {{ config(asset='<asset it guards>') }}")
+            )
+            return None
+        options, line = rendered.recorder.configs[0]
+        config = _check_config(relpath, options, line, self.problems)
+        if config is None or body is None:
+            return None
+        try:
+            target = parse_asset_key(config.asset)
+        except ValueError as exc:
+            self.problems.append(Problem(relpath, line, f"config(): {exc}"))
+            return None
+        return SqlCheck(
+            name=path.stem,
+            path=path,
+            relpath=relpath,
+            source_text=path.read_text(encoding="utf-8"),
+            rendered_sql=body,
+            refs=tuple(rendered.recorder.refs),
+            sources=tuple(rendered.recorder.sources),
+            config=config,
+            target=target,
+            target_is_model=config.asset in self.model_names,
+        )
+
+    def order(self, models: Mapping[str, SqlModel]) -> tuple[str, ...]:
+        order, cycle = dependency_order({n: m.ref_names for n, m in models.items()})
+        if cycle:
+            self.problems.append(_cycle_problem(cycle, models))
+        return order
 
 
 def _sql_files(root: Path, kind: str, problems: list[Problem]) -> dict[str, Path]:
@@ -630,6 +641,7 @@ def project_error(root: Path, problems: list[Problem]) -> PipelineError:
     return PipelineError(
         ErrorCategory.VALIDATION,
         f"SQL project {root} has {len(problems)} problem(s):\n{listing}",
+        recovery=FIX_THE_FILE,
         details={
             "project_dir": str(root),
             "problems": [
