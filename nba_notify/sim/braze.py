@@ -37,7 +37,9 @@ with backoff on later clock moves; nothing is dropped (at-least-once, like Curre
 Faults (route names ``braze.create|update|delete|list`` and ``braze.currents``):
 
 * transport faults through :func:`faulted` (``latency``, ``status``, ``timeout``, ``rate_limit``,
-  ``truncate``, ``malformed``, ``brotli``);
+  ``truncate``, ``malformed``, ``brotli``); a ``timeout`` holds a request Braze has received
+  and then processes it (it lands after the client gave up), a ``status`` answers without
+  applying anything;
 * ``timeout_after_apply`` (per request, ``params.seconds`` default 30): the change is applied,
   then the response is held past any client read timeout — the ambiguous outcome;
 * ``new_id_on_update`` (per request, ``params.keep_old`` default true): an update creates a
@@ -827,6 +829,9 @@ def routes(sim: Any) -> list[Route]:
                     )
                 else:
                     try:
+                        # Read the body now: a request Braze received is processed even if the
+                        # client stops waiting during an injected delay (it lands late).
+                        await request.body()
                         response = await inner(request)
                     except BrazeApiError as error:
                         response = error.response()

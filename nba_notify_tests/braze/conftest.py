@@ -1,5 +1,5 @@
-"""Fixtures for the Braze simulator and client tests: one simulator and one Currents receiver
-per module, both real HTTP servers on loopback, reset before every test."""
+"""Fixtures for the Braze simulator and client tests: the session's simulator and a Currents
+receiver per module, both real HTTP servers on loopback, reset before every test."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from nba_notify.lib.web.serve import BackgroundServer
-from nba_notify.sim.app import SimConfig
 from nba_notify.sim.server import SimServer
 
 CAMPAIGN = "sim-campaign-tipoff"
@@ -62,21 +61,23 @@ def receiver() -> Iterator[CurrentsReceiver]:
         yield state
 
 
-@pytest.fixture(scope="module")
-def sim_server() -> Iterator[SimServer]:
-    with SimServer(SimConfig(audience_per_team=3)) as server:
-        yield server
-
-
 @pytest.fixture
-def sim(sim_server: SimServer, receiver: CurrentsReceiver) -> SimServer:
-    """The module's simulator, reset: frozen clock at the default start, no faults, three
-    fans per team, Currents pointed at the receiver."""
+def sim(sim_server: SimServer, receiver: CurrentsReceiver) -> Iterator[SimServer]:
+    """The session's simulator (root conftest), reset: frozen clock at the default start, no
+    faults, three fans per team, Currents pointed at the receiver. The Braze settings these
+    tests change are put back afterwards, since the simulator is shared with other tests."""
     config = sim_server.sim.config
+    saved = {name: getattr(config, name) for name in _BRAZE_SETTINGS}
     config.audience_per_team = 3
     config.braze_rate_limit_per_hour = 250_000
     config.currents_url = receiver.url
     config.currents_token = CURRENTS_TOKEN
     sim_server.sim.reset()
     receiver.clear()
-    return sim_server
+    yield sim_server
+    for name, value in saved.items():
+        setattr(config, name, value)
+    sim_server.sim.reset()
+
+
+_BRAZE_SETTINGS = ("audience_per_team", "braze_rate_limit_per_hour", "currents_url", "currents_token")

@@ -3,6 +3,7 @@ SUCCESS, DEFINITE_FAILURE (not applied) or AMBIGUOUS (may have been applied)."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -42,6 +43,15 @@ def client(sim, sleeps):
 
 def live(sim, game_key: str = "0022600123") -> list[dict]:
     return sim.sim.braze.live_schedules_for(game_key)
+
+
+def wait_until(predicate, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def test_create_update_delete_succeed_with_braze_ids_and_rate_limit_snapshot(sim, client):
@@ -110,11 +120,13 @@ def test_timeout_after_braze_applied_the_create_is_ambiguous_and_the_schedule_ex
     assert len(live(sim)) == 1  # ...and yet Braze has it
 
 
-def test_timeout_before_braze_applied_is_still_ambiguous_to_the_client(sim, client):
-    sim.control.add_fault("timeout", route="braze.create", times=1, params={"seconds": 1.0})
+def test_slow_create_that_lands_after_the_client_gave_up_is_ambiguous(sim, client):
+    sim.control.add_fault("timeout", route="braze.create", times=1, params={"seconds": 0.8})
     outcome = client.create_schedule(CAMPAIGN, TIPOFF_SEND, PROPS)
     assert outcome.kind is OutcomeKind.AMBIGUOUS
     assert sim.sim.braze.call_counts()["braze.create"] == 1
+    # The request was still in Braze's hands: it lands after the client stopped waiting.
+    assert wait_until(lambda: len(live(sim)) == 1)
 
 
 def test_5xx_on_create_is_ambiguous_and_not_retried(sim, client):

@@ -332,3 +332,16 @@ def test_reset_forgets_schedules_messages_and_outbox(sim):
     sim.control.reset()
     truth = sim.control.state()["braze"]
     assert truth["schedules"] == [] and truth["messages"] == {} and truth["currents"]["batches"] == []
+
+
+def test_control_route_points_currents_elsewhere_and_sets_the_default_list_lag(sim, receiver):
+    control = sim.url + "/_sim/braze/config"
+    answer = httpx.post(control, json={"currents_url": None, "list_lag_seconds": 120}, timeout=10).json()
+    assert answer["currents_url"] is None and answer["list_lag_seconds"] == 120
+    create(sim)
+    assert call(sim, "GET", LIST, params={"end_time": "2026-11-26"}).json()["scheduled_broadcasts"] == []
+    sim.control.advance(120)
+    assert len(call(sim, "GET", LIST, params={"end_time": "2026-11-26"}).json()["scheduled_broadcasts"]) == 1
+    sim.control.advance(8 * 3600)
+    currents = sim.sim.braze.truth()["currents"]
+    assert currents["batches_without_connector"] == 1 and receiver.posts == []
