@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from nba_notify.lib.teams import TEAMS, Team, team_by_tricode
+from nba_notify.lib.teams import TEAMS, Team
 
 EASTERN = ZoneInfo("America/New_York")
 

@@ -520,7 +520,8 @@ def routes(sim: Any) -> list[Route]:
         try:
             year = lg.season_year_of_label(params.get("season", ""))
         except ValueError:
-            return JSONResponse({"message": "The Season property is required and must be like 2025-26."}, status_code=400)
+            message = "The Season property is required and must be like 2025-26."
+            return JSONResponse({"message": message}, status_code=400)
         return schedule_for(request, "nbac.schedule_season", year)
 
     async def boxscore(request: Request) -> Response:

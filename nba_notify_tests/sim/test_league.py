@@ -137,7 +137,10 @@ def test_same_seed_same_season_other_seed_differs() -> None:
     rosters = generate_rosters(7)
     first, again = generate_season(7, 2026, rosters), generate_season(7, 2026, rosters)
     other = generate_season(8, 2026, generate_rosters(8))
-    key = lambda s: [(g.nba_id, g.bdl_id, g.home.tricode, g.away.tricode, g.tipoff_utc, g.home_periods) for g in s.games]  # noqa: E731
+
+    def key(season):  # everything a source shows of the season
+        return [(g.nba_id, g.bdl_id, g.home.tricode, g.away.tricode, g.tipoff_utc, g.home_periods) for g in season.games]
+
     assert key(first) == key(again)
     assert key(first) != key(other)
 

@@ -41,6 +41,11 @@ def all_pages(bdl: httpx.Client, params: dict[str, Any]) -> list[dict[str, Any]]
             return rows
 
 
+def listed(bdl: httpx.Client, bdl_game_id: int) -> dict[str, Any]:
+    games = bdl.get("/v1/games", params={"dates[]": TODAY}).json()["data"]
+    return next(g for g in games if g["id"] == bdl_game_id)
+
+
 def test_key_goes_in_authorization_without_bearer(sim: SimServer) -> None:
     key = sim.sim.config.bdl_api_key
     url = sim.url + "/bdl/v1/games"
@@ -104,12 +109,12 @@ def test_live_and_final_statuses_follow_the_clock(sim: SimServer, bdl: httpx.Cli
     seen = {}
     for minutes, expected in ((10, "1st Qtr"), (45, "2nd Qtr"), (65, "Halftime"), (80, "3rd Qtr"), (120, "4th Qtr")):
         sim.control.set_clock(tip + timedelta(minutes=minutes))
-        game = next(g for g in bdl.get("/v1/games", params={"dates[]": TODAY}).json()["data"] if g["id"] == first["bdl_game_id"])
+        game = listed(bdl, first["bdl_game_id"])
         assert game["status"] == expected
         seen[minutes] = game["home_team_score"] + game["visitor_team_score"]
     assert seen[10] < seen[45] <= seen[65] < seen[80] < seen[120]
     sim.control.set_clock(tip + timedelta(hours=4))
-    final = next(g for g in bdl.get("/v1/games", params={"dates[]": TODAY}).json()["data"] if g["id"] == first["bdl_game_id"])
+    final = listed(bdl, first["bdl_game_id"])
     fact = next(g for g in truth(sim, TODAY) if g["bdl_game_id"] == first["bdl_game_id"])
     assert final["status"] == "Final" and final["period"] >= 4
     assert (final["home_team_score"], final["visitor_team_score"]) == (fact["home_score"], fact["away_score"])
@@ -139,14 +144,16 @@ def test_final_box_scores_match_truth_players_and_points(sim: SimServer, bdl: ht
         assert len(home_played) == fact["home_players"]
         assert sum(p["pts"] for p in row["home_team"]["players"]) == fact["home_score"] == row["home_team_score"]
         player = row["home_team"]["players"][0]
-        assert {"min", "fgm", "fga", "fg3m", "ftm", "pts", "reb", "ast", "stl", "blk", "turnover", "pf", "player"} <= set(player)
+        stats = {"min", "fgm", "fga", "fg3m", "ftm", "pts", "reb", "ast", "stl", "blk", "turnover", "pf"}
+        assert stats | {"player"} <= set(player)
         assert {"id", "first_name", "last_name", "position", "team_id"} <= set(player["player"])
         assert player["player"]["team_id"] == row["home_team"]["id"]
 
 
 def test_dropped_games_are_absent_until_the_fault_heals(sim: SimServer, bdl: httpx.Client) -> None:
     heal_at = sim.control.now() + timedelta(hours=2)
-    sim.control.add_fault("drop_games", route="bdl.*", params={"date": YESTERDAY, "count": 2, "until": heal_at.isoformat()})
+    params = {"date": YESTERDAY, "count": 2, "until": heal_at.isoformat()}
+    sim.control.add_fault("drop_games", route="bdl.*", params=params)
     facts = truth(sim, YESTERDAY)
     dropped = {g["bdl_game_id"] for g in facts if g["hidden_from"].get("bdl.games") == "dropped"}
     assert len(dropped) == 2
@@ -162,7 +169,8 @@ def test_dropped_games_are_absent_until_the_fault_heals(sim: SimServer, bdl: htt
 
 def test_dropping_named_games_accepts_either_source_id(sim: SimServer, bdl: httpx.Client) -> None:
     facts = truth(sim, YESTERDAY)
-    sim.control.add_fault("drop_games", route="bdl.games", params={"game_ids": [facts[0]["nba_game_id"], facts[1]["bdl_game_id"]]})
+    named = [facts[0]["nba_game_id"], facts[1]["bdl_game_id"]]
+    sim.control.add_fault("drop_games", route="bdl.games", params={"game_ids": named})
     listed = {g["id"] for g in all_pages(bdl, {"dates[]": YESTERDAY})}
     assert listed == {g["bdl_game_id"] for g in facts[2:]}
 
