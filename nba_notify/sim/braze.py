@@ -26,6 +26,9 @@ Audience contract (how the simulated campaign picks its users):
   ``equals``/``not_equal``/``includes_value``) selects users by attribute instead;
 * ``recipients`` (``[{"external_user_id": ...}]``) selects exactly those known users.
 
+``schedule.in_local_time`` / ``at_optimal_time`` are recorded (and shown as the list's
+``schedule_type``) but every send happens at ``schedule.time`` in UTC.
+
 When the clock moves past a live schedule's time, the schedule is sent: each audience user gets
 one message (ground truth counts messages per ``(external_user_id, game_key)``, so two live
 schedules for a game show up as two messages per user), and one
@@ -55,6 +58,7 @@ Faults (route names ``braze.create|update|delete|list`` and ``braze.currents``):
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import math
 import random
@@ -406,6 +410,9 @@ class BrazeSim:
     def _new_id(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
+    def _new_dispatch_id(self) -> str:
+        return f"{self._rng.getrandbits(128):032x}"
+
     # -- API operations (called by the route handlers, under the state lock) ---------------
 
     def count_call(self, route: str) -> None:
@@ -474,7 +481,7 @@ class BrazeSim:
             send_id = body.get("send_id")
             record = Schedule(
                 schedule_id=self._new_id(),
-                dispatch_id=self._new_id().replace("-", ""),
+                dispatch_id=self._new_dispatch_id(),
                 campaign_id=campaign_id,
                 send_id=send_id if isinstance(send_id, str) else None,
                 time=when,
@@ -508,33 +515,33 @@ class BrazeSim:
                 if trigger_properties is not None:
                     record.trigger_properties = dict(trigger_properties)
                 return {"schedule_id": record.schedule_id, "message": "success"}
-            # The misbehaviour seed 002 (scenario 6) saw: the update hands out a new schedule.
-            clone = Schedule(
-                schedule_id=self._new_id(),
-                dispatch_id=self._new_id().replace("-", ""),
-                campaign_id=campaign_id,
-                send_id=record.send_id,
-                time=when,
-                schedule=schedule,
-                trigger_properties=dict(trigger_properties if trigger_properties is not None else record.trigger_properties),
-                audience=record.audience,
-                recipients=record.recipients,
-                broadcast=record.broadcast,
-                created_at=now,
-                origin="update",
-                replaces=record.schedule_id,
-            )
-            clone.history.append(
-                {"at": iso_z(now), "action": "created_by_update", "replaces": record.schedule_id, "time": iso_z(when)}
-            )
+            clone = self._reissue(record, when, schedule, trigger_properties, now)
             record.history.append(
                 {"at": iso_z(now), "action": "update_returned_new_id", "new_schedule_id": clone.schedule_id,
                  "old_kept_live": keep_old}
             )
             if not keep_old:
                 record.status, record.cancelled_at = CANCELLED, now
-            self.schedules[clone.schedule_id] = clone
             return {"schedule_id": clone.schedule_id, "message": "success"}
+
+    def _reissue(
+        self, old: Schedule, when: datetime, schedule: dict[str, Any], trigger_properties: dict | None, now: datetime
+    ) -> Schedule:
+        """The misbehaviour seed 002 (scenario 6) saw: an update that hands out a new schedule."""
+        clone = dataclasses.replace(
+            old,
+            schedule_id=self._new_id(),
+            dispatch_id=self._new_dispatch_id(),
+            time=when,
+            schedule=schedule,
+            trigger_properties=dict(trigger_properties if trigger_properties is not None else old.trigger_properties),
+            created_at=now,
+            origin="update",
+            replaces=old.schedule_id,
+            history=[{"at": iso_z(now), "action": "created_by_update", "replaces": old.schedule_id, "time": iso_z(when)}],
+        )
+        self.schedules[clone.schedule_id] = clone
+        return clone
 
     def delete(self, body: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
