@@ -1,0 +1,269 @@
+"""Health dashboard data (seed 001 AC 6): the overview of every sync entity and the history
+of one entity (or all) bucketed over a period. Each answer is a couple of indexed aggregate
+queries, so it stays well under 100 ms over 30 days of history."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from nba_notify.lib.alerts.store import open_alerts
+from nba_notify.lib.db.tables.monitoring import sync_error_log, sync_execution_history, sync_status
+from nba_notify.lib.errors import ErrorCategory, PipelineError
+from nba_notify.lib.monitoring.entities import ENTITIES, SYNC_FREQUENCY_SECONDS, entity_for_asset
+
+HEALTHY, WARNING, CRITICAL = "HEALTHY", "WARNING", "CRITICAL"
+STATUS_RANK = {HEALTHY: 0, WARNING: 1, CRITICAL: 2}
+SUCCESS_RATE_WARNING = 0.95
+CONSECUTIVE_FAILURES_CRITICAL = 3
+STALE_AFTER_PERIODS = 3  # a sync that missed three of its periods is stale
+
+# period -> (span, bucket)
+PERIODS: dict[str, tuple[timedelta, timedelta]] = {
+    "1h": (timedelta(hours=1), timedelta(minutes=5)),
+    "6h": (timedelta(hours=6), timedelta(minutes=15)),
+    "24h": (timedelta(hours=24), timedelta(hours=1)),
+    "7d": (timedelta(days=7), timedelta(hours=6)),
+    "30d": (timedelta(days=30), timedelta(days=1)),
+}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+@dataclass(frozen=True)
+class EntityFacts:
+    entity: str
+    last_success_at: datetime | None
+    last_run_at: datetime | None
+    consecutive_failures: int
+    runs_24h: int
+    successes_24h: int
+    avg_duration_24h: float | None
+    records_today: int
+    open_alert_severities: Sequence[str]
+    frequency_seconds: int | None
+
+
+def entity_status(f: EntityFacts, now: datetime) -> tuple[str, list[str]]:
+    """HEALTHY / WARNING / CRITICAL with the reasons a person needs to see."""
+    reasons: list[tuple[str, str]] = []
+    if f.consecutive_failures >= CONSECUTIVE_FAILURES_CRITICAL:
+        reasons.append((CRITICAL, f"{f.consecutive_failures} consecutive failures"))
+    elif f.consecutive_failures > 0:
+        reasons.append((WARNING, f"last run failed ({f.consecutive_failures} in a row)"))
+    if f.runs_24h and f.successes_24h / f.runs_24h < SUCCESS_RATE_WARNING:
+        reasons.append((WARNING, f"success rate {f.successes_24h / f.runs_24h:.0%} in 24 h"))
+    if "CRITICAL" in f.open_alert_severities:
+        reasons.append((CRITICAL, "open CRITICAL alert"))
+    elif f.open_alert_severities:
+        reasons.append((WARNING, f"{len(f.open_alert_severities)} open alert(s)"))
+    if f.last_run_at is None:
+        reasons.append((WARNING, "no executions recorded"))
+    elif f.frequency_seconds:
+        last_ok = f.last_success_at
+        stale_after = timedelta(seconds=f.frequency_seconds * STALE_AFTER_PERIODS)
+        if last_ok is None or now - last_ok > stale_after:
+            reasons.append((WARNING, "no successful sync for " + ("ever" if last_ok is None else _human(now - last_ok))))
+    status = max((s for s, _ in reasons), key=STATUS_RANK.__getitem__, default=HEALTHY)
+    return status, [text for _, text in reasons]
+
+
+def _human(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds >= 86400:
+        return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 60} min"
+
+
+def health_overview(conn: sa.Connection, now: datetime) -> dict[str, Any]:
+    h = sync_execution_history
+    since = now - timedelta(hours=24)
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    window = conn.execute(
+        sa.select(
+            h.c.entity_type,
+            sa.func.count().label("runs"),
+            sa.func.count().filter(h.c.success).label("ok"),
+            sa.func.avg(h.c.duration_seconds).label("avg_duration"),
+            sa.func.coalesce(sa.func.sum(h.c.records_processed).filter(h.c.execution_start >= today), 0).label("records_today"),
+            sa.func.coalesce(sa.func.sum(h.c.records_processed), 0).label("records_24h"),
+            sa.func.avg(h.c.api_p95_ms).label("api_p95_ms"),
+            sa.func.max(h.c.peak_memory_mb).label("peak_memory_mb"),
+            sa.func.sum(h.c.api_calls).label("api_calls"),
+            sa.func.avg(h.c.cache_hit_ratio).label("cache_hit_ratio"),
+        )
+        .where(h.c.execution_start >= since)
+        .group_by(h.c.entity_type)
+    ).mappings()
+    stats = {r["entity_type"]: dict(r) for r in window}
+    statuses = {r["entity_type"]: dict(r) for r in conn.execute(sa.select(sync_status)).mappings()}
+    alerts = open_alerts(conn, limit=100)
+    alert_severities: dict[str, list[str]] = {}
+    for a in alerts:
+        # asset check alerts name an asset: count them against the asset's entity
+        entity = a["entity"] if a["entity"] in ENTITIES else (entity_for_asset(a["entity"]) or a["entity"])
+        alert_severities.setdefault(entity, []).append(a["severity"])
+
+    entities: dict[str, Any] = {}
+    for entity in sorted(set(ENTITIES) | set(statuses) | set(stats)):
+        st, s = statuses.get(entity, {}), stats.get(entity, {})
+        facts = EntityFacts(
+            entity=entity,
+            last_success_at=st.get("last_success_at"),
+            last_run_at=st.get("last_run_at"),
+            consecutive_failures=st.get("consecutive_failures") or 0,
+            runs_24h=s.get("runs") or 0,
+            successes_24h=s.get("ok") or 0,
+            avg_duration_24h=float(s["avg_duration"]) if s.get("avg_duration") is not None else None,
+            records_today=int(s.get("records_today") or 0),
+            open_alert_severities=alert_severities.get(entity, []),
+            frequency_seconds=st.get("sync_frequency_seconds") or SYNC_FREQUENCY_SECONDS.get(entity),
+        )
+        status, reasons = entity_status(facts, now)
+        entities[entity] = {
+            "status": status,
+            "reasons": reasons,
+            "last_successful_sync": _iso(facts.last_success_at),
+            "last_run": _iso(facts.last_run_at),
+            "success_rate_24h": round(facts.successes_24h / facts.runs_24h, 4) if facts.runs_24h else None,
+            "runs_24h": facts.runs_24h,
+            "consecutive_failures": facts.consecutive_failures,
+            "average_duration_seconds": round(facts.avg_duration_24h, 3) if facts.avg_duration_24h is not None else None,
+            "records_processed_today": facts.records_today,
+            "last_error": st.get("last_error"),
+            "active_alerts": len(facts.open_alert_severities),
+        }
+    overall = max((e["status"] for e in entities.values()), key=STATUS_RANK.__getitem__, default=HEALTHY)
+    if any(a["severity"] == "CRITICAL" for a in alerts):
+        overall = CRITICAL
+    elif alerts and overall == HEALTHY:
+        overall = WARNING
+    errors = conn.execute(
+        sa.select(sync_error_log.c.error_type, sa.func.count())
+        .where(sync_error_log.c.occurred_at >= since)
+        .group_by(sync_error_log.c.error_type)
+    ).all()
+    runs = sum(s.get("runs") or 0 for s in stats.values())
+    ok = sum(s.get("ok") or 0 for s in stats.values())
+    return {
+        "overall_status": overall,
+        "sync_entities": entities,
+        "active_alerts": [_alert_summary(a) for a in alerts],
+        "performance_summary": {
+            "runs_24h": runs,
+            "success_rate_24h": round(ok / runs, 4) if runs else None,
+            "records_processed_24h": int(sum(s.get("records_24h") or 0 for s in stats.values())),
+            "api_calls_24h": int(sum(s.get("api_calls") or 0 for s in stats.values())),
+            "errors_by_category_24h": {str(k): int(v) for k, v in errors},
+        },
+        "last_updated": _iso(now),
+    }
+
+
+def _alert_summary(a: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": a["id"],
+        "rule_key": a["rule_key"],
+        "entity": a["entity"],
+        "dedupe_key": a["dedupe_key"],
+        "severity": a["severity"],
+        "status": a["status"],
+        "title": a["title"],
+        "occurrences": a["occurrences"],
+        "first_seen_at": _iso(a["first_seen_at"]),
+        "last_seen_at": _iso(a["last_seen_at"]),
+        "escalation_level": a["escalation_level"],
+    }
+
+
+def parse_period(period: str) -> tuple[timedelta, timedelta]:
+    try:
+        return PERIODS[period]
+    except KeyError:
+        raise PipelineError(
+            ErrorCategory.VALIDATION, f"unknown period {period!r}", {"allowed": sorted(PERIODS)}
+        ) from None
+
+
+def health_history(conn: sa.Connection, *, period: str, entity: str | None, now: datetime) -> dict[str, Any]:
+    span, bucket = parse_period(period)
+    h = sync_execution_history
+    since = now - span
+    # Buckets aligned to the bucket size (UTC), so consecutive calls agree on boundaries.
+    origin = datetime(2000, 1, 1, tzinfo=UTC)
+    first = origin + bucket * ((since - origin) // bucket)
+    bucket_col = sa.func.date_bin(sa.literal(bucket), h.c.execution_start, sa.literal(origin)).label("bucket")
+    where = [h.c.execution_start >= since, h.c.execution_start <= now]
+    if entity and entity != "all":
+        where.append(h.c.entity_type == entity)
+    rows = conn.execute(
+        sa.select(
+            bucket_col,
+            sa.func.count().label("runs"),
+            sa.func.count().filter(h.c.success).label("ok"),
+            sa.func.avg(h.c.duration_seconds).label("avg_duration"),
+            sa.func.coalesce(sa.func.sum(h.c.records_processed), 0).label("records"),
+            sa.func.max(h.c.peak_memory_mb).label("memory"),
+            sa.func.avg(h.c.api_p95_ms).label("api_p95"),
+        )
+        .where(*where)
+        .group_by(bucket_col)
+    ).mappings()
+    by_bucket = {r["bucket"].astimezone(UTC): r for r in rows}
+    points = []
+    t = first
+    while t <= now:
+        r = by_bucket.get(t)
+        runs = int(r["runs"]) if r else 0
+        points.append({
+            "timestamp": _iso(t),
+            "runs": runs,
+            "success_rate": round(r["ok"] / runs, 4) if runs else None,
+            "duration_ms": round(float(r["avg_duration"]) * 1000, 1) if r and r["avg_duration"] is not None else None,
+            "records_processed": int(r["records"]) if r else 0,
+            "memory_usage_mb": float(r["memory"]) if r and r["memory"] is not None else None,
+            "error_count": runs - int(r["ok"]) if r else 0,
+            "api_p95_ms": round(float(r["api_p95"]), 1) if r and r["api_p95"] is not None else None,
+        })
+        t += bucket
+    totals = conn.execute(
+        sa.select(
+            sa.func.count().label("runs"),
+            sa.func.count().filter(h.c.success).label("ok"),
+            sa.func.avg(h.c.duration_seconds).label("avg_duration"),
+            sa.func.percentile_cont(0.95).within_group(h.c.duration_seconds).label("p95_duration"),
+            sa.func.coalesce(sa.func.sum(h.c.records_processed), 0).label("records"),
+            sa.func.max(h.c.peak_memory_mb).label("memory"),
+        ).where(*where)
+    ).mappings().one()
+    e = sync_error_log
+    error_where = [e.c.occurred_at >= since, e.c.occurred_at <= now]
+    if entity and entity != "all":
+        error_where.append(e.c.entity_type == entity)
+    by_category = conn.execute(sa.select(e.c.error_type, sa.func.count()).where(*error_where).group_by(e.c.error_type)).all()
+    runs = int(totals["runs"])
+    return {
+        "entity_type": entity or "all",
+        "period": period,
+        "bucket_seconds": int(bucket.total_seconds()),
+        "data_points": points,
+        "aggregated_metrics": {
+            "total_runs": runs,
+            "successful_runs": int(totals["ok"]),
+            "failed_runs": runs - int(totals["ok"]),
+            "success_rate": round(totals["ok"] / runs, 4) if runs else None,
+            "average_duration_ms": round(float(totals["avg_duration"]) * 1000, 1) if totals["avg_duration"] is not None else None,
+            "p95_duration_ms": round(float(totals["p95_duration"]) * 1000, 1) if totals["p95_duration"] is not None else None,
+            "total_records_processed": int(totals["records"]),
+            "peak_memory_mb": float(totals["memory"]) if totals["memory"] is not None else None,
+            "errors_by_category": {str(k): int(v) for k, v in by_category},
+        },
+    }
