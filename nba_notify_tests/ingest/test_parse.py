@@ -231,6 +231,16 @@ def test_schedule_returns_only_the_requested_eastern_game_day():
     assert parse_nbac_schedule(payload, date(2025, 12, 25)) == []
 
 
+def test_schedule_finds_a_moved_game_still_filed_under_its_old_date():
+    moved = nbac_game("0022500100", utc="2025-11-06T00:30:00Z", est="2025-11-05T19:30:00Z", home="BOS", away="WAS")
+    payload = nbac_schedule(
+        ("10/29/2025 00:00:00", [moved]),
+        ("11/05/2025 00:00:00", [nbac_game("0022500171")]),
+    )
+    assert {g.source_game_id for g in parse_nbac_schedule(payload, date(2025, 11, 5))} == {"0022500100", "0022500171"}
+    assert parse_nbac_schedule(payload, date(2025, 10, 29)) == []
+
+
 @pytest.mark.parametrize(
     ("status", "text", "postponed_status", "expected"),
     [

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -183,15 +183,21 @@ def _bdl_team_lines(team: BdlBoxTeam, key: str, game_date: date) -> Iterable[Pla
 def parse_nbac_schedule(payload: dict[str, Any], game_date: date) -> list[SourceGame]:
     """The games of one Eastern game day from a whole-season ``scheduleLeagueV2`` payload.
 
-    Only the ``gameDates`` buckets within a day of ``game_date`` are validated game by game
-    (errors still name the full path, ``leagueSchedule.gameDates.41.games.2.homeTeam...``):
-    a 180-date backfill parses the same ~1,300-game file 180 times."""
+    Games are validated one by one, and only those that can be on that day — in a
+    ``gameDates`` bucket within a day of it, or anywhere with a UTC tip-off on that date or the
+    next — because a 180-date backfill parses the same ~1,300-game file 180 times. Errors
+    still name the full path (``leagueSchedule.gameDates.41.games.2.homeTeam.teamTricode``)."""
     schedule = validate(NbacSchedule, payload, source="nbac schedule").leagueSchedule
+    # An Eastern game day's tip-offs fall on that UTC date or the next one.
+    utc_days = (game_date.isoformat(), (game_date + timedelta(days=1)).isoformat())
     games: dict[str, SourceGame] = {}
     for i, bucket in enumerate(schedule.gameDates):
-        if abs((bucket.gameDate - game_date).days) > 1:
-            continue
+        near = abs((bucket.gameDate - game_date).days) <= 1
         for j, raw in enumerate(bucket.games):
+            # Far buckets only matter for a game filed under a stale date after a move:
+            # pick those out by their raw UTC tip-off, without validating the whole season.
+            if not near and str(raw.get("gameDateTimeUTC", ""))[:10] not in utc_days:
+                continue
             game = validate(
                 NbacScheduleGame,
                 raw,
