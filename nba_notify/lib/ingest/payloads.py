@@ -80,7 +80,8 @@ def iso_minutes(value: Any) -> float | None:
     """NBA.com liveData minutes: ISO-8601 durations ("PT34M12.00S" -> 34.2). Empty -> None."""
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or not (match := _ISO_DURATION.match(value.strip())) or value.strip() == "PT":
+    match = _ISO_DURATION.match(value.strip()) if isinstance(value, str) else None
+    if match is None or not any(match.groups()):  # "PT" alone is no duration
         raise ValueError(f"not an ISO-8601 duration like 'PT34M12.00S': {value!r}")
     hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
     return round(hours * 60 + minutes + seconds / 60, 2)
