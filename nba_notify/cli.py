@@ -4,6 +4,7 @@
     nba-notify dev                PostgreSQL + simulator + webhook + Dagster UI/daemon
     nba-notify migrate            apply database migrations
     nba-notify sim                run the BDL / NBA.com / Braze simulator
+    nba-notify sync --entity E    request a manual sync (audited; --priority EMERGENCY jumps the queue)
 """
 
 from __future__ import annotations
@@ -91,6 +92,33 @@ def cmd_dev(args: argparse.Namespace) -> int:
             return 0
 
 
+def cmd_sync(args: argparse.Namespace) -> int:
+    """Request a manual sync; the Dagster daemon's manual_sync_dispatcher launches it with its
+    priority (EMERGENCY jumps the run queue). Every request is audited in manual_sync_audit."""
+    from nba_notify.lib.db.engine import get_engine, resolve_database_url
+    from nba_notify.lib.errors import PipelineError
+    from nba_notify.lib.monitoring.manual import request_manual_sync
+
+    try:
+        request = request_manual_sync(
+            get_engine(resolve_database_url()),
+            entity=args.entity,
+            partition_key=args.date,
+            priority=args.priority,
+            reason=args.reason,
+            triggered_by=args.by,
+        )
+    except PipelineError as err:
+        print(f"rejected: {err.message}", file=sys.stderr)
+        return 2
+    print(
+        f"manual sync {request.request_id} requested: {request.entity_type}"
+        f"{' ' + request.partition_key if request.partition_key else ''} priority {request.priority} "
+        f"by {request.triggered_by}; the manual_sync_dispatcher sensor launches it"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nba-notify", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -121,6 +149,15 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--start", help="initial simulated time (ISO 8601, with offset)")
     sim.add_argument("--currents-url", default=None, help="where Braze Currents are POSTed")
     sim.set_defaults(func=cmd_sim)
+
+    sync = sub.add_parser("sync", help="request a manual (emergency) sync of one entity")
+    sync.add_argument("--entity", required=True,
+                      choices=["games_schedule", "box_scores", "live_scoreboard", "notifications_sync"])
+    sync.add_argument("--date", default=None, help="US-Eastern game date YYYY-MM-DD (partitioned entities)")
+    sync.add_argument("--priority", default="NORMAL", type=str.upper, choices=["NORMAL", "HIGH", "EMERGENCY"])
+    sync.add_argument("--reason", required=True)
+    sync.add_argument("--by", required=True, help="who asks (audited)")
+    sync.set_defaults(func=cmd_sync)
 
     return parser
 
