@@ -90,6 +90,27 @@ def test_view_whose_columns_change_is_recreated_with_its_dependent_views(
         assert conn.exec_driver_sql(f'SELECT a FROM "{schema}"."uses_a"').scalar_one() == 10
 
 
+def test_change_that_breaks_a_dependent_view_rolls_back_entirely(db, schema, write_project):
+    files = {
+        "models/base.sql": "SELECT 1 AS a, 2 AS b",
+        "models/uses_b.sql": "SELECT b FROM {{ ref('base') }}",
+    }
+    project = load_project(write_project(files), schema=schema, sources=SOURCES)
+    for name in project.models:
+        materialize_model(db, project, name)
+
+    files["models/base.sql"] = "SELECT 1 AS a"
+    project = load_project(write_project(files), schema=schema, sources=SOURCES)
+    with pytest.raises(PipelineError) as caught:
+        materialize_model(db, project, "base")
+
+    message = caught.value.message
+    assert message.startswith("models/base.sql: re-creating dependent view uses_b")
+    assert "models/uses_b.sql:1: materialization failed: column \"b\" does not exist" in message
+    with db.connect() as conn:
+        assert conn.exec_driver_sql(f'SELECT b FROM "{schema}"."uses_b"').scalar_one() == 2
+
+
 def test_table_materialization_is_idempotent_and_leaves_no_build_table(
     db, schema, write_project
 ):

@@ -10,10 +10,7 @@ import pytest
 from nba_notify.lib.errors import ErrorCategory, PipelineError
 from nba_notify.lib.sqlmodels import load_project
 from nba_notify.lib.sqlmodels.project import PROJECT_DIR_ENV, dependency_order, find_project_dir
-from nba_notify.lib.sqlmodels.sqltext import (
-    source_line_for_rendered_line,
-    top_level_semicolons,
-)
+from nba_notify.lib.sqlmodels.sqltext import top_level_semicolons
 from nba_notify_tests.sqlmodels.conftest import SOURCES
 
 
@@ -124,6 +121,7 @@ def test_unknown_ref_is_rejected_with_file_and_line(write_project):
     )
     error = load_error(root)
     assert "models/marts/report.sql:3: unknown ref('stg_gamez')" in error.message
+    assert "did you mean 'stg_games'?" in error.message
     assert error.details["problems"] == [
         {
             "file": "models/marts/report.sql",
@@ -218,7 +216,7 @@ def test_check_without_target_asset_is_rejected(write_project):
 
 def test_a_second_statement_is_rejected(write_project):
     root = write_project({"models/m.sql": "SELECT 1 AS x;\nDROP TABLE games;"})
-    assert "models/m.sql: must be a single SELECT" in load_error(root).message
+    assert "models/m.sql:1: must be a single SELECT statement" in load_error(root).message
 
 
 def test_a_trailing_semicolon_is_allowed(write_project):
@@ -245,16 +243,33 @@ def test_model_named_like_a_source_asset_is_rejected(write_project):
     assert "model name 'games' is also the asset key" in load_error(root).message
 
 
-def test_rendered_line_maps_back_to_the_file_line_after_a_multiline_header():
-    source = "{{ config(\n  materialized='view'\n) }}\nSELECT\n  nope\nFROM t\n"
-    rendered = "\nSELECT\n  nope\nFROM t\n"
-    assert source_line_for_rendered_line(source, rendered, 3) == 5
-
-
-def test_a_rendered_line_made_by_an_expression_maps_to_its_template_line():
-    source = "{{ config(\n  asset='m'\n) }}\nSELECT x\nFROM {{ ref('m') }}\nWHERE y > 0\n"
-    rendered = '\nSELECT x\nFROM "analytics"."m"\nWHERE y > 0\n'
-    assert source_line_for_rendered_line(source, rendered, 3) == 5
+def test_every_rendered_line_knows_its_template_line(write_project):
+    root = write_project(
+        {
+            "models/a.sql": "SELECT 1 AS x",
+            "models/b.sql": "SELECT 2 AS x",
+            "models/m.sql": """
+                {{ config(
+                    materialized='view'
+                ) }}
+                SELECT x
+                FROM (
+                {% for part in ['a', 'b'] %}
+                    SELECT x FROM {{ ref(part) }}
+                    {% if not loop.last %}UNION ALL{% endif %}
+                {% endfor %}
+                ) AS parts
+                WHERE x > 0
+            """,
+        }
+    )
+    model = load(root).models["m"]
+    lines = model.rendered_sql.splitlines()
+    origin = {text.strip(): model.template_line(n) for n, text in enumerate(lines, 1) if text.strip()}
+    assert origin["SELECT x"] == 4
+    assert origin['SELECT x FROM "analytics"."b"'] == 7
+    assert origin["UNION ALL"] == 8
+    assert origin["WHERE x > 0"] == 11
 
 
 def test_project_dir_is_found_next_to_the_package_and_overridable(tmp_path, monkeypatch):

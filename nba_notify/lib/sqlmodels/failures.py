@@ -19,11 +19,7 @@ import sqlalchemy as sa
 
 from nba_notify.lib.errors import ErrorCategory, PipelineError, classify_exception
 from nba_notify.lib.sqlmodels.project import FIX_THE_FILE, SqlFile
-from nba_notify.lib.sqlmodels.sqltext import (
-    line_of_offset,
-    line_text,
-    source_line_for_rendered_line,
-)
+from nba_notify.lib.sqlmodels.sqltext import line_of_offset, line_text
 
 SQL_DEFECT_SQLSTATE_CLASSES = frozenset({"42", "22", "21", "23", "0A", "2B"})
 
@@ -63,9 +59,7 @@ def sql_failure(
         offset_in_body = int(position) - 1 - body_offset
         if 0 <= offset_in_body <= len(rendered):
             rendered_line = line_of_offset(rendered, offset_in_body)
-            file_line = source_line_for_rendered_line(
-                sql_file.source_text, rendered, rendered_line
-            )
+            file_line = sql_file.template_line(rendered_line)
 
     where = sql_file.relpath + (f":{file_line}" if file_line else "")
     lines = [f"{where}: {action} failed: {primary}"]

@@ -24,6 +24,7 @@ from nba_notify.lib.sqlmodels.project import SqlModel, SqlProject
 from nba_notify.lib.sqlmodels.sqltext import qualified, quote_identifier
 
 BUILD_SUFFIX = "__build"
+LOCK_TIMEOUT = "15s"
 # PostgreSQL refuses CREATE OR REPLACE VIEW when columns change: 42P16 (dropped or renamed
 # column), 42804 (changed data type). Both mean "drop and create".
 _VIEW_SHAPE_SQLSTATES = frozenset({"42P16", "42804"})
@@ -48,6 +49,12 @@ def materialize_model(engine: sa.Engine, project: SqlProject, name: str) -> Mate
     try:
         with engine.begin() as conn:
             _lock_schema(conn, project.schema)
+            # Replacing a relation waits for its readers, and readers arriving meanwhile queue
+            # behind that wait: give up (retryably) rather than stall every reader.
+            conn.execute(
+                sa.text("SELECT set_config('lock_timeout', :timeout, true)"),
+                {"timeout": LOCK_TIMEOUT},
+            )
             conn.exec_driver_sql("CREATE SCHEMA IF NOT EXISTS " + quote_identifier(project.schema))
             existing = _relkind(conn, project.schema, model.name)
             if model.materialized == "view":
@@ -152,9 +159,19 @@ def _replace(
     dropped = {name for _, name in dependents}
     rebuilt = []
     for name in project.downstream_of(model.name):
-        if name in dropped:
+        if name not in dropped:
+            continue
+        try:
             _create(conn, project.models[name])
-            rebuilt.append(name)
+        except PipelineError as exc:
+            raise PipelineError(
+                exc.category,
+                f"{model.relpath}: re-creating dependent view {name} after replacing "
+                f"{model.relation} failed:\n{exc.message}",
+                details={**exc.details, "replacing": model.name, "dependent": name},
+                recovery=exc.recovery,
+            ) from exc
+        rebuilt.append(name)
     return tuple(rebuilt)
 
 

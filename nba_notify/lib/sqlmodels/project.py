@@ -15,8 +15,11 @@ the file and the template line, all problems at once, as one VALIDATION ``Pipeli
 
 from __future__ import annotations
 
+import bisect
+import difflib
 import graphlib
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Mapping
@@ -37,7 +40,6 @@ from nba_notify.lib.sqlmodels.sources import (
 from nba_notify.lib.sqlmodels.sqltext import (
     IDENTIFIER_RE,
     MODEL_NAME_RE,
-    line_of_offset,
     qualified,
     strip_statement,
     top_level_semicolons,
@@ -55,6 +57,9 @@ FIX_THE_FILE = (
 
 MATERIALIZATIONS = ("view", "table")
 SEVERITIES = ("ERROR", "WARN")
+# What Dagster accepts as a group name and as an asset tag key.
+GROUP_RE = re.compile(r"^[A-Za-z0-9_]{1,63}$")
+TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$")
 _MODEL_CONFIG_KEYS = {"materialized", "description", "group", "tags"}
 _CHECK_CONFIG_KEYS = {"asset", "severity", "description", "blocking", "sample_rows"}
 
@@ -103,6 +108,13 @@ class SqlFile:
     rendered_sql: str
     refs: tuple[RefCall, ...]
     sources: tuple[SourceCall, ...]
+    # Template line of each line of rendered_sql (None when unknown).
+    line_origins: tuple[int | None, ...]
+
+    def template_line(self, rendered_line: int) -> int | None:
+        if 1 <= rendered_line <= len(self.line_origins):
+            return self.line_origins[rendered_line - 1]
+        return None
 
     @property
     def ref_names(self) -> tuple[str, ...]:
@@ -251,9 +263,10 @@ class _Recorder:
             return "NULL"
         self.refs.append(RefCall(name, line))
         if name not in self._model_names:
-            known = ", ".join(sorted(self._model_names)) or "none"
-            self._problem(line, f"unknown ref('{name}'): no models/**/{name}.sql (models: {known})")
-            return f'"{self._schema}"."{name}"'
+            close = difflib.get_close_matches(name, sorted(self._model_names), n=3)
+            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            self._problem(line, f"unknown ref('{name}'): there is no models/**/{name}.sql{hint}")
+            return "NULL"
         return qualified(self._schema, name)
 
     def source(self, schema: Any, table: Any) -> str:
@@ -269,7 +282,7 @@ class _Recorder:
                 f"source('{schema}', '{table}') is not declared in sources.yml "
                 "(add it with the asset key of the asset that writes the table)",
             )
-            return f'"{schema}"."{table}"'
+            return "NULL"
         return declared.relation
 
     def config(self, **options: Any) -> str:
@@ -301,6 +314,47 @@ class _Rendered:
     rendered_sql: str
     recorder: _Recorder
     config_line: int | None
+    # (offset in rendered_sql, template line) for every chunk Jinja produced, in order.
+    chunks: list[tuple[int, int]]
+
+    def template_line_at(self, offset: int) -> int | None:
+        """The template line that produced the character at ``offset``: the chunk's line
+        plus the newlines inside the chunk before it."""
+        index = bisect.bisect_right(self.chunks, (offset, sys.maxsize)) - 1
+        if index < 0:
+            return None
+        start, line = self.chunks[index]
+        return line + self.rendered_sql.count("\n", start, offset)
+
+
+def _generator_line(template: jinja2.Template, generator: Any) -> int:
+    """Template line of the ``yield`` a (suspended) render generator stopped at: follow
+    ``yield from`` delegation to the innermost frame running this template's code."""
+    line = 1
+    current = generator
+    while current is not None and getattr(current, "gi_frame", None) is not None:
+        frame = current.gi_frame
+        if frame.f_code.co_filename == template.filename:
+            line = template.get_corresponding_lineno(frame.f_lineno)
+        current = getattr(current, "gi_yieldfrom", None)
+    return line
+
+
+def _data_token_lines(env: jinja2.Environment, path: Path) -> dict[str, list[int]]:
+    """Literal text of the template -> the lines where each such text starts."""
+    lines: dict[str, list[int]] = {}
+    for lineno, token_type, value in env.lex(path.read_text(encoding="utf-8")):
+        if token_type == "data":
+            lines.setdefault(value, []).append(lineno)
+    return lines
+
+
+def _chunk_line(part: str, marker: int, data_lines: Mapping[str, list[int]]) -> int:
+    """Jinja's line table marks expressions and tags but not literal text, so literal text
+    after a multi-line ``{{ config(...) }}`` inherits the expression's first line. Literal
+    text is emitted verbatim: take the first identical literal at or after the marker."""
+    candidates = [line for line in data_lines.get(part, ()) if line >= marker]
+    return min(candidates) if candidates else marker
 
 
 def _render(
@@ -328,8 +382,19 @@ def _render(
         problems=problems,
     )
     recorder.bind(template)
+    parts: list[str] = []
+    chunks: list[tuple[int, int]] = []
+    offset = 0
+    data_lines = _data_token_lines(env, path)
     try:
-        rendered = template.render(**context(recorder))
+        # generate() yields output chunk by chunk; noting where each one came from gives
+        # a rendered-offset -> template-line map that survives multi-line headers and loops.
+        generator = template.generate(**context(recorder))
+        for part in generator:
+            marker = _generator_line(template, generator)
+            chunks.append((offset, _chunk_line(part, marker, data_lines)))
+            parts.append(part)
+            offset += len(part)
     except Exception as exc:  # noqa: BLE001 - reported with file and line, never swallowed
         line = _template_line(exc, template.filename or str(path))
         problems.append(Problem(relpath, line, f"{type(exc).__name__}: {exc}"))
@@ -337,23 +402,34 @@ def _render(
     if len(recorder.configs) > 1:
         problems.append(Problem(relpath, recorder.configs[1][1], "config() called more than once"))
     config_line = recorder.configs[0][1] if recorder.configs else None
-    return _Rendered(rendered, recorder, config_line)
+    return _Rendered("".join(parts), recorder, config_line, chunks)
 
 
-def _statement_body(relpath: str, rendered: str, problems: list[Problem]) -> str | None:
-    body = strip_statement(rendered)
+def _statement_body(
+    relpath: str, rendered: _Rendered, problems: list[Problem]
+) -> tuple[str, tuple[int | None, ...]] | None:
+    """The statement without surrounding blanks and trailing ``;``, and the template line
+    of each of its lines."""
+    text = rendered.rendered_sql
+    leading = len(text) - len(text.lstrip())
+    body = strip_statement(text)
     if not body:
         problems.append(Problem(relpath, None, "renders to no SQL (expected one SELECT)"))
         return None
     semicolons = top_level_semicolons(body)
     if semicolons:
         # A second statement would run inside CREATE VIEW ... AS / the check wrapper.
-        line = line_of_offset(body, semicolons[0])
         problems.append(
-            Problem(relpath, None, f"must be a single SELECT; found ';' on rendered line {line}")
+            Problem(
+                relpath,
+                rendered.template_line_at(leading + semicolons[0]),
+                "must be a single SELECT statement; found a second one after ';'",
+            )
         )
         return None
-    return body
+    line_starts = [0] + [i + 1 for i, ch in enumerate(body) if ch == "\n"]
+    origins = tuple(rendered.template_line_at(leading + start) for start in line_starts)
+    return body, origins
 
 
 # --------------------------------------------------------------------------- configs
@@ -373,13 +449,13 @@ def _model_config(
     if materialized not in MATERIALIZATIONS:
         return bad(f"materialized must be one of {MATERIALIZATIONS}, got {materialized!r}")
     group = options.get("group")
-    if group is not None and not (isinstance(group, str) and IDENTIFIER_RE.match(group)):
+    if group is not None and not (isinstance(group, str) and GROUP_RE.match(group)):
         return bad(f"group must be a plain name (letters, digits, _), got {group!r}")
     tags = options.get("tags", ())
     if isinstance(tags, str) or not all(
-        isinstance(tag, str) and IDENTIFIER_RE.match(tag) for tag in tags
+        isinstance(tag, str) and TAG_RE.match(tag) for tag in tags
     ):
-        return bad(f"tags must be a list of plain names, got {tags!r}")
+        return bad(f"tags must be a list of names (letters, digits, _ . -), got {tags!r}")
     description = options.get("description")
     return ModelConfig(
         materialized=materialized,
@@ -545,7 +621,7 @@ class _Loader:
         if parsed is None:
             return None
         relpath, rendered = parsed
-        body = _statement_body(relpath, rendered.rendered_sql, self.problems)
+        statement = _statement_body(relpath, rendered, self.problems)
         options = rendered.recorder.configs[0][0] if rendered.recorder.configs else {}
         config = _model_config(relpath, options, rendered.config_line, self.problems)
         for declared in self.sources.values():
@@ -558,9 +634,20 @@ class _Loader:
                         "in sources.yml; rename the model",
                     )
                 )
-        if body is None:
-            return None
         folder = path.parent.relative_to(self.root / "models").as_posix()
+        folder = "" if folder == "." else folder
+        if not config.group and folder and not GROUP_RE.match(folder.split("/")[0]):
+            self.problems.append(
+                Problem(
+                    relpath,
+                    None,
+                    f"folder '{folder.split('/')[0]}' cannot be a Dagster group name "
+                    "(letters, digits, _): rename it or set config(group=...)",
+                )
+            )
+        if statement is None:
+            return None
+        body, origins = statement
         return SqlModel(
             name=name,
             path=path,
@@ -569,8 +656,9 @@ class _Loader:
             rendered_sql=body,
             refs=tuple(rendered.recorder.refs),
             sources=tuple(rendered.recorder.sources),
+            line_origins=origins,
             schema=self.schema,
-            folder="" if folder == "." else folder,
+            folder=folder,
             config=config,
         )
 
@@ -579,7 +667,7 @@ class _Loader:
         if parsed is None:
             return None
         relpath, rendered = parsed
-        body = _statement_body(relpath, rendered.rendered_sql, self.problems)
+        statement = _statement_body(relpath, rendered, self.problems)
         if not rendered.recorder.configs:
             self.problems.append(
                 Problem(relpath, 1, "a check needs {{ config(asset='<asset it guards>') }}")
@@ -587,8 +675,9 @@ class _Loader:
             return None
         options, line = rendered.recorder.configs[0]
         config = _check_config(relpath, options, line, self.problems)
-        if config is None or body is None:
+        if config is None or statement is None:
             return None
+        body, origins = statement
         try:
             target = parse_asset_key(config.asset)
         except ValueError as exc:
@@ -602,6 +691,7 @@ class _Loader:
             rendered_sql=body,
             refs=tuple(rendered.recorder.refs),
             sources=tuple(rendered.recorder.sources),
+            line_origins=origins,
             config=config,
             target=target,
             target_is_model=config.asset in self.model_names,

@@ -108,39 +108,3 @@ def line_of_offset(text: str, offset: int) -> int:
 def line_text(text: str, line: int) -> str:
     lines = text.splitlines()
     return lines[line - 1] if 1 <= line <= len(lines) else ""
-
-
-def source_line_for_rendered_line(source: str, rendered: str, rendered_line: int) -> int | None:
-    """Best guess of the template line that produced ``rendered_line``.
-
-    Jinja keeps most lines in place, but a multi-line ``{{ config(...) }}`` header renders to
-    nothing and loops repeat lines, so rendered and file lines can drift. Plain SQL lines
-    appear verbatim in the file: take the matching file line nearest to the rendered line
-    number. A line produced by an expression (``FROM {{ ref('x') }}``) has no verbatim match:
-    take the nearest rendered line that has one as an anchor and shift by the distance, if
-    the file line found that way does contain an expression. Otherwise ``None``."""
-    source_lines = source.splitlines()
-    rendered_lines = rendered.splitlines()
-
-    def verbatim(number: int) -> int | None:
-        wanted = rendered_lines[number - 1].strip() if 1 <= number <= len(rendered_lines) else ""
-        if not wanted:
-            return None
-        candidates = [i for i, text in enumerate(source_lines, start=1) if text.strip() == wanted]
-        if not candidates:
-            return None
-        return min(candidates, key=lambda i: (abs(i - number), i))
-
-    direct = verbatim(rendered_line)
-    if direct is not None:
-        return direct
-    for distance in range(1, len(rendered_lines)):
-        for anchor in (rendered_line - distance, rendered_line + distance):
-            anchor_source = verbatim(anchor)
-            if anchor_source is None:
-                continue
-            guess = anchor_source + (rendered_line - anchor)
-            if 1 <= guess <= len(source_lines) and "{{" in source_lines[guess - 1]:
-                return guess
-            return None
-    return None
