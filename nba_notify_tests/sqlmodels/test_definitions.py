@@ -95,3 +95,21 @@ def test_a_broken_sql_file_fails_definition_loading_naming_file_and_line(
     with pytest.raises(PipelineError) as caught:
         sql_models()
     assert "models/staging/stg_x.sql:2: unknown ref('nowhere')" in caught.value.message
+
+
+def test_unpartitioned_models_build_downstream_of_a_daily_partitioned_python_asset(
+    db, database_url
+):
+    @dg.asset(name="games", partitions_def=dg.DailyPartitionsDefinition(start_date="2026-10-01"))
+    def games_asset() -> None:
+        """Stands in for the daily-partitioned ingest asset."""
+
+    defs = dg.Definitions.merge(with_database(database_url), dg.Definitions(assets=[games_asset]))
+    assert defs.resolve_asset_graph().get(dg.AssetKey("stg_games")).parent_keys == {
+        dg.AssetKey("games")
+    }
+
+    result = defs.resolve_job_def(SQL_MODELS_JOB).execute_in_process(raise_on_error=False)
+
+    assert result.success
+    assert result.asset_materializations_for_node("stg_games")
