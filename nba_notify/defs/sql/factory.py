@@ -77,7 +77,9 @@ def sql_model_asset(project: SqlProject, model: SqlModel) -> dg.AssetsDefinition
             "dagster/code_references": _code_reference(str(model.path)),
         },
     )
-    def _sql_model(context: dg.AssetExecutionContext, database: PostgresResource):
+    def _sql_model(
+        context: dg.AssetExecutionContext, database: PostgresResource
+    ) -> dg.MaterializeResult:
         outcome = materialize_model(database.engine(), project, model.name)
         if outcome.rebuilt_dependents:
             context.log.info(
