@@ -3,5 +3,6 @@
 from nba_notify.lib.db.metadata import metadata
 from nba_notify.lib.db.tables import ingest  # noqa: F401
 from nba_notify.lib.db.tables import monitoring  # noqa: F401
+from nba_notify.lib.db.tables import quality  # noqa: F401
 
 __all__ = ["metadata"]
