@@ -109,15 +109,18 @@ class BdlResource(dg.ConfigurableResource):
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     max_attempts: int = DEFAULT_BDL_RETRY.max_attempts
+    retry_base_delay: float = DEFAULT_BDL_RETRY.base_delay
+    per_page: int = 100
 
     def client(self, recorder: CallRecorder | None = None) -> BdlClient:
         return BdlClient(
             self.base_url,
             self.api_key,
+            per_page=self.per_page,
             timeouts=Timeouts(connect=self.connect_timeout, read=self.read_timeout),
             retry=RetryPolicy(
                 max_attempts=self.max_attempts,
-                base_delay=DEFAULT_BDL_RETRY.base_delay,
+                base_delay=self.retry_base_delay,
                 max_delay=DEFAULT_BDL_RETRY.max_delay,
             ),
             recorder=recorder,
@@ -149,6 +152,7 @@ class NbacResource(dg.ConfigurableResource):
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     max_attempts: int = 4
+    retry_base_delay: float = RetryPolicy().base_delay
     schedule_max_age: float = DEFAULT_SCHEDULE_MAX_AGE
 
     def client(self, recorder: CallRecorder | None = None) -> NbacClient:
@@ -156,7 +160,7 @@ class NbacResource(dg.ConfigurableResource):
             self.base_url,
             stats_base_url=self.stats_base_url,
             timeouts=Timeouts(connect=self.connect_timeout, read=self.read_timeout),
-            retry=RetryPolicy(max_attempts=self.max_attempts),
+            retry=RetryPolicy(max_attempts=self.max_attempts, base_delay=self.retry_base_delay),
             recorder=recorder,
             cache=nbac_schedule_cache(self.base_url, self.schedule_max_age),
         )

@@ -2,8 +2,6 @@
 partition per US-Eastern game day. Each asset is a thin shell over
 :mod:`nba_notify.lib.ingest.pipeline`: loop over the run's days, report what was written."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from datetime import date
 
@@ -18,10 +16,9 @@ from nba_notify.lib.ingest import pipeline
 from nba_notify.lib.ingest.pipeline import DayResult
 from nba_notify.lib.run_metrics import api_metrics, peak_memory_mb
 
-# Upstream hiccups that outlast the client's own retries get two more tries a little later.
-SCRAPE_RETRY = dg.RetryPolicy(
-    max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
-)
+# No step-level RetryPolicy: transient faults are retried inside the HTTP client (seconds,
+# honouring rate-limit hints) and persistent ones by the retry queue (hours, seed 003), each
+# attempt on record. A third, blind retry layer would only multiply upstream calls.
 
 _PARTITIONED = dict(
     partitions_def=game_day_partitions,
@@ -50,7 +47,8 @@ def run_days(
         raise as_failure(
             PipelineError(
                 first.category,
-                f"{len(failures)} of {len(failures) + len(results)} game days failed; first: {first}",
+                f"{len(failures)} of {len(failures) + len(results)} game days failed "
+                f"({', '.join(str(day) for day, _ in failures)}); first: {first}",
                 details={str(day): err.as_dict() for day, err in failures},
                 status_code=first.status_code,
             )
@@ -72,7 +70,6 @@ def day_metadata(results: list[DayResult]) -> dict[str, object]:
     **_PARTITIONED,
     group_name="ingest_raw",
     kinds={"python", "postgres"},
-    retry_policy=SCRAPE_RETRY,
     description="BDL /v1/games for the game day, every cursor page stored raw.",
 )
 def bdl_games_raw(
@@ -96,7 +93,6 @@ def bdl_games_raw(
     **_PARTITIONED,
     group_name="ingest_raw",
     kinds={"python", "postgres"},
-    retry_policy=SCRAPE_RETRY,
     description="BDL /v1/box_scores?date= for the game day (rows carry no game id).",
 )
 def bdl_box_scores_raw(
@@ -115,7 +111,6 @@ def bdl_box_scores_raw(
     **_PARTITIONED,
     group_name="ingest_raw",
     kinds={"python", "postgres"},
-    retry_policy=SCRAPE_RETRY,
     description="NBA.com league schedule (scheduleLeagueV2), the game day's slice counted; "
     "the season file is fetched once per run (ETag cache) and stored once (content hash).",
 )
@@ -127,7 +122,7 @@ def nbac_schedule_raw(
 ) -> dg.MaterializeResult:
     recorder = CallRecorder()
     client, engine, run_id = nbac.client(recorder), database.engine(), context.run.run_id
-    current = pipeline.current_season_start_year(clock.now())
+    current = pipeline.current_season(clock.now())
     results = run_days(
         context,
         lambda day: pipeline.scrape_nbac_schedule(
@@ -142,7 +137,6 @@ def nbac_schedule_raw(
     deps=[nbac_schedule_raw],
     group_name="ingest_raw",
     kinds={"python", "postgres"},
-    retry_policy=SCRAPE_RETRY,
     description="NBA.com live box score of every started game of the day (per the stored schedule).",
 )
 def nbac_box_scores_raw(

@@ -1,6 +1,5 @@
 """The main job and its schedules."""
 
-from __future__ import annotations
 
 from datetime import timedelta
 

@@ -61,7 +61,7 @@ def scrape_nbac_schedule(
     engine: sa.Engine, client: Any, day: date, *, current_season: int, run_id: str | None, recorder: CallRecorder
 ) -> DayResult:
     with scrape_attempt(engine, NBAC_SCHEDULE, "nbac", day, run_id=run_id, recorder=recorder) as attempt:
-        season = client.season_for_date(day)
+        season = parse.season_for_date(day)
         page = client.schedule(season, current_season_start_year=current_season)
         attempt.add_page(page)
         found = parse.parse_nbac_schedule(page.payload, day)
@@ -196,6 +196,6 @@ def _dedupe_lines(lines: list[Any]) -> list[Any]:
     return list(seen.values())
 
 
-def current_season_start_year(now: datetime) -> int:
-    """The season "current" at ``now`` (Oct-Dec: this year's; Jan-Sep: last year's)."""
-    return now.year if now.month >= 10 else now.year - 1
+def current_season(now: datetime) -> int:
+    """The season in progress (or next up) at ``now``, by the US-Eastern calendar."""
+    return parse.season_for_date(parse.eastern_game_day(now))
