@@ -1,0 +1,484 @@
+"""Pure planning: games -> desired notifications; desired + ledger -> actions and skips.
+
+No I/O here. Everything that decides *what* to do with Braze is a function of plain data and
+``now``, so the rules (update buffer, missed window, deletes only on proof, one live schedule
+per game) are tested without a database and replayed identically by every scheduler.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+DEFAULT_KIND = "tipoff_reminder"
+DEFAULT_TEMPLATE_VERSION = "v1"
+
+# Game statuses that prove a notification must not go out (DESIGN §3: deletes only by proof).
+# A game missing from a source, or a source returning fewer games, proves nothing.
+WITHDRAWING_STATUSES = frozenset({"postponed", "cancelled"})
+
+LIVE_STATES = frozenset({"creating", "updating", "scheduled", "unknown", "cancel_requested"})
+UNRESOLVED_STATES = frozenset({"creating", "updating", "unknown"})
+REUSABLE_STATES = frozenset({"planned", "cancelled", "expired"})
+
+
+@dataclass(frozen=True)
+class NotificationPolicy:
+    """The knobs of the notification product. Defaults are the product's promise."""
+
+    campaign_id: str
+    kind: str = DEFAULT_KIND
+    template_version: str = DEFAULT_TEMPLATE_VERSION
+    lead_minutes: int = 60
+    # No changes inside this many minutes of a send (Braze may already be dispatching).
+    update_buffer_minutes: int = 20
+    # Braze accepts schedule.time at most 90 days ahead.
+    horizon_days: int = 89
+    # A create needs at least this much time before send_at, otherwise the window is missed.
+    min_lead_seconds: int = 120
+    # How far back a desired send is still looked at (missed-window skips are logged for it).
+    missed_lookback_minutes: int = 180
+    # A scheduled row past send_at + grace with no send event is "stale pending".
+    send_grace_minutes: int = 15
+    # An unresolved intent (ambiguous outcome) this close to its send raises a CRITICAL alert.
+    unresolved_alert_minutes: int = 240
+    # A claim younger than this may still have its Braze call in flight (the caller may be
+    # alive but slow): it is left alone rather than declared unknown.
+    in_flight_grace_seconds: float = 300.0
+    # A row whose send time passed this long ago without a send event is expired by reconcile.
+    expire_after_hours: int = 24
+
+    @property
+    def lead(self) -> timedelta:
+        return timedelta(minutes=self.lead_minutes)
+
+    @property
+    def update_buffer(self) -> timedelta:
+        return timedelta(minutes=self.update_buffer_minutes)
+
+    @property
+    def horizon(self) -> timedelta:
+        return timedelta(days=self.horizon_days)
+
+
+# -- identity and normalisation -------------------------------------------------------------
+
+
+def intent_key(game_key: str, kind: str, campaign_id: str, template_version: str) -> str:
+    """Business identity of a notification: never send_at (a moved tip-off is an *update* of
+    the same intent, not a new one)."""
+    return f"{game_key}|{kind}|{campaign_id}|{template_version}"
+
+
+def send_id_for(intent: str) -> str:
+    """Deterministic Braze ``send_id`` per intent: Currents send events carry it, so a send
+    correlates to its intent even if an ambiguous create never told us the schedule id."""
+    return "nba_" + hashlib.sha256(intent.encode()).hexdigest()[:28]
+
+
+def to_minute(when: datetime) -> datetime:
+    """UTC, rounded to the nearest minute (half up): a one-second jitter either side of a
+    round tip-off time (scenario 4: 15:00:01 vs 15:00:00, or 14:59:59) is not a change."""
+    if when.tzinfo is None:
+        raise ValueError("times must be timezone-aware")
+    utc = when.astimezone(UTC)
+    floor = utc.replace(second=0, microsecond=0)
+    return floor + timedelta(minutes=1) if (utc - floor) >= timedelta(seconds=30) else floor
+
+
+def signature(send_at: datetime, home_team: str, away_team: str, template_version: str) -> str:
+    """Everything Braze holds that matters, from normalised values only."""
+    return (
+        f"{to_minute(send_at):%Y-%m-%dT%H:%MZ}|{away_team.strip().upper()}@{home_team.strip().upper()}"
+        f"|{template_version}"
+    )
+
+
+# -- games -> desired -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpcomingGame:
+    game_key: str
+    home_team: str
+    away_team: str
+    tipoff_utc: datetime | None
+    status: str
+
+
+@dataclass(frozen=True)
+class Desired:
+    intent_key: str
+    game_key: str
+    kind: str
+    campaign_id: str
+    template_version: str
+    home_team: str
+    away_team: str
+    tipoff_utc: datetime | None
+    send_at: datetime | None
+    signature: str | None
+    active: bool
+    reason: str  # scheduled | postponed | cancelled | no_tipoff
+    game_status: str
+
+    def trigger_properties(self) -> dict[str, Any]:
+        """What the campaign templates into the push (and the simulator keys its truth by)."""
+        return {
+            "game_key": self.game_key,
+            "home_team": self.home_team,
+            "away_team": self.away_team,
+            "tipoff_utc": self.tipoff_utc.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            if self.tipoff_utc
+            else None,
+            "template_version": self.template_version,
+        }
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "intent_key": self.intent_key,
+            "game_key": self.game_key,
+            "kind": self.kind,
+            "campaign_id": self.campaign_id,
+            "template_version": self.template_version,
+            "home_team": self.home_team,
+            "away_team": self.away_team,
+            "tipoff_utc": self.tipoff_utc,
+            "send_at_utc": self.send_at,
+            "signature": self.signature,
+            "active": self.active,
+            "reason": self.reason,
+            "game_status": self.game_status,
+        }
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "Desired":
+        return cls(
+            intent_key=row["intent_key"],
+            game_key=row["game_key"],
+            kind=row["kind"],
+            campaign_id=row["campaign_id"],
+            template_version=row["template_version"],
+            home_team=row["home_team"],
+            away_team=row["away_team"],
+            tipoff_utc=row["tipoff_utc"],
+            send_at=row["send_at_utc"],
+            signature=row["signature"],
+            active=row["active"],
+            reason=row["reason"],
+            game_status=row["game_status"],
+        )
+
+
+def desired_for_game(game: UpcomingGame, policy: NotificationPolicy) -> Desired:
+    key = intent_key(game.game_key, policy.kind, policy.campaign_id, policy.template_version)
+    withdrawn = game.status in WITHDRAWING_STATUSES
+    send_at = to_minute(game.tipoff_utc - policy.lead) if game.tipoff_utc is not None else None
+    if withdrawn:
+        reason = game.status
+    elif send_at is None:
+        reason = "no_tipoff"
+    else:
+        reason = "scheduled"
+    return Desired(
+        intent_key=key,
+        game_key=game.game_key,
+        kind=policy.kind,
+        campaign_id=policy.campaign_id,
+        template_version=policy.template_version,
+        home_team=game.home_team,
+        away_team=game.away_team,
+        tipoff_utc=game.tipoff_utc,
+        send_at=send_at,
+        signature=signature(send_at, game.home_team, game.away_team, policy.template_version)
+        if send_at is not None
+        else None,
+        active=not withdrawn and send_at is not None,
+        reason=reason,
+        game_status=game.status,
+    )
+
+
+def desired_notifications(games: Iterable[UpcomingGame], policy: NotificationPolicy) -> list[Desired]:
+    return [desired_for_game(g, policy) for g in games]
+
+
+# -- ledger view ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    id: int
+    intent_key: str
+    game_key: str
+    kind: str
+    state: str
+    braze_schedule_id: str | None
+    signature: str | None
+    send_at: datetime | None
+    fence: int
+    send_id: str
+    dispatch_id: str | None = None
+    current_attempt_id: int | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "LedgerRow":
+        return cls(
+            id=row["id"],
+            intent_key=row["intent_key"],
+            game_key=row["game_key"],
+            kind=row["kind"],
+            state=row["state"],
+            braze_schedule_id=row["braze_schedule_id"],
+            signature=row["signature"],
+            send_at=row["send_at_utc"],
+            fence=row["fence"],
+            send_id=row["send_id"],
+            dispatch_id=row.get("dispatch_id"),
+            current_attempt_id=row.get("current_attempt_id"),
+        )
+
+
+# -- actions ----------------------------------------------------------------------------------
+
+
+class ActionKind(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    CANCEL = "cancel"  # delete at Braze (proof: game withdrawn, or intent superseded)
+    DISCARD = "discard"  # withdrawn before anything reached Braze: no call
+    RESOLVE = "resolve"  # unresolved intent: adopt-or-cancel from its attempt
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ActionKind
+    intent_key: str
+    game_key: str
+    desired: Desired | None = None
+    row: LedgerRow | None = None
+    reason: str = ""
+
+    @property
+    def order(self) -> int:
+        # Deletes first: a superseded intent's schedule must be gone before its successor is
+        # created (one live schedule per game and kind, enforced by a unique index too).
+        return {
+            ActionKind.RESOLVE: 0,
+            ActionKind.DISCARD: 1,
+            ActionKind.CANCEL: 2,
+            ActionKind.UPDATE: 3,
+            ActionKind.CREATE: 4,
+        }[self.kind]
+
+
+@dataclass(frozen=True)
+class Skip:
+    intent_key: str
+    game_key: str
+    action: str  # skipped_unchanged | skipped
+    reason: str  # unchanged | already_sent | missed_window | inside_update_buffer | beyond_horizon | ...
+    send_at: datetime | None = None
+    braze_schedule_id: str | None = None
+
+
+@dataclass
+class Plan:
+    actions: list[Action] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+
+    def of(self, kind: ActionKind) -> list[Action]:
+        return [a for a in self.actions if a.kind is kind]
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for a in self.actions:
+            out[str(a.kind)] += 1
+        for s in self.skips:
+            out[f"{s.action}:{s.reason}"] += 1
+        return dict(out)
+
+
+def plan_actions(
+    desired: Sequence[Desired],
+    ledger: Sequence[LedgerRow],
+    now: datetime,
+    policy: NotificationPolicy,
+) -> Plan:
+    """Compare what should exist with what the ledger says exists.
+
+    * an intent whose last call has no known outcome is RESOLVED first, never re-created;
+    * unchanged signature -> skipped_unchanged (zero Braze calls);
+    * changed signature -> one UPDATE, unless either send time is inside the update buffer;
+    * game postponed/cancelled -> one CANCEL (the only proof that deletes);
+    * no desired row at all -> nothing (absence proves nothing);
+    * at most one live schedule per game and kind: a live schedule of a superseded intent
+      (e.g. template version bump) is cancelled before its successor is created.
+    """
+    plan = Plan()
+    desired_by_key = {d.intent_key: d for d in desired}
+    ledger_by_key = {r.intent_key: r for r in ledger}
+    rows_by_game_kind: dict[tuple[str, str], list[LedgerRow]] = defaultdict(list)
+    for row in ledger:
+        rows_by_game_kind[(row.game_key, row.kind)].append(row)
+    current_keys_by_game_kind = {(d.game_key, d.kind): d.intent_key for d in desired}
+
+    for key in sorted(set(desired_by_key) | set(ledger_by_key)):
+        d = desired_by_key.get(key)
+        row = ledger_by_key.get(key)
+        game_key = d.game_key if d else row.game_key  # type: ignore[union-attr]
+
+        if row is not None and row.state in UNRESOLVED_STATES:
+            plan.actions.append(Action(ActionKind.RESOLVE, key, game_key, d, row, "unresolved"))
+            continue
+
+        if d is None:
+            # No opinion about this intent. If a newer intent exists for the same game and
+            # kind, this one is superseded and its live schedule must go.
+            successor = current_keys_by_game_kind.get((row.game_key, row.kind))  # type: ignore[union-attr]
+            if successor is not None and successor != key and row is not None:
+                _withdraw(plan, row, "superseded_intent", game_key)
+            continue
+
+        if not d.active:
+            if row is not None:
+                _withdraw(plan, row, d.reason, game_key)
+            continue
+
+        siblings = [r for r in rows_by_game_kind[(d.game_key, d.kind)] if r.intent_key != key]
+        if (row is not None and row.state == "sent") or any(r.state == "sent" for r in siblings):
+            action = "skipped_unchanged" if row is not None and row.signature == d.signature else "skipped"
+            plan.skips.append(Skip(key, game_key, action, "already_sent", d.send_at, row.braze_schedule_id if row else None))
+            continue
+
+        if row is None or row.state in REUSABLE_STATES:
+            reason = _create_window_problem(d, now, policy)
+            if reason is not None:
+                plan.skips.append(Skip(key, game_key, "skipped", reason, d.send_at))
+            else:
+                plan.actions.append(Action(ActionKind.CREATE, key, game_key, d, row, "new" if row is None else row.state))
+            continue
+
+        if row.state == "scheduled":
+            if row.signature == d.signature:
+                plan.skips.append(Skip(key, game_key, "skipped_unchanged", "unchanged", d.send_at, row.braze_schedule_id))
+                continue
+            closest = min(t for t in (row.send_at, d.send_at) if t is not None)
+            if closest - now < policy.update_buffer:
+                plan.skips.append(
+                    Skip(key, game_key, "skipped", "inside_update_buffer", d.send_at, row.braze_schedule_id)
+                )
+                continue
+            if d.send_at is not None and d.send_at > now + policy.horizon:
+                plan.skips.append(Skip(key, game_key, "skipped", "beyond_horizon", d.send_at, row.braze_schedule_id))
+                continue
+            plan.actions.append(Action(ActionKind.UPDATE, key, game_key, d, row, "signature_changed"))
+            continue
+
+        if row.state == "cancel_requested":
+            # The game came back before the delete finished: finish the delete (idempotent),
+            # the next run creates afresh. Rare, and never risks two live schedules.
+            plan.actions.append(Action(ActionKind.CANCEL, key, game_key, d, row, "retry_cancel"))
+            continue
+
+    plan.actions.sort(key=lambda a: (a.order, a.intent_key))
+    return plan
+
+
+def _withdraw(plan: Plan, row: LedgerRow, reason: str, game_key: str) -> None:
+    if row.state == "planned":
+        plan.actions.append(Action(ActionKind.DISCARD, row.intent_key, game_key, None, row, reason))
+    elif row.state in ("scheduled", "cancel_requested"):
+        plan.actions.append(Action(ActionKind.CANCEL, row.intent_key, game_key, None, row, reason))
+
+
+def _create_window_problem(d: Desired, now: datetime, policy: NotificationPolicy) -> str | None:
+    if d.send_at is None:
+        return "no_tipoff"
+    if d.send_at - now < timedelta(seconds=policy.min_lead_seconds):
+        return "missed_window"
+    if d.send_at > now + policy.horizon:
+        return "beyond_horizon"
+    return None
+
+
+# -- resolution of unresolved intents ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    id: int
+    operation: str  # create | update | delete
+    status: str  # in_flight | succeeded | failed | ambiguous
+    schedule_id: str | None
+    dispatch_id: str | None
+    prior_schedule_id: str | None
+    target_send_at: datetime | None
+    target_signature: str | None
+    age_seconds: float
+    not_found: bool = False
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "AttemptView":
+        return cls(
+            id=row["id"],
+            operation=row["operation"],
+            status=row["status"],
+            schedule_id=row["schedule_id"],
+            dispatch_id=row["dispatch_id"],
+            prior_schedule_id=row["prior_schedule_id"],
+            target_send_at=row["target_send_at"],
+            target_signature=row["target_signature"],
+            age_seconds=float(row["age_seconds"]),
+            not_found=row["http_status"] == 404,
+        )
+
+
+class ResolutionKind(enum.StrEnum):
+    WAIT = "wait"  # the call may still be in flight by a live (slow) holder
+    ADOPT = "adopt"  # the attempt succeeded: take its schedule id as the live one
+    REVERT = "revert"  # the attempt provably failed: back to the pre-claim state
+    VANISHED = "vanished"  # update answered 404: the schedule is gone, plan a new create
+    UNKNOWN = "unknown"  # no way to know: keep it unknown, never re-create, alert near send
+
+
+@dataclass(frozen=True)
+class Resolution:
+    kind: ResolutionKind
+    attempt: AttemptView | None
+    reason: str
+
+
+def resolve_intent(row: LedgerRow, attempt: AttemptView | None, policy: NotificationPolicy) -> Resolution:
+    """Adopt-or-cancel for an unresolved ledger row, from the outcome its current attempt
+    recorded (the caller records it unfenced, even after losing its lease)."""
+    if attempt is None:
+        return Resolution(ResolutionKind.UNKNOWN, None, "no_attempt_recorded")
+    if attempt.status == "succeeded":
+        return Resolution(ResolutionKind.ADOPT, attempt, f"{attempt.operation}_succeeded")
+    if attempt.status == "failed":
+        if attempt.operation == "update" and attempt.not_found:
+            return Resolution(ResolutionKind.VANISHED, attempt, "update_not_found")
+        return Resolution(ResolutionKind.REVERT, attempt, f"{attempt.operation}_failed")
+    if attempt.status == "in_flight" and attempt.age_seconds < policy.in_flight_grace_seconds:
+        return Resolution(ResolutionKind.WAIT, attempt, "call_may_be_in_flight")
+    reason = "caller_vanished" if attempt.status == "in_flight" else "ambiguous_outcome"
+    return Resolution(ResolutionKind.UNKNOWN, attempt, reason)
+
+
+def needs_unresolved_alert(
+    row: LedgerRow, desired: Desired | None, attempt: AttemptView | None, now: datetime, policy: NotificationPolicy
+) -> bool:
+    """CRITICAL alert for an intent we cannot confirm, well before its send: Braze may hold a
+    schedule we cannot see, and a duplicate push is worse than a late one."""
+    if desired is not None and not desired.active:
+        return True  # a push may go out for a postponed/cancelled game
+    send_at = (attempt.target_send_at if attempt else None) or row.send_at or (desired.send_at if desired else None)
+    if send_at is None:
+        return True
+    return send_at - now <= timedelta(minutes=policy.unresolved_alert_minutes)

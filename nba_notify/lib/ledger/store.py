@@ -1,0 +1,648 @@
+"""Every read and write of the schedule ledger, the intent log and the orphan list.
+
+Write rules (DESIGN §3):
+
+* a holder's ledger writes run in :meth:`Lease.fenced` transactions *and* are compare-and-set
+  on the row (expected state, current attempt, schedule id): a stale holder changes nothing;
+* the outcome of a Braze call is recorded on its attempt row *unfenced*, by whoever made the
+  call, before the fenced write-back: a holder that lost its lease still leaves the truth
+  behind for the next holder to adopt;
+* orphans are cancelled only through :func:`claim_orphan_cancel`, whose guard refuses any id
+  that is, or could still become, a ledger row's live schedule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+
+from nba_notify.lib.db.tables.notifications import (
+    LIVE_STATES,
+    UNRESOLVED_STATES,
+    desired_notifications,
+    schedule_attempts,
+    schedule_ledger,
+    schedule_orphans,
+    scheduler_logs,
+)
+from nba_notify.lib.ledger.lease import Lease
+from nba_notify.lib.ledger.planning import (
+    AttemptView,
+    Desired,
+    LedgerRow,
+    NotificationPolicy,
+    UpcomingGame,
+    send_id_for,
+)
+
+L = schedule_ledger.c
+A = schedule_attempts.c
+O = schedule_orphans.c
+
+# -- games and desired notifications ----------------------------------------------------------
+
+
+def load_upcoming_games(conn: sa.Connection, now: datetime, policy: NotificationPolicy) -> list[UpcomingGame]:
+    """Games whose notification could still matter: tip-off from (now - lookback - lead) to
+    the Braze horizon. Postponed/cancelled games are included (they withdraw intents); games
+    without a tip-off time too (they are reported, not scheduled)."""
+    start = now - timedelta(minutes=policy.missed_lookback_minutes) + policy.lead
+    end = now + policy.horizon + policy.lead
+    rows = conn.execute(
+        sa.text(
+            """
+            SELECT game_key, home_team, away_team, tipoff_utc, status
+              FROM games
+             WHERE (tipoff_utc >= :start AND tipoff_utc <= :end)
+                OR (tipoff_utc IS NULL AND game_date >= CAST(:start AS date) AND game_date <= CAST(:end AS date))
+             ORDER BY tipoff_utc NULLS LAST, game_key
+            """
+        ),
+        {"start": start, "end": end},
+    ).mappings()
+    return [UpcomingGame(r["game_key"], r["home_team"], r["away_team"], r["tipoff_utc"], r["status"]) for r in rows]
+
+
+def upsert_desired(conn: sa.Connection, desired: Sequence[Desired], computed_at: datetime, run_id: str | None) -> int:
+    """Upsert desired rows; returns how many rows were inserted or actually changed (an
+    unchanged row is not rewritten, so ``updated_at`` shows real changes only)."""
+    if not desired:
+        return 0
+    values = [{**d.as_row(), "computed_at": computed_at, "run_id": run_id} for d in desired]
+    stmt = pg_insert(desired_notifications).values(values)
+    ex = stmt.excluded
+    changed_cols = ("tipoff_utc", "send_at_utc", "signature", "active", "reason", "game_status", "home_team", "away_team")
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[desired_notifications.c.intent_key],
+        set_={
+            **{c: getattr(ex, c) for c in changed_cols},
+            "computed_at": ex.computed_at,
+            "run_id": ex.run_id,
+            "updated_at": sa.func.now(),
+        },
+        where=sa.or_(*[getattr(desired_notifications.c, c).is_distinct_from(getattr(ex, c)) for c in changed_cols]),
+    )
+    return conn.execute(stmt).rowcount or 0
+
+
+def load_desired(
+    conn: sa.Connection, now: datetime, policy: NotificationPolicy, extra_keys: Iterable[str] = ()
+) -> list[Desired]:
+    """Desired intents of the campaign that still matter now, plus any named intents (those
+    with live ledger rows, whatever their send time)."""
+    d = desired_notifications.c
+    horizon_start = now - timedelta(minutes=policy.missed_lookback_minutes)
+    keys = list(extra_keys)
+    condition = sa.or_(d.send_at_utc >= horizon_start, d.send_at_utc.is_(None))
+    if keys:
+        condition = sa.or_(condition, d.intent_key.in_(keys))
+    rows = conn.execute(
+        sa.select(desired_notifications).where(d.campaign_id == policy.campaign_id, condition)
+    ).mappings()
+    return [Desired.from_row(r) for r in rows]
+
+
+# -- ledger reads -----------------------------------------------------------------------------
+
+
+def load_ledger(conn: sa.Connection, campaign_id: str, keys: Iterable[str] = ()) -> list[LedgerRow]:
+    """Rows that a sync must consider: every non-terminal row of the campaign, and the rows of
+    the given intents whatever their state."""
+    keys = list(keys)
+    condition = L.state.in_((*LIVE_STATES, "planned"))
+    if keys:
+        condition = sa.or_(condition, L.intent_key.in_(keys))
+    rows = conn.execute(
+        sa.select(schedule_ledger).where(L.campaign_id == campaign_id, condition).order_by(L.id)
+    ).mappings()
+    return [LedgerRow.from_row(r) for r in rows]
+
+
+def load_attempts(conn: sa.Connection, attempt_ids: Iterable[int]) -> dict[int, AttemptView]:
+    ids = [i for i in attempt_ids if i is not None]
+    if not ids:
+        return {}
+    rows = conn.execute(
+        sa.select(
+            schedule_attempts,
+            sa.func.extract("epoch", sa.func.clock_timestamp() - A.started_at).label("age_seconds"),
+        ).where(A.id.in_(ids))
+    ).mappings()
+    return {r["id"]: AttemptView.from_row(r) for r in rows}
+
+
+# -- the intent commit and claims ------------------------------------------------------------
+
+
+def ensure_intents(lease: Lease, desired: Sequence[Desired]) -> int:
+    """The intent commit: one ``planned`` ledger row per intent we are about to act on, in
+    one fenced transaction. Idempotent (``ON CONFLICT (intent_key) DO NOTHING``)."""
+    if not desired:
+        return 0
+    values = [
+        {
+            "intent_key": d.intent_key,
+            "game_key": d.game_key,
+            "kind": d.kind,
+            "campaign_id": d.campaign_id,
+            "template_version": d.template_version,
+            "send_id": send_id_for(d.intent_key),
+            "state": "planned",
+            "fence": lease.fence,
+        }
+        for d in desired
+    ]
+    with lease.fenced() as conn:
+        stmt = pg_insert(schedule_ledger).values(values).on_conflict_do_nothing(index_elements=[L.intent_key])
+        return conn.execute(stmt).rowcount or 0
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A ledger row claimed for one Braze call under ``fence``; ``attempt_id`` is the intent
+    log entry written in the same transaction."""
+
+    row_id: int
+    intent_key: str
+    game_key: str
+    send_id: str
+    operation: str  # create | update | delete
+    claimed_state: str
+    attempt_id: int
+    fence: int
+    prior_schedule_id: str | None
+    prior_state: str
+    target_send_at: datetime | None
+    target_signature: str | None
+
+
+CLAIM_STATE = {"create": "creating", "update": "updating", "delete": "cancel_requested"}
+
+
+def claim(
+    lease: Lease,
+    row: LedgerRow,
+    operation: str,
+    *,
+    expected_states: Sequence[str],
+    target_send_at: datetime | None = None,
+    target_signature: str | None = None,
+    run_id: str | None = None,
+) -> Claim | None:
+    """Compare-and-set the row into the claimed state and write the in-flight attempt, in one
+    fenced transaction. None if the row changed under us (another holder acted) or a live
+    sibling blocks a create (the unique index makes two live rows per game impossible)."""
+    new_state = CLAIM_STATE[operation]
+    try:
+        with lease.fenced() as conn:
+            values: dict[str, Any] = {
+                "state": new_state,
+                "fence": lease.fence,
+                "attempts": L.attempts + 1,
+                "updated_at": sa.func.now(),
+            }
+            if operation == "create":
+                values.update(braze_schedule_id=None, dispatch_id=None, signature=None, send_at_utc=None)
+            updated = conn.execute(
+                sa.update(schedule_ledger)
+                .where(
+                    L.id == row.id,
+                    L.state.in_(list(expected_states)),
+                    L.braze_schedule_id.is_not_distinct_from(row.braze_schedule_id),
+                    L.fence <= lease.fence,
+                )
+                .values(**values)
+                .returning(L.id)
+            ).first()
+            if updated is None:
+                return None
+            attempt_id = conn.execute(
+                sa.insert(schedule_attempts)
+                .values(
+                    ledger_id=row.id,
+                    intent_key=row.intent_key,
+                    game_key=row.game_key,
+                    operation=operation,
+                    fence=lease.fence,
+                    holder=lease.holder,
+                    run_id=run_id,
+                    prior_schedule_id=row.braze_schedule_id,
+                    target_send_at=target_send_at,
+                    target_signature=target_signature,
+                    status="in_flight",
+                    started_at=sa.func.clock_timestamp(),
+                )
+                .returning(A.id)
+            ).scalar_one()
+            conn.execute(sa.update(schedule_ledger).where(L.id == row.id).values(current_attempt_id=attempt_id))
+    except IntegrityError:
+        return None
+    return Claim(
+        row_id=row.id,
+        intent_key=row.intent_key,
+        game_key=row.game_key,
+        send_id=row.send_id,
+        operation=operation,
+        claimed_state=new_state,
+        attempt_id=attempt_id,
+        fence=lease.fence,
+        prior_schedule_id=row.braze_schedule_id,
+        prior_state=row.state,
+        target_send_at=target_send_at,
+        target_signature=target_signature,
+    )
+
+
+def discard(lease: Lease, row: LedgerRow) -> bool:
+    """A planned intent withdrawn before any call: cancelled without touching Braze."""
+    with lease.fenced() as conn:
+        done = conn.execute(
+            sa.update(schedule_ledger)
+            .where(L.id == row.id, L.state == "planned")
+            .values(state="cancelled", fence=lease.fence, cancelled_at=sa.func.now(), updated_at=sa.func.now())
+            .returning(L.id)
+        ).first()
+    return done is not None
+
+
+# -- outcomes ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a Braze call told us, in the intent log's words."""
+
+    status: str  # succeeded | failed | ambiguous
+    schedule_id: str | None = None
+    dispatch_id: str | None = None
+    http_status: int | None = None
+    error_category: str | None = None
+    error_message: str | None = None
+    not_found: bool = False
+
+    @classmethod
+    def from_schedule_outcome(cls, outcome: Any) -> "Outcome":
+        kind = str(outcome.kind)
+        status = {"SUCCESS": "succeeded", "DEFINITE_FAILURE": "failed", "AMBIGUOUS": "ambiguous"}[kind]
+        error = outcome.error
+        return cls(
+            status=status,
+            schedule_id=outcome.schedule_id,
+            dispatch_id=outcome.dispatch_id,
+            http_status=outcome.status_code,
+            error_category=str(error.category) if error is not None else None,
+            error_message=str(error.message)[:2000] if error is not None else None,
+            not_found=bool(getattr(outcome, "not_found", False)),
+        )
+
+
+def record_outcome(engine: sa.Engine, attempt_id: int, outcome: Outcome) -> None:
+    """Unfenced and first: the truth about a Braze call outlives the lease of its caller."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(schedule_attempts)
+            .where(A.id == attempt_id, A.status == "in_flight")
+            .values(
+                status=outcome.status,
+                schedule_id=outcome.schedule_id,
+                dispatch_id=outcome.dispatch_id,
+                http_status=outcome.http_status,
+                error_category=outcome.error_category,
+                error_message=outcome.error_message,
+                finished_at=sa.func.clock_timestamp(),
+            )
+        )
+
+
+@dataclass(frozen=True)
+class WriteBack:
+    applied: bool  # the fenced CAS went through
+    new_state: str | None = None
+    orphaned: str | None = None  # a schedule id recorded as orphan by this write-back
+    note: str = ""
+
+
+def _ledger_values_for(claim: Claim, outcome: Outcome) -> tuple[dict[str, Any], str, str | None]:
+    """(ledger values, log action, superseded schedule id) for an outcome of a claim."""
+    base: dict[str, Any] = {"updated_at": sa.func.now()}
+    op = claim.operation
+    if outcome.status == "succeeded":
+        if op == "create":
+            return (
+                {**base, "state": "scheduled", "braze_schedule_id": outcome.schedule_id, "dispatch_id": outcome.dispatch_id,
+                 "signature": claim.target_signature, "send_at_utc": claim.target_send_at,
+                 "last_error": None, "last_error_category": None},
+                "created",
+                None,
+            )
+        if op == "update":
+            new_id = outcome.schedule_id or claim.prior_schedule_id
+            superseded = claim.prior_schedule_id if new_id != claim.prior_schedule_id else None
+            values = {**base, "state": "scheduled", "braze_schedule_id": new_id, "signature": claim.target_signature,
+                      "send_at_utc": claim.target_send_at, "last_error": None, "last_error_category": None}
+            if superseded:
+                values["dispatch_id"] = None  # the new schedule's dispatch is learned from Currents
+            return values, "updated", superseded
+        return {**base, "state": "cancelled", "cancelled_at": sa.func.now(), "last_error": None}, "cancelled", None
+    error = {"last_error": outcome.error_message, "last_error_category": outcome.error_category}
+    if outcome.status == "failed":
+        if op == "create":
+            return {**base, **error, "state": "planned"}, "error", None
+        if op == "update":
+            if outcome.not_found:
+                # Braze proves the schedule is gone: the intent needs a fresh create.
+                return ({**base, **error, "state": "planned", "braze_schedule_id": None, "dispatch_id": None,
+                         "signature": None, "send_at_utc": None}, "error", None)
+            return {**base, **error, "state": "scheduled"}, "error", None
+        if outcome.not_found:  # delete of an id Braze no longer knows: it is gone
+            return {**base, "state": "cancelled", "cancelled_at": sa.func.now(), "last_error": None}, "cancelled", None
+        return {**base, **error, "state": "cancel_requested"}, "error", None
+    # ambiguous
+    if op == "delete":
+        return {**base, **error, "state": "cancel_requested"}, "error", None  # deletes are idempotent: retried
+    values = {**base, **error, "state": "unknown"}
+    if op == "create":
+        values.update(signature=claim.target_signature, send_at_utc=claim.target_send_at)
+    return values, "unknown", None
+
+
+def write_back(lease: Lease, claim: Claim, outcome: Outcome) -> WriteBack:
+    """The fenced write-back of an outcome. Raises :class:`FenceLost` if the lease moved on;
+    returns ``applied=False`` if the row changed under an unchanged fence (should not
+    happen; treated like a lost write-back by the caller)."""
+    values, _action, superseded = _ledger_values_for(claim, outcome)
+    with lease.fenced() as conn:
+        done = conn.execute(
+            sa.update(schedule_ledger)
+            .where(
+                L.id == claim.row_id,
+                L.state == claim.claimed_state,
+                L.current_attempt_id == claim.attempt_id,
+                L.fence == claim.fence,
+            )
+            .values(**values)
+            .returning(L.id)
+        ).first()
+        if done is None:
+            return WriteBack(False, note="row changed under the same fence")
+        conn.execute(sa.update(schedule_attempts).where(A.id == claim.attempt_id).values(resolution="applied"))
+        if superseded:
+            _insert_orphan(conn, superseded, claim, reason="superseded", fence=lease.fence)
+    return WriteBack(True, new_state=values["state"], orphaned=superseded)
+
+
+def settle_lost_write_back(engine: sa.Engine, claim: Claim, outcome: Outcome, campaign_id: str) -> WriteBack:
+    """A holder whose fenced write-back lost. Unfenced, under the row lock:
+
+    * if the row still waits on *this* attempt (unresolved, ``current_attempt_id`` = ours),
+      the recorded outcome is left for the next holder to adopt;
+    * otherwise the row moved on, so a schedule this call produced can never become live:
+      it is recorded as an orphan (and cancelled by the caller through the guarded path)."""
+    with engine.begin() as conn:
+        row = conn.execute(
+            sa.select(L.state, L.current_attempt_id, L.braze_schedule_id).where(L.id == claim.row_id).with_for_update()
+        ).mappings().first()
+        if row is None:
+            return WriteBack(False, note="ledger row vanished")
+        if row["current_attempt_id"] == claim.attempt_id and row["state"] in UNRESOLVED_STATES:
+            return WriteBack(False, note="left for adoption")
+        produced = outcome.schedule_id if outcome.status == "succeeded" and claim.operation in ("create", "update") else None
+        if produced and produced != row["braze_schedule_id"]:
+            _insert_orphan(conn, produced, claim, reason="lost_fence", fence=claim.fence, campaign_id=campaign_id)
+            return WriteBack(False, orphaned=produced, note="orphaned: row moved on")
+        return WriteBack(False, note="nothing to orphan")
+
+
+def _insert_orphan(
+    conn: sa.Connection,
+    schedule_id: str,
+    claim: Claim | None,
+    *,
+    reason: str,
+    fence: int | None,
+    campaign_id: str | None = None,
+    intent_key: str | None = None,
+    game_key: str | None = None,
+    send_at: datetime | None = None,
+    dispatch_id: str | None = None,
+    note: str | None = None,
+) -> None:
+    if campaign_id is None:
+        campaign_id = conn.execute(
+            sa.select(L.campaign_id).where(L.id == claim.row_id)  # type: ignore[union-attr]
+        ).scalar_one()
+    conn.execute(
+        pg_insert(schedule_orphans)
+        .values(
+            braze_schedule_id=schedule_id,
+            campaign_id=campaign_id,
+            intent_key=intent_key or (claim.intent_key if claim else None),
+            game_key=game_key or (claim.game_key if claim else None),
+            reason=reason,
+            source_attempt_id=claim.attempt_id if claim else None,
+            send_at_utc=send_at,
+            dispatch_id=dispatch_id,
+            status="pending",
+            recorded_fence=fence,
+            note=note,
+        )
+        .on_conflict_do_nothing(index_elements=[O.braze_schedule_id])
+    )
+
+
+# -- resolution writes ------------------------------------------------------------------------
+
+
+def adopt(lease: Lease, row: LedgerRow, attempt: AttemptView, campaign_id: str) -> WriteBack:
+    """Take a succeeded attempt's schedule as the live one (fenced CAS on the row still
+    waiting on that attempt). An update that returned a new id supersedes the prior id."""
+    superseded = None
+    values: dict[str, Any] = {
+        "state": "scheduled",
+        "fence": lease.fence,
+        "signature": attempt.target_signature,
+        "send_at_utc": attempt.target_send_at,
+        "last_error": None,
+        "last_error_category": None,
+        "updated_at": sa.func.now(),
+    }
+    if attempt.operation == "create":
+        values.update(braze_schedule_id=attempt.schedule_id, dispatch_id=attempt.dispatch_id)
+    elif attempt.operation == "update":
+        new_id = attempt.schedule_id or attempt.prior_schedule_id
+        values["braze_schedule_id"] = new_id
+        if new_id != attempt.prior_schedule_id:
+            superseded = attempt.prior_schedule_id
+            values["dispatch_id"] = None
+    with lease.fenced() as conn:
+        done = conn.execute(
+            sa.update(schedule_ledger)
+            .where(L.id == row.id, L.state.in_(UNRESOLVED_STATES), L.current_attempt_id == attempt.id)
+            .values(**values)
+            .returning(L.id)
+        ).first()
+        if done is None:
+            return WriteBack(False, note="row changed")
+        conn.execute(sa.update(schedule_attempts).where(A.id == attempt.id).values(resolution="adopted"))
+        if superseded:
+            _insert_orphan(
+                conn, superseded, None, reason="superseded", fence=lease.fence, campaign_id=campaign_id,
+                intent_key=row.intent_key, game_key=row.game_key,
+            )
+    return WriteBack(True, new_state="scheduled", orphaned=superseded)
+
+
+def revert(lease: Lease, row: LedgerRow, attempt: AttemptView, *, vanished: bool = False) -> WriteBack:
+    """The attempt provably failed: back to the state before the claim (a failed create to
+    ``planned``; a failed update to ``scheduled`` on the prior id; a 404 update to
+    ``planned`` with no id, since Braze proved the schedule gone)."""
+    if attempt.operation == "create" or vanished:
+        values: dict[str, Any] = {"state": "planned", "braze_schedule_id": None, "dispatch_id": None,
+                                  "signature": None, "send_at_utc": None}
+    else:
+        values = {"state": "scheduled", "braze_schedule_id": attempt.prior_schedule_id}
+    values.update(fence=lease.fence, updated_at=sa.func.now())
+    with lease.fenced() as conn:
+        done = conn.execute(
+            sa.update(schedule_ledger)
+            .where(L.id == row.id, L.state.in_(UNRESOLVED_STATES), L.current_attempt_id == attempt.id)
+            .values(**values)
+            .returning(L.id)
+        ).first()
+        if done is not None:
+            conn.execute(sa.update(schedule_attempts).where(A.id == attempt.id).values(resolution="reverted"))
+    return WriteBack(done is not None, new_state=values["state"] if done is not None else None)
+
+
+def mark_unknown(lease: Lease, row: LedgerRow) -> WriteBack:
+    with lease.fenced() as conn:
+        done = conn.execute(
+            sa.update(schedule_ledger)
+            .where(
+                L.id == row.id,
+                L.state.in_(UNRESOLVED_STATES),
+                L.current_attempt_id.is_not_distinct_from(row.current_attempt_id),
+            )
+            .values(state="unknown", fence=lease.fence, updated_at=sa.func.now())
+            .returning(L.id)
+        ).first()
+    return WriteBack(done is not None, new_state="unknown" if done is not None else None)
+
+
+def operator_resolve(lease: Lease, intent: str, *, schedule_id: str | None, dispatch_id: str | None = None) -> WriteBack:
+    """An operator checked the Braze dashboard for an unknown intent: ``schedule_id`` names
+    the schedule found (adopted as live), ``None`` declares that none exists (back to
+    ``planned``, so the next sync creates it). Only unresolved rows are touched."""
+    with lease.fenced() as conn:
+        row = conn.execute(
+            sa.select(schedule_ledger).where(L.intent_key == intent).with_for_update()
+        ).mappings().first()
+        if row is None or row["state"] not in UNRESOLVED_STATES:
+            return WriteBack(False, note=f"intent not unresolved (state {row['state'] if row else None})")
+        if schedule_id is None:
+            values: dict[str, Any] = {"state": "planned", "braze_schedule_id": None, "dispatch_id": None,
+                                      "signature": None, "send_at_utc": None}
+        else:
+            values = {"state": "scheduled", "braze_schedule_id": schedule_id, "dispatch_id": dispatch_id}
+            if row["signature"] is None:
+                attempt = conn.execute(
+                    sa.select(A.target_signature, A.target_send_at).where(A.id == row["current_attempt_id"])
+                ).mappings().first()
+                if attempt is not None:
+                    values.update(signature=attempt["target_signature"], send_at_utc=attempt["target_send_at"])
+        values.update(fence=lease.fence, updated_at=sa.func.now(), last_error=None, last_error_category=None)
+        conn.execute(sa.update(schedule_ledger).where(L.id == row["id"]).values(**values))
+    return WriteBack(True, new_state=values["state"])
+
+
+# -- orphans ----------------------------------------------------------------------------------
+
+# An orphan may be cancelled only if no ledger row holds it as live, and no unresolved row
+# could still adopt it (it is not the schedule of any unresolved row's current attempt).
+CLAIM_ORPHAN_SQL = sa.text(
+    """
+    UPDATE schedule_orphans o
+       SET status = 'cancel_claimed', resolved_at = clock_timestamp()
+     WHERE o.id = :id
+       AND o.status IN ('pending', 'cancel_claimed')
+       AND NOT EXISTS (
+             SELECT 1 FROM schedule_ledger l
+              WHERE l.braze_schedule_id = o.braze_schedule_id
+                AND l.state IN ('creating', 'updating', 'scheduled', 'unknown', 'cancel_requested'))
+       AND NOT EXISTS (
+             SELECT 1 FROM schedule_ledger l
+               JOIN schedule_attempts a ON a.id = l.current_attempt_id
+              WHERE l.state IN ('creating', 'updating', 'unknown')
+                AND a.schedule_id = o.braze_schedule_id)
+    RETURNING o.id, o.braze_schedule_id, o.campaign_id, o.game_key
+    """
+)
+
+
+def open_orphans(conn: sa.Connection, campaign_id: str, limit: int = 500) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        sa.select(schedule_orphans)
+        .where(O.campaign_id == campaign_id, O.status.in_(("pending", "cancel_claimed")))
+        .order_by(O.id)
+        .limit(limit)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def claim_orphan_cancel(engine: sa.Engine, orphan_id: int) -> dict[str, Any] | None:
+    with engine.begin() as conn:
+        row = conn.execute(CLAIM_ORPHAN_SQL, {"id": orphan_id}).mappings().first()
+    return dict(row) if row else None
+
+
+def finish_orphan(engine: sa.Engine, orphan_id: int, outcome: Outcome) -> str:
+    """cancelled (deleted now), gone (Braze no longer knew it) or back to pending (retry)."""
+    if outcome.status == "succeeded":
+        status = "cancelled"
+    elif outcome.not_found:
+        status = "gone"
+    else:
+        status = "pending"
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(schedule_orphans)
+            .where(O.id == orphan_id)
+            .values(status=status, resolved_at=sa.func.clock_timestamp(),
+                    note=outcome.error_message if status == "pending" else None)
+        )
+    return status
+
+
+# -- logs -------------------------------------------------------------------------------------
+
+
+def write_logs(engine_or_conn: sa.Engine | sa.Connection, entries: Sequence[Mapping[str, Any]]) -> None:
+    """Append-only audit rows; not fenced (they record what happened, whoever did it)."""
+    if not entries:
+        return
+    rows = [
+        {
+            "run_id": e.get("run_id"),
+            "holder": e.get("holder"),
+            "fence": e.get("fence"),
+            "intent_key": e.get("intent_key"),
+            "game_key": e.get("game_key"),
+            "action": e["action"],
+            "reason": e.get("reason"),
+            "braze_schedule_id": e.get("braze_schedule_id"),
+            "send_at_utc": e.get("send_at"),
+            "details": e.get("details"),
+        }
+        for e in entries
+    ]
+    if isinstance(engine_or_conn, sa.Engine):
+        with engine_or_conn.begin() as conn:
+            conn.execute(sa.insert(scheduler_logs), rows)
+    else:
+        engine_or_conn.execute(sa.insert(scheduler_logs), rows)

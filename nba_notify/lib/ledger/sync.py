@@ -1,0 +1,502 @@
+"""The schedule sync: plan -> intent commit -> claim -> Braze call (no transaction open) ->
+record outcome -> fenced write-back; then cancel what is provably orphaned.
+
+One run holds the campaign's lease for its whole duration. Every step that could be
+interrupted leaves the database in a state the next holder understands:
+
+==========================  ===============================================================
+crash after ...             the next run finds ...
+==========================  ===============================================================
+intent commit               ``planned`` rows: it claims and creates them (exactly one each)
+claim (call maybe sent)     ``creating``/``updating`` + an ``in_flight`` attempt: after the
+                            in-flight grace it is ``unknown`` - never re-created, a CRITICAL
+                            alert names the game before its send time
+Braze answered              same as above (the answer was only in memory)
+outcome recorded            a succeeded attempt: the schedule id is adopted
+write-back                  ``scheduled``: nothing to do (skipped_unchanged)
+==========================  ===============================================================
+
+``checkpoint(name, **context)`` is called at each of those points; tests use it to
+interleave real concurrent runs and to kill a run exactly there.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+
+from nba_notify.lib.errors import ErrorCategory, PipelineError, Severity
+from nba_notify.lib.ledger import store
+from nba_notify.lib.ledger.alerting import AlertSink, raise_unresolved_alert
+from nba_notify.lib.ledger.lease import FenceLost, Lease, lease_name, new_holder_id
+from nba_notify.lib.ledger.planning import (
+    Action,
+    ActionKind,
+    AttemptView,
+    Desired,
+    LedgerRow,
+    NotificationPolicy,
+    ResolutionKind,
+    needs_unresolved_alert,
+    plan_actions,
+    resolve_intent,
+)
+
+log = logging.getLogger(__name__)
+
+Checkpoint = Callable[..., None]
+
+
+def no_checkpoint(name: str, **context: Any) -> None:  # noqa: ARG001
+    return None
+
+
+class BrazeApi(Protocol):
+    """The subset of :class:`nba_notify.lib.clients.braze.BrazeClient` the sync uses."""
+
+    def create_schedule(self, campaign_id: str, send_at: datetime, trigger_properties: dict[str, Any],
+                        audience: dict[str, Any] | None = None, send_id: str | None = None) -> Any: ...
+
+    def update_schedule(self, campaign_id: str, schedule_id: str, send_at: datetime,
+                        trigger_properties: dict[str, Any] | None = None) -> Any: ...
+
+    def delete_schedule(self, campaign_id: str, schedule_id: str) -> Any: ...
+
+    def list_scheduled_broadcasts(self, end_time: datetime) -> list[dict[str, Any]]: ...
+
+
+@dataclass
+class SyncReport:
+    holder: str
+    fence: int | None = None
+    run_id: str | None = None
+    counts: Counter = field(default_factory=Counter)
+    skip_reasons: Counter = field(default_factory=Counter)
+    braze_calls: Counter = field(default_factory=Counter)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)
+    lost_fence: bool = False
+    duration_seconds: float = 0.0
+
+    @property
+    def write_calls(self) -> int:
+        return sum(v for k, v in self.braze_calls.items() if k in ("create", "update", "delete"))
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {
+            "holder": self.holder,
+            "fence": self.fence,
+            "counts": dict(self.counts),
+            "skip_reasons": dict(self.skip_reasons),
+            "braze_calls": dict(self.braze_calls),
+            "braze_write_calls": self.write_calls,
+            "errors": self.errors[:20],
+            "alerts": self.alerts[:50],
+            "lost_fence": self.lost_fence,
+            "duration_seconds": round(self.duration_seconds, 3),
+        }
+
+
+# Errors after which further writes in this run would only hit the same wall.
+STOP_CATEGORIES = frozenset({str(ErrorCategory.AUTH), str(ErrorCategory.RATE_LIMIT)})
+
+
+class _Stop(Exception):
+    """Stop issuing Braze writes in this run (rate limited, auth rejected, lease lost)."""
+
+
+class ScheduleSync:
+    """One run. Use :func:`run_sync` (acquires and releases the lease around it)."""
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        braze: BrazeApi,
+        policy: NotificationPolicy,
+        lease: Lease,
+        *,
+        clock: Callable[[], datetime],
+        run_id: str | None = None,
+        checkpoint: Checkpoint = no_checkpoint,
+        alerts: AlertSink | None = None,
+        clock_refresh_seconds: float = 5.0,
+    ):
+        self.engine = engine
+        self.braze = braze
+        self.policy = policy
+        self.lease = lease
+        self._clock = clock
+        self.run_id = run_id
+        self.checkpoint = checkpoint
+        self.alerts = alerts
+        self.report = SyncReport(holder=lease.holder, fence=lease.fence, run_id=run_id)
+        self._now: datetime | None = None
+        self._now_read_at = 0.0
+        self._clock_refresh_seconds = clock_refresh_seconds
+        self._logs: list[dict[str, Any]] = []
+
+    # -- time ---------------------------------------------------------------------------------
+
+    def now(self, fresh: bool = False) -> datetime:
+        stale = time.monotonic() - self._now_read_at > self._clock_refresh_seconds
+        if self._now is None or fresh or stale:
+            self._now = self._clock().astimezone(UTC)
+            self._now_read_at = time.monotonic()
+        return self._now
+
+    # -- logging ------------------------------------------------------------------------------
+
+    def _log(self, action: str, *, intent_key: str | None = None, game_key: str | None = None,
+             reason: str | None = None, braze_schedule_id: str | None = None,
+             send_at: datetime | None = None, details: Mapping[str, Any] | None = None) -> None:
+        self._logs.append(
+            {"run_id": self.run_id, "holder": self.lease.holder, "fence": self.lease.fence, "action": action,
+             "intent_key": intent_key, "game_key": game_key, "reason": reason,
+             "braze_schedule_id": braze_schedule_id, "send_at": send_at,
+             "details": dict(details) if details else None}
+        )
+
+    def _flush_logs(self) -> None:
+        logs, self._logs = self._logs, []
+        store.write_logs(self.engine, logs)
+
+    def _error(self, action: Action | None, outcome: store.Outcome | None, message: str, **extra: Any) -> None:
+        entry = {
+            "intent_key": action.intent_key if action else None,
+            "game_key": action.game_key if action else None,
+            "message": message,
+            "category": outcome.error_category if outcome else extra.get("category"),
+            "http_status": outcome.http_status if outcome else None,
+            **extra,
+        }
+        self.report.errors.append(entry)
+
+    # -- the run --------------------------------------------------------------------------------
+
+    def execute(self) -> SyncReport:
+        started = time.monotonic()
+        try:
+            self._resolve_unresolved()
+            self._apply_plan()
+            self.cancel_orphans()
+        except FenceLost as lost:
+            self.report.lost_fence = True
+            self._log("error", reason="lease_lost", details={"fence": lost.fence, "current": lost.current})
+        finally:
+            self._flush_logs()
+            self.report.duration_seconds = time.monotonic() - started
+        return self.report
+
+    def _load(self) -> tuple[list[Desired], list[LedgerRow]]:
+        now = self.now()
+        with self.engine.connect() as conn:
+            ledger = store.load_ledger(conn, self.policy.campaign_id)
+            desired = store.load_desired(conn, now, self.policy, extra_keys=[r.intent_key for r in ledger])
+            known = {r.intent_key for r in ledger}
+            missing = [d.intent_key for d in desired if d.intent_key not in known]
+            if missing:
+                ledger += store.load_ledger(conn, self.policy.campaign_id, keys=missing)
+                ledger = list({r.id: r for r in ledger}.values())
+        return desired, ledger
+
+    # -- phase 1: adopt-or-cancel for unresolved intents -------------------------------------
+
+    def _resolve_unresolved(self) -> None:
+        desired, ledger = self._load()
+        unresolved = [r for r in ledger if r.state in ("creating", "updating", "unknown")]
+        if not unresolved:
+            return
+        desired_by_key = {d.intent_key: d for d in desired}
+        with self.engine.connect() as conn:
+            attempts = store.load_attempts(conn, [r.current_attempt_id for r in unresolved])
+        for row in unresolved:
+            attempt = attempts.get(row.current_attempt_id) if row.current_attempt_id else None
+            self.resolve_row(row, attempt, desired_by_key.get(row.intent_key))
+
+    def resolve_row(self, row: LedgerRow, attempt: AttemptView | None, desired: Desired | None) -> ResolutionKind:
+        resolution = resolve_intent(row, attempt, self.policy)
+        kind = resolution.kind
+        common = {"intent_key": row.intent_key, "game_key": row.game_key}
+        if kind is ResolutionKind.ADOPT and attempt is not None:
+            done = store.adopt(self.lease, row, attempt, self.policy.campaign_id)
+            if done.applied:
+                self.report.counts["adopted"] += 1
+                self._log("adopted", **common, reason=resolution.reason, braze_schedule_id=attempt.schedule_id
+                          or attempt.prior_schedule_id, send_at=attempt.target_send_at,
+                          details={"attempt_id": attempt.id, "superseded": done.orphaned})
+            return kind
+        if kind in (ResolutionKind.REVERT, ResolutionKind.VANISHED) and attempt is not None:
+            done = store.revert(self.lease, row, attempt, vanished=kind is ResolutionKind.VANISHED)
+            if done.applied:
+                self.report.counts["reverted"] += 1
+                self._log("resolved", **common, reason=resolution.reason, braze_schedule_id=attempt.prior_schedule_id,
+                          details={"attempt_id": attempt.id, "new_state": done.new_state})
+            return kind
+        # WAIT or UNKNOWN: nothing can be done safely but tell a human in time.
+        if kind is ResolutionKind.UNKNOWN and row.state != "unknown":
+            store.mark_unknown(self.lease, row)
+            self._log("unknown", **common, reason=resolution.reason, details={"attempt_id": attempt.id if attempt else None})
+        self.report.counts["unresolved_waiting" if kind is ResolutionKind.WAIT else "unresolved_unknown"] += 1
+        if kind is ResolutionKind.UNKNOWN and needs_unresolved_alert(row, desired, attempt, self.now(), self.policy):
+            self._alert_unresolved(row, desired, attempt, resolution.reason)
+        return kind
+
+    def _alert_unresolved(self, row: LedgerRow, desired: Desired | None, attempt: AttemptView | None, reason: str) -> None:
+        send_at = (attempt.target_send_at if attempt else None) or row.send_at or (desired.send_at if desired else None)
+        error = raise_unresolved_alert(
+            self.engine, self.alerts, row=row, desired=desired, attempt=attempt, reason=reason, now=self.now(),
+            send_at=send_at,
+        )
+        self.report.alerts.append(row.game_key)
+        self._log("alerted", intent_key=row.intent_key, game_key=row.game_key, reason="unresolved_" + reason,
+                  send_at=send_at, details={"error": error} if error else None)
+
+    # -- phase 2: plan and act --------------------------------------------------------------
+
+    def _apply_plan(self) -> None:
+        desired, ledger = self._load()
+        plan = plan_actions(desired, ledger, self.now(), self.policy)
+        for skip in plan.skips:
+            self.report.counts[skip.action] += 1
+            if skip.action == "skipped":
+                self.report.skip_reasons[skip.reason] += 1
+            self._log(skip.action, intent_key=skip.intent_key, game_key=skip.game_key, reason=skip.reason,
+                      braze_schedule_id=skip.braze_schedule_id, send_at=skip.send_at)
+
+        # The intent commit: every create we are about to attempt has a planned row first.
+        new_intents = [a.desired for a in plan.of(ActionKind.CREATE) if a.row is None and a.desired is not None]
+        if new_intents:
+            store.ensure_intents(self.lease, new_intents)
+            with self.engine.connect() as conn:
+                rows = {r.intent_key: r for r in store.load_ledger(
+                    conn, self.policy.campaign_id, keys=[d.intent_key for d in new_intents])}
+            plan.actions = [
+                Action(a.kind, a.intent_key, a.game_key, a.desired, rows.get(a.intent_key), a.reason)
+                if a.kind is ActionKind.CREATE and a.row is None else a
+                for a in plan.actions
+            ]
+        self._flush_logs()
+        self.checkpoint("after_intent_commit", fence=self.lease.fence, planned=[d.intent_key for d in new_intents])
+
+        try:
+            for action in plan.actions:
+                if action.kind is ActionKind.RESOLVE:
+                    continue  # handled in phase 1; a row still unresolved is left alone
+                self.lease.renew_if_due()
+                self._act(action)
+        except _Stop:
+            pass
+
+    def _act(self, action: Action) -> None:
+        row = action.row
+        if row is None:
+            self._error(action, None, "intent row missing after intent commit", category=str(ErrorCategory.DATABASE))
+            return
+        if action.kind is ActionKind.DISCARD:
+            if store.discard(self.lease, row):
+                self.report.counts["discarded"] += 1
+                self._log("cancelled", intent_key=row.intent_key, game_key=row.game_key, reason=action.reason,
+                          details={"braze_call": False})
+            return
+        if action.kind is ActionKind.CREATE:
+            self._create(action, row)
+        elif action.kind is ActionKind.UPDATE:
+            self._update(action, row)
+        elif action.kind is ActionKind.CANCEL:
+            self._cancel(action, row)
+
+    def _create(self, action: Action, row: LedgerRow) -> None:
+        d = action.desired
+        assert d is not None and d.send_at is not None
+        if d.send_at - self.now() < timedelta(seconds=self.policy.min_lead_seconds):
+            self._skip(action, "missed_window", d.send_at)
+            return
+        claim = store.claim(self.lease, row, "create", expected_states=("planned", "cancelled", "expired"),
+                            target_send_at=d.send_at, target_signature=d.signature, run_id=self.run_id)
+        if claim is None:
+            self._skip(action, "claimed_elsewhere_or_blocked", d.send_at)
+            return
+        self.checkpoint("after_claim", claim=claim)
+        result = self.braze.create_schedule(
+            self.policy.campaign_id, d.send_at, d.trigger_properties(), send_id=row.send_id
+        )
+        self._finish(action, claim, result, "create")
+
+    def _update(self, action: Action, row: LedgerRow) -> None:
+        d = action.desired
+        assert d is not None and d.send_at is not None and row.braze_schedule_id is not None
+        closest = min(t for t in (row.send_at, d.send_at) if t is not None)
+        if closest - self.now() < self.policy.update_buffer:
+            self._skip(action, "inside_update_buffer", d.send_at)
+            return
+        claim = store.claim(self.lease, row, "update", expected_states=("scheduled",),
+                            target_send_at=d.send_at, target_signature=d.signature, run_id=self.run_id)
+        if claim is None:
+            self._skip(action, "claimed_elsewhere_or_blocked", d.send_at)
+            return
+        self.checkpoint("after_claim", claim=claim)
+        result = self.braze.update_schedule(
+            self.policy.campaign_id, row.braze_schedule_id, d.send_at, d.trigger_properties()
+        )
+        self._finish(action, claim, result, "update")
+
+    def _cancel(self, action: Action, row: LedgerRow) -> None:
+        assert row.braze_schedule_id is not None
+        claim = store.claim(self.lease, row, "delete", expected_states=("scheduled", "cancel_requested"),
+                            run_id=self.run_id)
+        if claim is None:
+            self._skip(action, "claimed_elsewhere_or_blocked", row.send_at)
+            return
+        self.checkpoint("after_claim", claim=claim)
+        result = self.braze.delete_schedule(self.policy.campaign_id, row.braze_schedule_id)
+        self._finish(action, claim, result, "delete")
+
+    def _skip(self, action: Action, reason: str, send_at: datetime | None) -> None:
+        self.report.counts["skipped"] += 1
+        self.report.skip_reasons[reason] += 1
+        self._log("skipped", intent_key=action.intent_key, game_key=action.game_key, reason=reason, send_at=send_at)
+
+    def _finish(self, action: Action, claim: store.Claim, result: Any, call: str) -> None:
+        self.report.braze_calls[call] += 1
+        self.checkpoint("after_braze_answer", claim=claim, result=result)
+        outcome = store.Outcome.from_schedule_outcome(result)
+        store.record_outcome(self.engine, claim.attempt_id, outcome)
+        self.checkpoint("after_outcome_recorded", claim=claim, outcome=outcome)
+        try:
+            written = store.write_back(self.lease, claim, outcome)
+        except FenceLost:
+            self._settle_lost(action, claim, outcome)
+            raise
+        if not written.applied:
+            # Same fence, but the row moved (e.g. a send event marked it sent): never force it.
+            self._settle_lost(action, claim, outcome)
+            return
+        self.checkpoint("after_write_back", claim=claim, outcome=outcome)
+        self._log_outcome(action, claim, outcome, written)
+        if written.orphaned:
+            self.report.counts["superseded"] += 1
+        if outcome.status != "succeeded" and not (call == "delete" and outcome.not_found):
+            self._error(action, outcome, outcome.error_message or outcome.status, outcome=outcome.status)
+            if outcome.status == "failed" and outcome.error_category in STOP_CATEGORIES:
+                raise _Stop()
+
+    def _log_outcome(self, action: Action, claim: store.Claim, outcome: store.Outcome, written: store.WriteBack) -> None:
+        common = {"intent_key": claim.intent_key, "game_key": claim.game_key, "send_at": claim.target_send_at}
+        details = {"attempt_id": claim.attempt_id, "reason": action.reason}
+        if outcome.status == "succeeded" or (claim.operation == "delete" and outcome.not_found):
+            verb = {"create": "created", "update": "updated", "delete": "cancelled"}[claim.operation]
+            self.report.counts[verb] += 1
+            sid = outcome.schedule_id or claim.prior_schedule_id
+            if written.orphaned:
+                details["superseded_schedule_id"] = written.orphaned
+            self._log(verb, **common, reason=action.reason, braze_schedule_id=sid, details=details)
+        elif outcome.status == "ambiguous" and claim.operation != "delete":
+            self.report.counts["unknown"] += 1
+            self._log("unknown", **common, reason="ambiguous_" + claim.operation,
+                      braze_schedule_id=claim.prior_schedule_id,
+                      details={**details, "error": outcome.error_message, "http_status": outcome.http_status})
+        else:
+            self.report.counts["error"] += 1
+            self._log("error", **common, reason=f"{claim.operation}_{outcome.status}",
+                      braze_schedule_id=claim.prior_schedule_id,
+                      details={**details, "error": outcome.error_message, "category": outcome.error_category,
+                               "http_status": outcome.http_status})
+
+    def _settle_lost(self, action: Action, claim: store.Claim, outcome: store.Outcome) -> None:  # noqa: ARG002
+        self.report.lost_fence = True
+        settled = store.settle_lost_write_back(self.engine, claim, outcome, self.policy.campaign_id)
+        self._log("orphaned" if settled.orphaned else "error", intent_key=claim.intent_key, game_key=claim.game_key,
+                  reason="lost_fence", braze_schedule_id=settled.orphaned or outcome.schedule_id,
+                  details={"attempt_id": claim.attempt_id, "outcome": outcome.status, "note": settled.note})
+        if settled.orphaned:
+            # Provably never live: cancel it now through the guarded path.
+            self.cancel_orphans(only=settled.orphaned)
+
+    # -- phase 3: orphans -------------------------------------------------------------------
+
+    def cancel_orphans(self, only: str | None = None) -> int:
+        """Delete schedule ids recorded as orphans (and only those), each claimed by a guarded
+        compare-and-set that refuses any id a ledger row holds or could still adopt."""
+        with self.engine.connect() as conn:
+            orphans = store.open_orphans(conn, self.policy.campaign_id)
+        cancelled = 0
+        for orphan in orphans:
+            if only is not None and orphan["braze_schedule_id"] != only:
+                continue
+            claimed = store.claim_orphan_cancel(self.engine, orphan["id"])
+            if claimed is None:
+                continue
+            self.report.braze_calls["delete"] += 1
+            result = self.braze.delete_schedule(claimed["campaign_id"], claimed["braze_schedule_id"])
+            outcome = store.Outcome.from_schedule_outcome(result)
+            status = store.finish_orphan(self.engine, orphan["id"], outcome)
+            self._log("cancelled" if status in ("cancelled", "gone") else "error", game_key=claimed["game_key"],
+                      intent_key=orphan["intent_key"], reason=f"orphan_{orphan['reason']}",
+                      braze_schedule_id=claimed["braze_schedule_id"], details={"orphan_status": status})
+            if status in ("cancelled", "gone"):
+                cancelled += 1
+                self.report.counts["orphans_cancelled"] += 1
+        return cancelled
+
+
+def run_sync(
+    engine: sa.Engine,
+    braze: BrazeApi,
+    policy: NotificationPolicy,
+    *,
+    clock: Callable[[], datetime],
+    holder: str | None = None,
+    run_id: str | None = None,
+    checkpoint: Checkpoint = no_checkpoint,
+    alerts: AlertSink | None = None,
+    lease_ttl_seconds: float = 120.0,
+    lease_wait_seconds: float = 30.0,
+) -> SyncReport:
+    """Acquire the campaign lease, run one sync, release the lease.
+
+    A crash (any ``BaseException`` that is not an ``Exception``, or the process dying) leaves
+    the lease to expire on its own, as a real crash would."""
+    holder = holder or new_holder_id("sync")
+    lease = Lease.acquire(engine, lease_name(policy.campaign_id), holder, ttl_seconds=lease_ttl_seconds,
+                          wait_seconds=lease_wait_seconds)
+    sync = ScheduleSync(engine, braze, policy, lease, clock=clock, run_id=run_id, checkpoint=checkpoint, alerts=alerts)
+    try:
+        report = sync.execute()
+    except Exception:
+        lease.release()
+        raise
+    lease.release()
+    return report
+
+
+def first_error(report: SyncReport) -> PipelineError | None:
+    """The report's first error as a classified PipelineError (for Dagster failure metadata)."""
+    if not report.errors:
+        return None
+    e = report.errors[0]
+    category = ErrorCategory(e["category"]) if e.get("category") in ErrorCategory.__members__ else ErrorCategory.API
+    return PipelineError(
+        category,
+        f"{len(report.errors)} Braze schedule operation(s) failed; first: {e.get('game_key')}: {e.get('message')}",
+        details={"errors": report.errors[:20]},
+        status_code=e.get("http_status"),
+        severity=Severity.HIGH,
+    )
+
+
+def policy_summary(policy: NotificationPolicy) -> dict[str, Any]:
+    return {
+        "lead_minutes": policy.lead_minutes,
+        "update_buffer_minutes": policy.update_buffer_minutes,
+        "horizon_days": policy.horizon_days,
+    }
+
+
+__all__ = ["ScheduleSync", "SyncReport", "run_sync", "first_error", "Checkpoint", "no_checkpoint", "BrazeApi"]
