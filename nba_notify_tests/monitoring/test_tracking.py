@@ -153,3 +153,17 @@ def test_op_job_mapped_by_name_is_tracked(mdb, database_url, instance):
     tick(instance, database_url)
     [row] = rows(mdb, sync_execution_history)
     assert row["entity_type"] == "live_scoreboard" and row["success"] and row["trigger"] == "adhoc"
+
+
+def test_job_mapped_by_name_owns_its_assets(mdb, database_url, instance):
+    """live_scoreboard_job materializes the schedule assets every 30 s; those runs count for
+    live_scoreboard only, never as games_schedule syncs."""
+    from nba_notify_tests.monitoring.pipeline import bdl_games_raw, games, nbac_schedule_raw
+
+    job = dg.define_asset_job("live_scoreboard_job", selection=[bdl_games_raw, nbac_schedule_raw, games])
+    defs = dg.Definitions(assets=[bdl_games_raw, nbac_schedule_raw, games], jobs=[job])
+    result = defs.resolve_job_def("live_scoreboard_job").execute_in_process(instance=instance, partition_key="2026-11-20")
+    assert result.success
+    tick(instance, database_url)
+    [row] = rows(mdb, sync_execution_history)
+    assert row["entity_type"] == "live_scoreboard" and row["records_processed"] == 33

@@ -29,9 +29,9 @@ from nba_notify.lib.errors import POLICIES, ErrorCategory, Severity
 from nba_notify.lib.monitoring.entities import (
     ENTITY_BY_JOB,
     SYNC_FREQUENCY_SECONDS,
-    entity_for_asset,
     source_for_asset,
 )
+from nba_notify.lib.monitoring.entities import entity_for_asset as asset_entity
 
 MANUAL_SYNC_TAG = "nba_notify/manual_sync_id"
 
@@ -193,6 +193,12 @@ def summarize_run(facts: RunFacts) -> list[EntityExecution]:
     entity whose assets never ran (upstream failed) failed too, with the upstream error."""
     partition = facts.partition_key
     by_entity: dict[str, dict[str, Any]] = {}
+    # A job mapped by name owns all of its assets (live_scoreboard_job materializes the same
+    # assets as the schedule refresh, every 30 s: those runs must not count as games_schedule).
+    job_entity = ENTITY_BY_JOB.get(facts.job_name)
+
+    def entity_for_asset(asset_key: str) -> str | None:
+        return job_entity or asset_entity(asset_key)
 
     def bucket(entity: str) -> dict[str, Any]:
         return by_entity.setdefault(entity, {"planned": set(), "mats": [], "failures": [], "checks": []})
@@ -209,7 +215,7 @@ def summarize_run(facts: RunFacts) -> list[EntityExecution]:
     for check in facts.check_evaluations:
         if (entity := entity_for_asset(check.asset_key)) is not None:
             bucket(entity)["checks"].append(check)
-    if (job_entity := ENTITY_BY_JOB.get(facts.job_name)) is not None:
+    if job_entity is not None:
         bucket(job_entity)
     unattributed = [f for f in facts.step_failures if entity_for_asset(f.asset_key) is None]
 
