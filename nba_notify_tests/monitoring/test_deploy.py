@@ -141,3 +141,14 @@ def test_local_daemon_dequeues_emergency_first_and_one_run_per_campaign(dagster_
                 r.status in (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED) for r in instance.get_runs()
             ):
                 time.sleep(0.5)
+
+
+def test_helm_values_apply_the_same_queue_policy_as_dagster_yaml():
+    instance_yaml = yaml.safe_load(DEPLOY_YAML.read_text())
+    values = yaml.safe_load((REPO / "deploy" / "helm" / "values.yaml").read_text())
+    queue = values["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
+    assert values["runLauncher"]["type"] == "K8sRunLauncher"
+    assert queue["tagConcurrencyLimits"] == instance_yaml["concurrency"]["runs"]["tag_concurrency_limits"]
+    assert queue["maxConcurrentRuns"] == instance_yaml["concurrency"]["runs"]["max_concurrent_runs"]
+    assert values["dagsterDaemon"]["runRetries"]["maxRetries"] == instance_yaml["run_retries"]["max_retries"]
+    assert values["postgresql"]["postgresqlScheme"] == instance_yaml["storage"]["postgres"]["postgres_db"]["scheme"]
