@@ -153,7 +153,7 @@ class ScheduleSync:
 
     # -- logging ------------------------------------------------------------------------------
 
-    def _log(self, action: str, *, intent_key: str | None = None, game_key: str | None = None,
+    def log(self, action: str, *, intent_key: str | None = None, game_key: str | None = None,
              reason: str | None = None, braze_schedule_id: str | None = None,
              send_at: datetime | None = None, details: Mapping[str, Any] | None = None) -> None:
         self._logs.append(
@@ -163,7 +163,7 @@ class ScheduleSync:
              "details": dict(details) if details else None}
         )
 
-    def _flush_logs(self) -> None:
+    def flush_logs(self) -> None:
         logs, self._logs = self._logs, []
         store.write_logs(self.engine, logs)
 
@@ -183,18 +183,18 @@ class ScheduleSync:
     def execute(self) -> SyncReport:
         started = time.monotonic()
         try:
-            self._resolve_unresolved()
+            self.resolve_unresolved()
             self._apply_plan()
             self.cancel_orphans()
         except FenceLost as lost:
             self.report.lost_fence = True
-            self._log("error", reason="lease_lost", details={"fence": lost.fence, "current": lost.current})
+            self.log("error", reason="lease_lost", details={"fence": lost.fence, "current": lost.current})
         finally:
-            self._flush_logs()
+            self.flush_logs()
             self.report.duration_seconds = time.monotonic() - started
         return self.report
 
-    def _load(self) -> tuple[list[Desired], list[LedgerRow]]:
+    def load_state(self) -> tuple[list[Desired], list[LedgerRow]]:
         now = self.now()
         with self.engine.connect() as conn:
             ledger = store.load_ledger(conn, self.policy.campaign_id)
@@ -208,8 +208,8 @@ class ScheduleSync:
 
     # -- phase 1: adopt-or-cancel for unresolved intents -------------------------------------
 
-    def _resolve_unresolved(self) -> None:
-        desired, ledger = self._load()
+    def resolve_unresolved(self) -> None:
+        desired, ledger = self.load_state()
         unresolved = [r for r in ledger if r.state in ("creating", "updating", "unknown")]
         if not unresolved:
             return
@@ -228,7 +228,7 @@ class ScheduleSync:
             done = store.adopt(self.lease, row, attempt, self.policy.campaign_id)
             if done.applied:
                 self.report.counts["adopted"] += 1
-                self._log("adopted", **common, reason=resolution.reason, braze_schedule_id=attempt.schedule_id
+                self.log("adopted", **common, reason=resolution.reason, braze_schedule_id=attempt.schedule_id
                           or attempt.prior_schedule_id, send_at=attempt.target_send_at,
                           details={"attempt_id": attempt.id, "superseded": done.orphaned})
             return kind
@@ -236,13 +236,13 @@ class ScheduleSync:
             done = store.revert(self.lease, row, attempt, vanished=kind is ResolutionKind.VANISHED)
             if done.applied:
                 self.report.counts["reverted"] += 1
-                self._log("resolved", **common, reason=resolution.reason, braze_schedule_id=attempt.prior_schedule_id,
+                self.log("resolved", **common, reason=resolution.reason, braze_schedule_id=attempt.prior_schedule_id,
                           details={"attempt_id": attempt.id, "new_state": done.new_state})
             return kind
         # WAIT or UNKNOWN: nothing can be done safely but tell a human in time.
         if kind is ResolutionKind.UNKNOWN and row.state != "unknown":
             store.mark_unknown(self.lease, row)
-            self._log("unknown", **common, reason=resolution.reason, details={"attempt_id": attempt.id if attempt else None})
+            self.log("unknown", **common, reason=resolution.reason, details={"attempt_id": attempt.id if attempt else None})
         self.report.counts["unresolved_waiting" if kind is ResolutionKind.WAIT else "unresolved_unknown"] += 1
         if kind is ResolutionKind.UNKNOWN and needs_unresolved_alert(row, desired, attempt, self.now(), self.policy):
             self._alert_unresolved(row, desired, attempt, resolution.reason)
@@ -255,19 +255,19 @@ class ScheduleSync:
             send_at=send_at,
         )
         self.report.alerts.append(row.game_key)
-        self._log("alerted", intent_key=row.intent_key, game_key=row.game_key, reason="unresolved_" + reason,
+        self.log("alerted", intent_key=row.intent_key, game_key=row.game_key, reason="unresolved_" + reason,
                   send_at=send_at, details={"error": error} if error else None)
 
     # -- phase 2: plan and act --------------------------------------------------------------
 
     def _apply_plan(self) -> None:
-        desired, ledger = self._load()
+        desired, ledger = self.load_state()
         plan = plan_actions(desired, ledger, self.now(), self.policy)
         for skip in plan.skips:
             self.report.counts[skip.action] += 1
             if skip.action == "skipped":
                 self.report.skip_reasons[skip.reason] += 1
-            self._log(skip.action, intent_key=skip.intent_key, game_key=skip.game_key, reason=skip.reason,
+            self.log(skip.action, intent_key=skip.intent_key, game_key=skip.game_key, reason=skip.reason,
                       braze_schedule_id=skip.braze_schedule_id, send_at=skip.send_at)
 
         # The intent commit: every create we are about to attempt has a planned row first.
@@ -282,7 +282,7 @@ class ScheduleSync:
                 if a.kind is ActionKind.CREATE and a.row is None else a
                 for a in plan.actions
             ]
-        self._flush_logs()
+        self.flush_logs()
         self.checkpoint("after_intent_commit", fence=self.lease.fence, planned=[d.intent_key for d in new_intents])
 
         try:
@@ -290,11 +290,11 @@ class ScheduleSync:
                 if action.kind is ActionKind.RESOLVE:
                     continue  # handled in phase 1; a row still unresolved is left alone
                 self.lease.renew_if_due()
-                self._act(action)
+                self.act(action)
         except _Stop:
             pass
 
-    def _act(self, action: Action) -> None:
+    def act(self, action: Action) -> None:
         row = action.row
         if row is None:
             self._error(action, None, "intent row missing after intent commit", category=str(ErrorCategory.DATABASE))
@@ -302,7 +302,7 @@ class ScheduleSync:
         if action.kind is ActionKind.DISCARD:
             if store.discard(self.lease, row):
                 self.report.counts["discarded"] += 1
-                self._log("cancelled", intent_key=row.intent_key, game_key=row.game_key, reason=action.reason,
+                self.log("cancelled", intent_key=row.intent_key, game_key=row.game_key, reason=action.reason,
                           details={"braze_call": False})
             return
         if action.kind is ActionKind.CREATE:
@@ -361,7 +361,7 @@ class ScheduleSync:
     def _skip(self, action: Action, reason: str, send_at: datetime | None) -> None:
         self.report.counts["skipped"] += 1
         self.report.skip_reasons[reason] += 1
-        self._log("skipped", intent_key=action.intent_key, game_key=action.game_key, reason=reason, send_at=send_at)
+        self.log("skipped", intent_key=action.intent_key, game_key=action.game_key, reason=reason, send_at=send_at)
 
     def _finish(self, action: Action, claim: store.Claim, result: Any, call: str) -> None:
         self.report.braze_calls[call] += 1
@@ -396,15 +396,15 @@ class ScheduleSync:
             sid = outcome.schedule_id or claim.prior_schedule_id
             if written.orphaned:
                 details["superseded_schedule_id"] = written.orphaned
-            self._log(verb, **common, reason=action.reason, braze_schedule_id=sid, details=details)
+            self.log(verb, **common, reason=action.reason, braze_schedule_id=sid, details=details)
         elif outcome.status == "ambiguous" and claim.operation != "delete":
             self.report.counts["unknown"] += 1
-            self._log("unknown", **common, reason="ambiguous_" + claim.operation,
+            self.log("unknown", **common, reason="ambiguous_" + claim.operation,
                       braze_schedule_id=claim.prior_schedule_id,
                       details={**details, "error": outcome.error_message, "http_status": outcome.http_status})
         else:
             self.report.counts["error"] += 1
-            self._log("error", **common, reason=f"{claim.operation}_{outcome.status}",
+            self.log("error", **common, reason=f"{claim.operation}_{outcome.status}",
                       braze_schedule_id=claim.prior_schedule_id,
                       details={**details, "error": outcome.error_message, "category": outcome.error_category,
                                "http_status": outcome.http_status})
@@ -412,7 +412,7 @@ class ScheduleSync:
     def _settle_lost(self, action: Action, claim: store.Claim, outcome: store.Outcome) -> None:  # noqa: ARG002
         self.report.lost_fence = True
         settled = store.settle_lost_write_back(self.engine, claim, outcome, self.policy.campaign_id)
-        self._log("orphaned" if settled.orphaned else "error", intent_key=claim.intent_key, game_key=claim.game_key,
+        self.log("orphaned" if settled.orphaned else "error", intent_key=claim.intent_key, game_key=claim.game_key,
                   reason="lost_fence", braze_schedule_id=settled.orphaned or outcome.schedule_id,
                   details={"attempt_id": claim.attempt_id, "outcome": outcome.status, "note": settled.note})
         if settled.orphaned:
@@ -437,7 +437,7 @@ class ScheduleSync:
             result = self.braze.delete_schedule(claimed["campaign_id"], claimed["braze_schedule_id"])
             outcome = store.Outcome.from_schedule_outcome(result)
             status = store.finish_orphan(self.engine, orphan["id"], outcome)
-            self._log("cancelled" if status in ("cancelled", "gone") else "error", game_key=claimed["game_key"],
+            self.log("cancelled" if status in ("cancelled", "gone") else "error", game_key=claimed["game_key"],
                       intent_key=orphan["intent_key"], reason=f"orphan_{orphan['reason']}",
                       braze_schedule_id=claimed["braze_schedule_id"], details={"orphan_status": status})
             if status in ("cancelled", "gone"):
