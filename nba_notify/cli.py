@@ -5,6 +5,7 @@
     nba-notify migrate            apply database migrations
     nba-notify sim                run the BDL / NBA.com / Braze simulator
     nba-notify sync --entity E    request a manual sync (audited; --priority EMERGENCY jumps the queue)
+    nba-notify alerts list|ack|resolve   open alerts; acknowledge (stops escalation) or resolve
 """
 
 from __future__ import annotations
@@ -119,6 +120,33 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_alerts(args: argparse.Namespace) -> int:
+    """List open alerts, acknowledge one (stops its escalation) or resolve it."""
+    from nba_notify.lib.alerts import acknowledge, open_alerts, resolve
+    from nba_notify.lib.db.engine import get_engine, resolve_database_url
+
+    engine = get_engine(resolve_database_url())
+    if args.action == "list":
+        with engine.connect() as conn:
+            rows = open_alerts(conn)
+        for a in rows:
+            key = f"/{a['dedupe_key']}" if a["dedupe_key"] else ""
+            print(f"{a['id']:>6}  {a['severity']:<8} {a['status']:<12} {a['entity']}{key}  {a['title']}"
+                  f"  (x{a['occurrences']}, last {a['last_seen_at']:%Y-%m-%d %H:%M} UTC)")
+        if not rows:
+            print("no open alerts")
+        return 0
+    if args.alert_id is None or not args.by:
+        print("ack/resolve need an alert id and --by", file=sys.stderr)
+        return 2
+    if args.action == "ack":
+        done = acknowledge(engine, args.alert_id, by=args.by)
+    else:
+        done = resolve(engine, args.alert_id, by=args.by, note=args.note)
+    print(f"alert {args.alert_id} {'updated' if done else 'not open (unknown, or already done)'}")
+    return 0 if done else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nba-notify", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -158,6 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--reason", required=True)
     sync.add_argument("--by", required=True, help="who asks (audited)")
     sync.set_defaults(func=cmd_sync)
+
+    alerts = sub.add_parser("alerts", help="list, acknowledge or resolve alerts")
+    alerts.add_argument("action", choices=["list", "ack", "resolve"])
+    alerts.add_argument("alert_id", type=int, nargs="?")
+    alerts.add_argument("--by", default=None, help="who acknowledges/resolves (audited)")
+    alerts.add_argument("--note", default=None, help="resolution note")
+    alerts.set_defaults(func=cmd_alerts)
 
     return parser
 

@@ -200,3 +200,19 @@ def test_webhook_5xx_is_retried_and_recorded_per_attempt(mdb, webhook_receiver):
     assert [(o.channel, o.status) for o in second] == [("webhook", "DELIVERED")]
     webhook = _deliveries(mdb, ref.alert_id)[("RAISED", "webhook")]
     assert [(a["outcome"], a["error_category"]) for a in webhook["attempts"]] == [("PENDING", "API"), ("DELIVERED", None)]
+
+
+def test_operator_lists_acknowledges_and_resolves_alerts_from_the_cli(mdb, capsys):
+    from nba_notify import cli
+
+    ref = raise_alert(mdb, rule_key="count_mismatch", entity="notifications_sync", title="3 schedules, 2 games", now=T0)
+    assert cli.main(["alerts", "list"]) == 0
+    assert f"{ref.alert_id}  HIGH     OPEN" in capsys.readouterr().out
+    assert cli.main(["alerts", "ack", str(ref.alert_id), "--by", "oncall"]) == 0
+    assert cli.main(["alerts", "ack", str(ref.alert_id), "--by", "oncall"]) == 1  # already acknowledged
+    assert cli.main(["alerts", "resolve", str(ref.alert_id), "--by", "oncall", "--note", "duplicate cancelled"]) == 0
+    row = _alert(mdb, ref.alert_id)
+    assert (row["status"], row["acknowledged_by"], row["resolved_by"], row["resolution_note"]) == (
+        "RESOLVED", "oncall", "oncall", "duplicate cancelled")
+    capsys.readouterr()
+    assert cli.main(["alerts", "list"]) == 0 and "no open alerts" in capsys.readouterr().out
