@@ -68,7 +68,7 @@ def test_successful_ingest_run_is_recorded_per_entity_with_metrics(mdb, database
     assert status["games_schedule"]["sync_frequency_seconds"] == 900
     # plotted in the Dagster UI: one observation per entity execution
     observed = {e.asset_key.to_user_string(): e.metadata for e in result.asset_events}
-    assert observed["monitoring/games_schedule_sync"]["dagster/row_count"].value == 33
+    assert observed["monitoring/sync_health/games_schedule"]["dagster/row_count"].value == 33
     assert json.loads(result.cursor)["SUCCESS"]
 
 

@@ -32,7 +32,7 @@ RUNS_PER_STATUS_PER_TICK = 50
 
 
 def entity_asset_key(entity: str) -> dg.AssetKey:
-    return dg.AssetKey(["monitoring", f"{entity}_sync"])
+    return dg.AssetKey(["monitoring", "sync_health", entity])
 
 
 # External assets that carry one observation per sync execution: their numeric metadata is
