@@ -59,3 +59,31 @@ def sync_once(
     """Refresh the desired notifications from the games table, then run one sync."""
     refresh_desired(engine, policy, now=clock(), run_id=run_id)
     return run_sync(engine, braze, policy, clock=clock, run_id=run_id, **kwargs)
+
+
+def resolve_unknown(
+    engine: sa.Engine,
+    policy: NotificationPolicy,
+    intent: str,
+    *,
+    schedule_id: str | None,
+    dispatch_id: str | None = None,
+    lease_wait_seconds: float = 30.0,
+) -> store.WriteBack:
+    """The operator's answer to a CRITICAL ambiguous-schedule alert, after checking the Braze
+    dashboard: the schedule id found (adopted as live), or ``None`` when there is none (the
+    intent goes back to ``planned`` and the next sync creates it). Fenced like any holder."""
+    from nba_notify.lib.ledger.lease import Lease, lease_name, new_holder_id
+
+    lease = Lease.acquire(engine, lease_name(policy.campaign_id), new_holder_id("operator"),
+                          ttl_seconds=60, wait_seconds=lease_wait_seconds)
+    try:
+        result = store.operator_resolve(lease, intent, schedule_id=schedule_id, dispatch_id=dispatch_id)
+        store.write_logs(engine, [{
+            "holder": lease.holder, "fence": lease.fence, "intent_key": intent, "game_key": intent.split("|")[0],
+            "action": "resolved", "reason": "operator_absent" if schedule_id is None else "operator_adopted",
+            "braze_schedule_id": schedule_id, "details": {"applied": result.applied, "note": result.note},
+        }])
+    finally:
+        lease.release()
+    return result
