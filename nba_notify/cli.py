@@ -2,6 +2,7 @@
 
     nba-notify demo [--days N]    the whole product end to end, headless (exit 0 = all good)
     nba-notify dev                PostgreSQL + simulator + webhook + Dagster UI/daemon
+    nba-notify bench ingest       full-season backfill through the simulator, measured
     nba-notify migrate            apply database migrations
     nba-notify sim                run the BDL / NBA.com / Braze simulator
     nba-notify sync --entity E    request a manual sync (audited; --priority EMERGENCY jumps the queue)
@@ -147,6 +148,14 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     return 0 if done else 1
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from nba_notify.bench import bench_ingest, print_figures
+
+    figures = bench_ingest(args.start, args.end)
+    print_figures(figures, args.json)
+    return 0 if figures["success"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nba-notify", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -167,6 +176,14 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--rate", type=float, default=1.0, help="simulated clock speed")
     dev.add_argument("--start", help="simulated start time (default: now)")
     dev.set_defaults(func=cmd_dev)
+
+    bench = sub.add_parser("bench", help="benchmarks that print figures")
+    bench_sub = bench.add_subparsers(dest="benchmark", required=True)
+    bench_ingest = bench_sub.add_parser("ingest", help="full-season ingest backfill via the simulator")
+    bench_ingest.add_argument("--start", default="2025-10-01")
+    bench_ingest.add_argument("--end", default="2026-04-30")
+    bench_ingest.add_argument("--json", action="store_true")
+    bench_ingest.set_defaults(func=cmd_bench)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
 

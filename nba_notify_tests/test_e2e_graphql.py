@@ -26,7 +26,11 @@ DAY = "2026-11-22"
 def webserver(tmp_path, database_url, sim):
     home = tmp_path / "dagster_home"
     home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    # No daemon in this test: launch runs directly instead of queueing them.
+    (home / "dagster.yaml").write_text(
+        "telemetry:\n  enabled: false\n"
+        "run_coordinator:\n  module: dagster.core.run_coordinator\n  class: DefaultRunCoordinator\n"
+    )
     port = free_port()
     env = {
         **os.environ,
@@ -41,18 +45,19 @@ def webserver(tmp_path, database_url, sim):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 120
     while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/server_info", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
+        status = _location_status(port)
+        if status == "LOADED":
+            break
+        if status is not None and status.startswith("ERROR"):
+            proc.kill()
+            raise RuntimeError(f"code location failed to load: {status}")
         if proc.poll() is not None:
             raise RuntimeError("webserver exited: " + proc.stderr.read().decode()[-2000:])
         if time.monotonic() > deadline:
             proc.kill()
-            raise TimeoutError("webserver did not come up in 90 s")
+            raise TimeoutError("webserver did not load the code location in 120 s")
         time.sleep(0.5)
     yield port
     proc.terminate()
@@ -60,6 +65,26 @@ def webserver(tmp_path, database_url, sim):
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+LOCATION_QUERY = """
+{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus
+  locationOrLoadError { __typename ... on PythonError { message } } } } } }
+"""
+
+
+def _location_status(port: int) -> str | None:
+    """LOADED, LOADING, ERROR: <message>, or None while the server is not up yet."""
+    try:
+        response = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": LOCATION_QUERY}, timeout=5)
+        entries = response.json()["data"]["workspaceOrError"]["locationEntries"]
+    except (httpx.HTTPError, KeyError, TypeError, ValueError):
+        return None
+    [entry] = entries
+    error = entry.get("locationOrLoadError") or {}
+    if error.get("__typename") == "PythonError":
+        return "ERROR: " + error["message"][:2000]
+    return entry["loadStatus"]
 
 
 def test_partitioned_ingest_run_launched_over_graphql_succeeds(webserver, db, sim):
