@@ -11,7 +11,7 @@ import json
 import platform
 import time
 from contextlib import ExitStack
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import dagster as dg
@@ -35,13 +35,14 @@ def machine() -> str:
 
 
 def bench_ingest(start: str = SEASON_START, end: str = SEASON_END) -> dict[str, Any]:
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
     with ExitStack() as exit_stack:
         stack = start_stack(exit_stack, sim_start=AFTER_SEASON)
         stack.apply_env()
         engine = get_engine(stack.database_url)
         with engine.begin() as conn:  # a cold start: the season is not in the database yet
-            conn.execute(games.delete().where(games.c.game_date.between(start, end)))
-            conn.execute(player_box_scores.delete().where(player_box_scores.c.game_date.between(start, end)))
+            conn.execute(games.delete().where(games.c.game_date.between(first, last)))
+            conn.execute(player_box_scores.delete().where(player_box_scores.c.game_date.between(first, last)))
 
         from nba_notify.definitions import load
 
@@ -61,15 +62,15 @@ def bench_ingest(start: str = SEASON_START, end: str = SEASON_END) -> dict[str, 
         counts = stack.sim.control.state()["request_counts"]
         with engine.connect() as conn:
             n_games = conn.execute(
-                sa.select(sa.func.count()).select_from(games).where(games.c.game_date.between(start, end))
+                sa.select(sa.func.count()).select_from(games).where(games.c.game_date.between(first, last))
             ).scalar_one()
             n_days = conn.execute(
-                sa.select(sa.func.count(sa.distinct(games.c.game_date))).where(games.c.game_date.between(start, end))
+                sa.select(sa.func.count(sa.distinct(games.c.game_date))).where(games.c.game_date.between(first, last))
             ).scalar_one()
             n_players = conn.execute(
                 sa.select(sa.func.count())
                 .select_from(player_box_scores)
-                .where(player_box_scores.c.game_date.between(start, end))
+                .where(player_box_scores.c.game_date.between(first, last))
             ).scalar_one()
         return {
             "benchmark": "full-season ingest backfill (single run)",

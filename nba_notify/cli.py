@@ -217,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO)
+    if not args.verbose:  # one line per HTTP request drowns the reports
+        for noisy in ("httpx", "pgserver", "alembic"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     func: Command = args.func
     return func(args)
 
