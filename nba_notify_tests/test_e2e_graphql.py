@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -20,6 +21,7 @@ from nba_notify.lib.web.serve import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 DAY = "2026-11-22"
+DAY_DATE = date.fromisoformat(DAY)
 
 
 @pytest.fixture
@@ -98,6 +100,6 @@ def test_partitioned_ingest_run_launched_over_graphql_succeeds(webserver, db, si
         status = client.get_run_status(run_id)
     assert status.value == "SUCCESS"
     with db.connect() as conn:
-        stored = conn.execute(sa.select(sa.func.count()).select_from(games).where(games.c.game_date == DAY)).scalar_one()
-    truth = sim.sim.league.games_on(__import__("datetime").date.fromisoformat(DAY))
+        stored = conn.execute(sa.select(sa.func.count()).select_from(games).where(games.c.game_date == DAY_DATE)).scalar_one()
+    truth = sim.sim.league.games_on(DAY_DATE)
     assert stored == len(truth) > 0
