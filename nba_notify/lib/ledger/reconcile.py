@@ -255,7 +255,7 @@ class CountReconcile:
     def as_metadata(self) -> dict[str, Any]:
         return {
             **self.counts.as_dict(),
-            "listed_beyond_ledger": self.listed_beyond_ledger,
+            "listed_beyond_ledger": [{k: str(v) for k, v in r.items()} for r in self.listed_beyond_ledger],
             "missing": len(self.missing),
             "unresolved": len(self.unresolved),
             "list_error": self.list_error,

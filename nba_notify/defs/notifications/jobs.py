@@ -1,0 +1,205 @@
+"""Seed 000's verification workflow as Dagster jobs and schedules.
+
+=====================  ===========================  =========================================
+seed 000               job                          what it does
+=====================  ===========================  =========================================
+(scheduler)            ``braze_sync_job``           upcoming -> desired -> sync (+ checks)
+gap-detection (5 min)  ``gap_detection_job``        checks: missing_schedules, stale_pending
+pre-send (10 min)      ``pre_send_check_job``       prove upcoming schedules exist; recreate
+                                                    what is provably gone (404), within limits
+braze-reconcile (day)  ``reconcile_job``            adopt-or-cancel unresolved intents, cancel
+                                                    recorded orphans, expire stale statuses
+Full Verify (manual)   ``full_verify_job``          every notification check
+Reconcile Count (man.) ``reconcile_counts_job``     ledger vs Braze vs desired (+ alert)
+Pre-Send Check (man.)  ``pre_send_check_job``       as above
+(operator)             ``resolve_unknown_schedule_  answer a CRITICAL ambiguous-schedule alert
+                       job``
+=====================  ===========================  =========================================
+"""
+
+import dagster as dg
+
+from nba_notify.defs.notifications.assets import (
+    braze_schedules,
+    desired_notifications,
+    notification_sends,
+    upcoming_games,
+)
+from nba_notify.defs.notifications.checks import missing_schedules, stale_pending
+from nba_notify.defs.notifications.policy import NotificationPolicyResource
+from nba_notify.defs.resources import AlertsResource, BrazeResource, ClockResource, PostgresResource
+from nba_notify.lib.failures import as_failure
+from nba_notify.lib.ledger.reconcile import count_reconcile, pre_send_verification, reconcile
+from nba_notify.lib.ledger.service import resolve_unknown
+from nba_notify.lib.ledger.sync import first_error
+
+# Steps are a few HTTP + SQL calls: one process per run, not one per step.
+IN_PROCESS = dg.in_process_executor
+
+braze_sync_job = dg.define_asset_job(
+    "braze_sync_job",
+    selection=dg.AssetSelection.assets(upcoming_games, desired_notifications, braze_schedules, notification_sends),
+    executor_def=IN_PROCESS,
+    tags={"domain": "notifications"},
+    description="upcoming_games -> desired_notifications -> braze_schedules (the fenced sync) -> notification_sends, "
+    "with every notification check.",
+)
+
+full_verify_job = dg.define_asset_job(
+    "full_verify_job",
+    selection=dg.AssetSelection.checks_for_assets(braze_schedules, notification_sends),
+    executor_def=IN_PROCESS,
+    tags={"domain": "notifications"},
+    description="Full Verify (seed 000): every notification check - missing, orphaned, count mismatch, stale "
+    "pending, duplicates, timing, unmatched sends. Reads only.",
+)
+
+gap_detection_job = dg.define_asset_job(
+    "gap_detection_job",
+    selection=dg.AssetSelection.checks(missing_schedules, stale_pending),
+    executor_def=IN_PROCESS,
+    tags={"domain": "notifications"},
+    description="Gap detection (seed 000, every 5 minutes): games without a live schedule, sends gone stale.",
+)
+
+
+def _policy(notification_policy: NotificationPolicyResource, braze: BrazeResource):  # noqa: ANN202
+    return notification_policy.policy(braze.campaign_id)
+
+
+@dg.op(description="Adopt-or-cancel unresolved intents, cancel recorded orphans, re-correlate Currents "
+       "events, expire rows long past their send time. Never touches the ledger's live schedules.")
+def reconcile_op(
+    context: dg.OpExecutionContext,
+    database: PostgresResource,
+    clock: ClockResource,
+    braze: BrazeResource,
+    notification_policy: NotificationPolicyResource,
+    alerts: AlertsResource,
+) -> None:
+    client = braze.client()
+    try:
+        report = reconcile(database.engine(), client, _policy(notification_policy, braze), clock=clock.now,
+                           run_id=context.run.run_id, alerts=alerts,
+                           lease_ttl_seconds=notification_policy.lease_ttl_seconds,
+                           lease_wait_seconds=notification_policy.lease_wait_seconds)
+    except Exception as exc:
+        raise as_failure(exc) from exc
+    finally:
+        client.close()
+    context.log_event(dg.AssetObservation(asset_key=braze_schedules.key, metadata={
+        "reconcile": dg.MetadataValue.json(report.as_metadata())}))
+    if (error := first_error(report)) is not None:
+        raise as_failure(error)
+
+
+@dg.op(description="Pre-send verification: prove each schedule about to leave the update window still "
+       "exists (list, else an identical idempotent update); recreate the provably gone (404), within limits.")
+def pre_send_check_op(
+    context: dg.OpExecutionContext,
+    database: PostgresResource,
+    clock: ClockResource,
+    braze: BrazeResource,
+    notification_policy: NotificationPolicyResource,
+    alerts: AlertsResource,
+) -> None:
+    client = braze.client()
+    try:
+        result = pre_send_verification(database.engine(), client, _policy(notification_policy, braze),
+                                       clock=clock.now, run_id=context.run.run_id, alerts=alerts,
+                                       lease_ttl_seconds=notification_policy.lease_ttl_seconds,
+                                       lease_wait_seconds=notification_policy.lease_wait_seconds)
+    except Exception as exc:
+        raise as_failure(exc) from exc
+    finally:
+        client.close()
+    context.log_event(dg.AssetObservation(asset_key=braze_schedules.key, metadata={
+        "pre_send": dg.MetadataValue.json(result.as_metadata())}))
+    if result.sync is not None and (error := first_error(result.sync)) is not None:
+        raise as_failure(error)
+
+
+@dg.op(description="Reconcile counts: ledger vs Braze's list vs desired; raises the count_mismatch alert.")
+def reconcile_counts_op(
+    context: dg.OpExecutionContext,
+    database: PostgresResource,
+    clock: ClockResource,
+    braze: BrazeResource,
+    notification_policy: NotificationPolicyResource,
+    alerts: AlertsResource,
+) -> None:
+    client = braze.client()
+    try:
+        result = count_reconcile(database.engine(), client, _policy(notification_policy, braze),
+                                 now=clock.now(), alerts=alerts)
+    except Exception as exc:
+        raise as_failure(exc) from exc
+    finally:
+        client.close()
+    context.log.info(f"count reconcile: {result.as_metadata()}")
+    context.log_event(dg.AssetObservation(asset_key=braze_schedules.key, metadata={
+        "count_reconcile": dg.MetadataValue.json(result.as_metadata()), "mismatch": result.mismatch}))
+
+
+class ResolveUnknownConfig(dg.Config):
+    intent_key: str
+    # The schedule id found on the Braze dashboard, or empty when there is none.
+    schedule_id: str = ""
+    dispatch_id: str = ""
+
+
+@dg.op(description="Operator answer to a CRITICAL ambiguous-schedule alert (after checking the dashboard).")
+def resolve_unknown_op(
+    context: dg.OpExecutionContext,
+    config: ResolveUnknownConfig,
+    database: PostgresResource,
+    braze: BrazeResource,
+    notification_policy: NotificationPolicyResource,
+) -> None:
+    result = resolve_unknown(database.engine(), _policy(notification_policy, braze), config.intent_key,
+                             schedule_id=config.schedule_id or None, dispatch_id=config.dispatch_id or None)
+    if not result.applied:
+        raise dg.Failure(description=f"not applied: {result.note}")
+    context.log.info(f"{config.intent_key} -> {result.new_state}")
+
+
+@dg.job(executor_def=IN_PROCESS, tags={"domain": "notifications"},
+        description="Braze reconcile (seed 000, daily): unresolved intents, orphans, stale statuses.")
+def reconcile_job() -> None:
+    reconcile_op()
+
+
+@dg.job(executor_def=IN_PROCESS, tags={"domain": "notifications"},
+        description="Pre-Send Check (seed 000, every 10 minutes and on demand).")
+def pre_send_check_job() -> None:
+    pre_send_check_op()
+
+
+@dg.job(executor_def=IN_PROCESS, tags={"domain": "notifications"},
+        description="Reconcile Counts (seed 000, on demand and from count_mismatch_sensor).")
+def reconcile_counts_job() -> None:
+    reconcile_counts_op()
+
+
+@dg.job(executor_def=IN_PROCESS, tags={"domain": "notifications"},
+        description="Resolve an unknown (ambiguous) schedule after checking the Braze dashboard.")
+def resolve_unknown_schedule_job() -> None:
+    resolve_unknown_op()
+
+
+RUNNING = dg.DefaultScheduleStatus.RUNNING
+
+braze_sync_schedule = dg.ScheduleDefinition(
+    name="braze_sync_schedule", job=braze_sync_job, cron_schedule="*/15 * * * *", default_status=RUNNING,
+    description="The sync every 15 minutes (zero Braze calls when nothing changed).",
+)
+gap_detection_schedule = dg.ScheduleDefinition(
+    name="gap_detection_schedule", job=gap_detection_job, cron_schedule="*/5 * * * *", default_status=RUNNING,
+)
+pre_send_check_schedule = dg.ScheduleDefinition(
+    name="pre_send_check_schedule", job=pre_send_check_job, cron_schedule="*/10 * * * *", default_status=RUNNING,
+)
+reconcile_schedule = dg.ScheduleDefinition(
+    name="reconcile_schedule", job=reconcile_job, cron_schedule="30 9 * * *", execution_timezone="UTC",
+    default_status=RUNNING, description="Daily, in the quiet hours between the last sends and the next slate.",
+)
