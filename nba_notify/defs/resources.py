@@ -18,6 +18,7 @@ from nba_notify.lib.clients.nbac import DEFAULT_SCHEDULE_MAX_AGE, NbacClient
 from nba_notify.lib.clock import make_clock
 from nba_notify.lib.config import Settings
 from nba_notify.lib.db.engine import get_engine
+from nba_notify.defs.notifications.policy import NotificationPolicyResource
 
 
 class PostgresResource(dg.ConfigurableResource):
@@ -203,6 +204,7 @@ def build_resources(settings: Settings | None = None) -> dict[str, dg.Configurab
             campaign_id=settings.braze_campaign_id,
         ),
         "alerts": AlertsResource.from_env(),
+        "notification_policy": NotificationPolicyResource(),
     }
 
 
