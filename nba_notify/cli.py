@@ -5,6 +5,7 @@
     nba-notify bench ingest       full-season backfill through the simulator, measured
     nba-notify migrate            apply database migrations
     nba-notify sim                run the BDL / NBA.com / Braze simulator
+    nba-notify webhook            the Braze Currents receiver (POST /currents) and /health
     nba-notify sync --entity E    request a manual sync (audited; --priority EMERGENCY jumps the queue)
     nba-notify alerts list|ack|resolve   open alerts; acknowledge (stops escalation) or resolve
 """
@@ -156,6 +157,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0 if figures["success"] else 1
 
 
+def cmd_webhook(args: argparse.Namespace) -> int:
+    """Serve the project's web app (Currents receiver + health dashboard) with uvicorn."""
+    import uvicorn
+
+    from nba_notify.lib.db.engine import resolve_database_url
+    from nba_notify.lib.db.migrate import upgrade
+    from nba_notify.webhook.app import create_app
+
+    url = resolve_database_url()
+    upgrade(url)  # the receiver writes notification_sends: make sure it exists
+    print(f"Currents receiver on http://{args.host}:{args.port}/currents  (health /health/)")
+    uvicorn.run(create_app(database_url=url), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nba-notify", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -210,6 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_argument("--by", default=None, help="who acknowledges/resolves (audited)")
     alerts.add_argument("--note", default=None, help="resolution note")
     alerts.set_defaults(func=cmd_alerts)
+
+    webhook = sub.add_parser("webhook", help="run the Braze Currents receiver (and the health dashboard)")
+    webhook.add_argument("--host", default="127.0.0.1")
+    webhook.add_argument("--port", type=int, default=DEFAULT_WEBHOOK_PORT)
+    webhook.set_defaults(func=cmd_webhook)
 
     return parser
 
