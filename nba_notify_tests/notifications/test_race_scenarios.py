@@ -83,10 +83,11 @@ def test_scenario_2_kickoff_moved_racing_runs_make_exactly_one_update_call(db, g
     assert report_b.counts["unresolved_waiting"] == 1
     pauses.release("after_claim")
     report_a = a.result()
-    assert report_a.lost_fence  # A's write-back lost: its outcome is left for adoption
+    # A's fenced write-back lost; it took the lease again and adopted its own recorded outcome.
+    assert report_a.lost_fence and report_a.counts["adopted"] == 1 and report_a.counts["settle_runs"] == 1
 
     report_c = sync(db, braze_sim, slow_policy, clock)
-    assert report_c.counts["adopted"] == 1 and report_c.write_calls == 0
+    assert report_c.write_calls == 0 and report_c.counts["skipped_unchanged"] == 1
     assert calls(braze_sim)["braze.update"] == 1
     (live,) = live_schedules(braze_sim, GAME)
     assert scheduled_time(live) == at(hours=3, minutes=5)
@@ -106,9 +107,8 @@ def test_scenario_3_in_flight_create_is_never_mistaken_for_a_schedule(db, games,
     assert report_b.counts["unresolved_waiting"] == 1
     assert report_b.counts["skipped_unchanged"] == 0 and report_b.write_calls == 0
     pauses.release("after_claim")
-    a.result()
-    report_c = sync(db, braze_sim, slow_policy, clock)
-    assert report_c.counts["adopted"] == 1
+    assert a.result().counts["adopted"] == 1
+    assert sync(db, braze_sim, slow_policy, clock).write_calls == 0
     assert calls(braze_sim)["braze.create"] == 1
     assert len(live_schedules(braze_sim, GAME)) == 1
     assert_invariants(db, braze_sim, clock(), slow_policy)
@@ -126,8 +126,7 @@ def test_scenario_4_jitter_of_one_second_makes_no_update_call(db, games, braze_s
         report_b = sync(db, braze_sim, slow_policy, clock)
         assert report_b.write_calls == 0
     pauses.release("after_claim")
-    a.result()
-    sync(db, braze_sim, slow_policy, clock)  # adopts A's schedule
+    assert a.result().counts["adopted"] == 1  # A settles: adopts its own schedule
     report = sync(db, braze_sim, slow_policy, clock)
     assert report.write_calls == 0 and report.counts["skipped_unchanged"] == 1
     assert calls(braze_sim)["braze.update"] == 0 and calls(braze_sim)["braze.create"] == 1
@@ -196,8 +195,10 @@ def test_scenario_6_update_returning_new_id_never_cancels_the_live_schedule(
     pauses.release("after_claim")
     a.result()
     b.result()
+    # Converged when A finished (its own write-back or its settle run): no reconcile needed.
+    (live,) = live_schedules(braze_sim, GAME)
     reconcile_client = make_braze_client(braze_sim)
-    reconcile(db, reconcile_client, slow_policy, clock=clock, lease_wait_seconds=10)
+    assert reconcile(db, reconcile_client, slow_policy, clock=clock, lease_wait_seconds=10).write_calls == 0
     reconcile_client.close()
 
     (row,) = ledger_rows(db)
@@ -228,10 +229,10 @@ def test_scenario_7_reconcile_during_an_in_flight_create_cancels_nothing(
     report_r = reconcile(db, client, slow_policy, clock=clock, lease_wait_seconds=10)
     assert report_r.braze_calls["delete"] == 0
     pauses.release("after_claim")
-    a.result()
+    assert a.result().counts["adopted"] == 1
     report_r2 = reconcile(db, client, slow_policy, clock=clock, lease_wait_seconds=10)
     client.close()
-    assert report_r2.counts["adopted"] == 1 and report_r2.braze_calls["delete"] == 0
+    assert report_r2.braze_calls["delete"] == 0
     assert calls(braze_sim)["braze.delete"] == 0
     assert len(live_schedules(braze_sim, GAME)) == 1
     with db.connect() as conn:

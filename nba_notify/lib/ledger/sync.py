@@ -461,9 +461,50 @@ def run_sync(
 ) -> SyncReport:
     """Acquire the campaign lease, run one sync, release the lease.
 
+    If this run lost its lease mid-way (it paused past its TTL and a newer holder took over),
+    its last call's outcome is recorded but not applied. It then takes the lease again (as a
+    new holder, waiting for the current one) and runs once more, so that when it finishes
+    its own work is adopted and whatever it made obsolete is cancelled: the system converges
+    when *any* run finishes, not only at the next scheduled one.
+
     A crash (any ``BaseException`` that is not an ``Exception``, or the process dying) leaves
     the lease to expire on its own, as a real crash would."""
     holder = holder or new_holder_id("sync")
+    report = _run_once(engine, braze, policy, clock=clock, holder=holder, run_id=run_id, checkpoint=checkpoint,
+                       alerts=alerts, lease_ttl_seconds=lease_ttl_seconds, lease_wait_seconds=lease_wait_seconds)
+    if report.lost_fence:
+        try:
+            settle = _run_once(engine, braze, policy, clock=clock, holder=f"{holder}-settle", run_id=run_id,
+                               checkpoint=no_checkpoint, alerts=alerts, lease_ttl_seconds=lease_ttl_seconds,
+                               lease_wait_seconds=lease_wait_seconds)
+        except PipelineError as error:
+            # Someone else holds the lease for longer than we wait: they (or the next run) settle it.
+            report.counts["settle_deferred"] += 1
+            report.errors.append({"message": f"settle deferred: {error}", "category": str(error.category),
+                                  "deferred": True})
+        else:
+            report.counts.update(settle.counts)
+            report.skip_reasons.update(settle.skip_reasons)
+            report.braze_calls.update(settle.braze_calls)
+            report.errors.extend(settle.errors)
+            report.alerts.extend(settle.alerts)
+            report.counts["settle_runs"] += 1
+    return report
+
+
+def _run_once(
+    engine: sa.Engine,
+    braze: BrazeApi,
+    policy: NotificationPolicy,
+    *,
+    clock: Callable[[], datetime],
+    holder: str,
+    run_id: str | None,
+    checkpoint: Checkpoint,
+    alerts: AlertSink | None,
+    lease_ttl_seconds: float,
+    lease_wait_seconds: float,
+) -> SyncReport:
     lease = Lease.acquire(engine, lease_name(policy.campaign_id), holder, ttl_seconds=lease_ttl_seconds,
                           wait_seconds=lease_wait_seconds)
     sync = ScheduleSync(engine, braze, policy, lease, clock=clock, run_id=run_id, checkpoint=checkpoint, alerts=alerts)
