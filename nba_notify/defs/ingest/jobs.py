@@ -21,7 +21,14 @@ IN_PROCESS = dg.in_process_executor
 ingest_job = dg.define_asset_job(
     "ingest_job",
     selection=dg.AssetSelection.assets(
-        bdl_games_raw, bdl_box_scores_raw, nbac_schedule_raw, nbac_box_scores_raw, games, player_box_scores
+        bdl_games_raw,
+        bdl_box_scores_raw,
+        nbac_schedule_raw,
+        nbac_box_scores_raw,
+        games,
+        player_box_scores,
+        # right after phase 2: a gap between the sources is known within minutes (defs/quality)
+        dg.AssetKey("source_discrepancies"),
     ),
     partitions_def=game_day_partitions,
     executor_def=IN_PROCESS,

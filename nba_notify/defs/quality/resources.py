@@ -1,0 +1,24 @@
+"""The retry queue's policy as a resource, so an operator changes backoff and retry count in
+configuration, never in code (seed 003: 3 attempts, 4 h / 12 h / 24 h)."""
+
+import dagster as dg
+
+from nba_notify.lib.quality.retry import DEFAULT_BACKOFF_HOURS, DEFAULT_MAX_RETRIES, BackoffSchedule
+
+
+class RetryQueueResource(dg.ConfigurableResource):
+    """``backoff_hours[n]``: the wait before retry n+1 (the last value repeats);
+    ``max_retries``: attempts before an item is exhausted and alerts for manual action;
+    ``claims_per_tick``: how many due items one sensor tick launches at most."""
+
+    backoff_hours: list[float] = list(DEFAULT_BACKOFF_HOURS)
+    max_retries: int = DEFAULT_MAX_RETRIES
+    claims_per_tick: int = 10
+
+    def schedule(self) -> BackoffSchedule:
+        return BackoffSchedule.from_hours(self.backoff_hours, self.max_retries)
+
+
+@dg.definitions
+def quality_resources() -> dg.Definitions:
+    return dg.Definitions(resources={"retry_queue": RetryQueueResource()})

@@ -1,0 +1,203 @@
+"""Compare BDL and NBA.com for one game day, game by game (seed 003, component 2).
+
+Identity is the canonical ``game_key`` (US-Eastern game day + tricodes) the ``games`` asset
+already computed, with its ``in_bdl`` / ``in_nbac`` flags and ``source_disagreements`` — this
+module never re-derives them. Box score coverage is compared the same way: which final games
+each source's box score covers, and how many players each lists.
+
+Every discrepancy names the scraper whose data is missing or presumed wrong. NBA.com is the
+league's own record, so a disagreement on status, score or tip-off is put on BDL; a game
+missing from one source is put on that source.
+
+Pure functions over plain data; :mod:`nba_notify.lib.quality.evaluate` does the I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+# Scraper names as recorded in scrape_events (nba_notify.lib.ingest.pipeline).
+BDL_GAMES = "bdl_games"
+BDL_BOX_SCORES = "bdl_box_scores"
+NBAC_SCHEDULE = "nbac_schedule"
+NBAC_BOX_SCORES = "nbac_box_scores"
+SCRAPERS = (BDL_GAMES, BDL_BOX_SCORES, NBAC_SCHEDULE, NBAC_BOX_SCORES)
+
+SOURCES = ("bdl", "nbac")
+SOURCE_LABEL = {"bdl": "BDL", "nbac": "NBA.com"}
+LISTING_SCRAPER = {"bdl": BDL_GAMES, "nbac": NBAC_SCHEDULE}
+BOX_SCRAPER = {"bdl": BDL_BOX_SCORES, "nbac": NBAC_BOX_SCORES}
+
+# games.source_disagreements field -> discrepancy kind
+DISAGREEMENT_KINDS = {
+    "status": "status_mismatch",
+    "home_score": "score_mismatch",
+    "away_score": "score_mismatch",
+    "tipoff_utc": "tipoff_mismatch",
+}
+
+# A box score listing fewer than this share of the players the other source lists for the
+# same game is a discrepancy. The same 90% as the coverage gate: two sources can legitimately
+# differ by a player whose few seconds one of them rounds to "did not play".
+PLAYER_MATCH_RATIO = 0.9
+
+
+@dataclass(frozen=True)
+class GameRow:
+    """What the ``games`` table says about one game of the day."""
+
+    game_key: str
+    status: str
+    in_bdl: bool
+    in_nbac: bool
+    source_disagreements: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    game_key: str
+    kind: str
+    scraper_name: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """One scraper's share of a day's discrepancies, in seed 003's scrape-event terms."""
+
+    scraper_name: str
+    records_expected: int
+    records_received: int
+    game_keys: tuple[str, ...]
+    kinds: tuple[str, ...]
+    message: str
+
+    @property
+    def records_missing(self) -> int:
+        return max(0, self.records_expected - self.records_received)
+
+
+def compare_day(
+    games: Sequence[GameRow], box_players: Mapping[str, Mapping[str, int]]
+) -> list[Discrepancy]:
+    """Every discrepancy of one game day.
+
+    ``box_players`` is ``{source: {game_key: players who played}}`` from each source's box
+    score (a game absent from a source's mapping has no box score there)."""
+    found: list[Discrepancy] = []
+    for game in sorted(games, key=lambda g: g.game_key):
+        found.extend(_listing_discrepancies(game))
+        if game.status == "final":
+            found.extend(_box_discrepancies(game, box_players))
+    return found
+
+
+def _listing_discrepancies(game: GameRow) -> Iterable[Discrepancy]:
+    if game.in_nbac and not game.in_bdl:
+        yield Discrepancy(game.game_key, "missing_in_bdl", BDL_GAMES, {"status": game.status})
+    if game.in_bdl and not game.in_nbac:
+        yield Discrepancy(game.game_key, "missing_in_nbac", NBAC_SCHEDULE, {"status": game.status})
+    by_kind: dict[str, dict[str, Any]] = {}
+    for name, values in sorted((game.source_disagreements or {}).items()):
+        kind = DISAGREEMENT_KINDS.get(name)
+        if kind is not None:
+            by_kind.setdefault(kind, {})[name] = values
+    for kind, fields in by_kind.items():
+        yield Discrepancy(game.game_key, kind, BDL_GAMES, {"fields": fields})
+
+
+def _box_discrepancies(game: GameRow, box_players: Mapping[str, Mapping[str, int]]) -> Iterable[Discrepancy]:
+    counts = {source: box_players.get(source, {}).get(game.game_key) for source in SOURCES}
+    for source, other in (("bdl", "nbac"), ("nbac", "bdl")):
+        mine, theirs = counts[source], counts[other]
+        if mine is None:
+            yield Discrepancy(
+                game.game_key,
+                f"box_score_missing_in_{source}",
+                BOX_SCRAPER[source],
+                {"players_in_other_source": theirs},
+            )
+        elif theirs and mine < theirs * PLAYER_MATCH_RATIO:
+            yield Discrepancy(
+                game.game_key,
+                f"players_missing_in_{source}",
+                BOX_SCRAPER[source],
+                {"players": mine, "players_in_other_source": theirs, "missing": theirs - mine},
+            )
+
+
+def shortfalls(
+    games: Sequence[GameRow],
+    box_players: Mapping[str, Mapping[str, int]],
+    discrepancies: Sequence[Discrepancy],
+) -> dict[str, Shortfall]:
+    """Per blamed scraper: expected vs received records, for the ``partial`` scrape event.
+
+    Listings count games (BDL returned 6 of NBA.com's 9); box scores count final games
+    covered, or players when every game is covered but some lines are missing."""
+    by_scraper: dict[str, list[Discrepancy]] = {}
+    for d in discrepancies:
+        by_scraper.setdefault(d.scraper_name, []).append(d)
+    result: dict[str, Shortfall] = {}
+    for scraper, items in sorted(by_scraper.items()):
+        keys = tuple(sorted({d.game_key for d in items}))
+        kinds = tuple(sorted({d.kind for d in items}))
+        if scraper in (BDL_GAMES, NBAC_SCHEDULE):
+            expected, received, message = _listing_counts(scraper, games, keys, kinds)
+        else:
+            expected, received, message = _box_counts(scraper, games, box_players, items)
+        result[scraper] = Shortfall(scraper, expected, received, keys, kinds, message)
+    return result
+
+
+def _listing_counts(
+    scraper: str, games: Sequence[GameRow], keys: tuple[str, ...], kinds: tuple[str, ...]
+) -> tuple[int, int, str]:
+    source, other = ("bdl", "nbac") if scraper == BDL_GAMES else ("nbac", "bdl")
+    listed_by_other = [g for g in games if getattr(g, f"in_{other}")]
+    expected = len(listed_by_other)
+    received = sum(1 for g in listed_by_other if getattr(g, f"in_{source}"))
+    parts = []
+    missing = [g.game_key for g in listed_by_other if not getattr(g, f"in_{source}")]
+    if missing:
+        parts.append(
+            f"{SOURCE_LABEL[source]} returned {received} games but {SOURCE_LABEL[other]} has "
+            f"{expected}; missing: {', '.join(missing)}"
+        )
+    disagreeing = sorted({k for k in keys if k not in missing})
+    if disagreeing:
+        mismatch = ", ".join(k.replace("_mismatch", "") for k in kinds if k.endswith("_mismatch"))
+        parts.append(f"{SOURCE_LABEL[source]} disagrees with NBA.com ({mismatch}) on: {', '.join(disagreeing)}")
+    return expected, received, "; ".join(parts)
+
+
+def _box_counts(
+    scraper: str,
+    games: Sequence[GameRow],
+    box_players: Mapping[str, Mapping[str, int]],
+    items: Sequence[Discrepancy],
+) -> tuple[int, int, str]:
+    source = "bdl" if scraper == BDL_BOX_SCORES else "nbac"
+    finals = [g.game_key for g in games if g.status == "final"]
+    covered = [k for k in finals if k in box_players.get(source, {})]
+    missing_games = sorted(d.game_key for d in items if d.kind.startswith("box_score_missing"))
+    short_players = [d for d in items if d.kind.startswith("players_missing")]
+    parts = []
+    if missing_games:
+        parts.append(
+            f"{SOURCE_LABEL[source]} box scores cover {len(covered)} of {len(finals)} final games; "
+            f"missing: {', '.join(missing_games)}"
+        )
+    if short_players:
+        listed = ", ".join(
+            f"{d.game_key} ({d.details['players']} of {d.details['players_in_other_source']})"
+            for d in sorted(short_players, key=lambda d: d.game_key)
+        )
+        parts.append(f"{SOURCE_LABEL[source]} box scores list fewer players than the other source: {listed}")
+    if missing_games or not short_players:
+        return len(finals), len(covered), "; ".join(parts)
+    expected = sum(d.details["players_in_other_source"] for d in short_players)
+    received = sum(d.details["players"] for d in short_players)
+    return expected, received, "; ".join(parts)

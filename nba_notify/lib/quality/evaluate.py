@@ -1,0 +1,277 @@
+"""Evaluate one game day right after ingest: compare the sources, record what is missing,
+queue it for retry, and decide the retry items of that day (recovered / still failing /
+exhausted).
+
+Everything for a day is written in one transaction through the shared write path
+(``processor_run``), so the discrepancy rows, the ``partial`` scrape events, the queue
+changes and their alerts are all there or none is.
+
+Clocks: queue times (``created_at``, ``next_retry_at``, ``recovered_at``) come from the
+injected ``now`` (the simulator's clock in tests and the demo, so backoff is testable by
+advancing it). ``scrape_events`` times stay on the wall clock like every other scrape event,
+so ``recovered_at - started_at`` on an event compares like with like.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from nba_notify.lib.db.tables.ingest import games, scrape_events
+from nba_notify.lib.db.tables.quality import source_discrepancies
+from nba_notify.lib.db.writes import jsonable, processor_run, replace_partition
+from nba_notify.lib.errors import ErrorCategory, Severity
+from nba_notify.lib.ingest import parse
+from nba_notify.lib.quality import queue as q
+from nba_notify.lib.quality.discrepancies import (
+    BDL_BOX_SCORES,
+    NBAC_BOX_SCORES,
+    SCRAPERS,
+    Discrepancy,
+    GameRow,
+    Shortfall,
+    compare_day,
+    shortfalls,
+)
+from nba_notify.lib.quality.retry import BackoffSchedule
+from nba_notify.lib.scrapes import latest_payloads
+
+PROCESSOR_NAME = "source_discrepancies"
+API_INCOMPLETE = "api_incomplete"
+
+
+@dataclass
+class DayEvaluation:
+    day: date
+    discrepancies: list[Discrepancy]
+    shortfalls: dict[str, Shortfall]
+    detection_event_ids: dict[str, uuid.UUID] = field(default_factory=dict)
+    queued: list[q.RetryItem] = field(default_factory=list)
+    verdicts: list[q.VerdictOutcome] = field(default_factory=list)
+
+    def by_status(self, status: str) -> list[q.RetryItem]:
+        return [v.item for v in self.verdicts if v.transition.status == status]
+
+    @property
+    def missing_game_keys(self) -> list[str]:
+        return sorted({d.game_key for d in self.discrepancies if "missing" in d.kind})
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def load_games(conn: sa.Connection, day: date) -> list[GameRow]:
+    rows = conn.execute(
+        sa.select(
+            games.c.game_key, games.c.status, games.c.in_bdl, games.c.in_nbac, games.c.source_disagreements
+        ).where(games.c.game_date == day)
+    ).all()
+    return [GameRow(r.game_key, r.status, r.in_bdl, r.in_nbac, r.source_disagreements) for r in rows]
+
+
+def load_box_players(conn: sa.Connection, day: date) -> dict[str, dict[str, int]]:
+    """``{source: {game_key: players who played}}`` from each source's latest stored box
+    scores, parsed exactly as phase 2 parses them (same game identity)."""
+    players: dict[str, dict[str, set[str]]] = {"bdl": defaultdict(set), "nbac": defaultdict(set)}
+    bdl_pages = latest_payloads(conn, BDL_BOX_SCORES, day)
+    if bdl_pages:
+        for line in parse.parse_bdl_box_scores(bdl_pages[0].json()):
+            players["bdl"][line.game_key].add(line.player_id)
+    for page in latest_payloads(conn, NBAC_BOX_SCORES, day) or []:
+        for line in parse.parse_nbac_box_score(page.json(), day):
+            players["nbac"][line.game_key].add(line.player_id)
+    return {source: {key: len(ids) for key, ids in by_game.items()} for source, by_game in players.items()}
+
+
+# -- evaluating ------------------------------------------------------------------------------
+
+
+def evaluate_day(
+    engine: sa.Engine,
+    day: date,
+    *,
+    now: datetime,
+    schedule: BackoffSchedule,
+    run_id: str | None = None,
+    retry_item_id: int | None = None,
+) -> tuple[DayEvaluation, int]:
+    """Compare, record, queue and decide for one game day. Returns the evaluation and the
+    number of discrepancy rows written. ``retry_item_id``: the queue item whose retry run
+    this is (its verdict counts as an attempt)."""
+    with processor_run(engine, PROCESSOR_NAME, day, run_id) as (conn, run):
+        game_rows = load_games(conn, day)
+        box = load_box_players(conn, day)
+        found = compare_day(game_rows, box)
+        evaluation = DayEvaluation(day, found, shortfalls(game_rows, box, found))
+        run.add(
+            replace_partition(
+                conn,
+                source_discrepancies,
+                where=source_discrepancies.c.game_date == day,
+                rows=[
+                    {
+                        "game_date": day,
+                        "game_key": d.game_key,
+                        "kind": d.kind,
+                        "scraper_name": d.scraper_name,
+                        "details": jsonable(d.details),
+                        "run_id": run_id,
+                        "detected_at": now,
+                    }
+                    for d in found
+                ],
+            )
+        )
+        open_by_scraper = {item.scraper_name: item for item in q.open_items(conn, day)}
+        for scraper, shortfall in evaluation.shortfalls.items():
+            item = open_by_scraper.get(scraper)
+            evaluation.detection_event_ids[scraper] = record_detection(
+                conn, day, shortfall, run_id=run_id, correlation_id=item.correlation_id if item else None
+            )
+        latest = {scraper: q.latest_real_event(conn, scraper, day) for scraper in SCRAPERS}
+        _decide_open_items(conn, evaluation, open_by_scraper, latest, now, schedule, retry_item_id)
+        _queue_new_failures(conn, evaluation, latest, now, schedule)
+        run.details.update(
+            {
+                "discrepancies": len(found),
+                "missing_game_keys": evaluation.missing_game_keys,
+                "queued": [i.id for i in evaluation.queued],
+                "verdicts": {str(v.item.id): v.transition.status for v in evaluation.verdicts},
+            }
+        )
+    return evaluation, run.records_processed
+
+
+def _is_complete(scraper: str, evaluation: DayEvaluation, latest: q.EventRef | None) -> bool:
+    return latest is not None and latest.status == "success" and scraper not in evaluation.shortfalls
+
+
+def _observed(scraper: str, evaluation: DayEvaluation, latest: q.EventRef | None) -> dict[str, Any]:
+    shortfall = evaluation.shortfalls.get(scraper)
+    observed: dict[str, Any] = {"outcome": latest.status if latest else "not_scraped"}
+    if shortfall is not None:
+        observed.update(
+            outcome="partial",
+            records_expected=shortfall.records_expected,
+            records_received=shortfall.records_received,
+            missing=list(shortfall.game_keys),
+        )
+    elif latest is not None:
+        observed.update(records_expected=latest.records_expected, records_received=latest.records_received)
+        if latest.status == "failed":
+            observed.update(error_type=latest.error_type, error=latest.error_message)
+    return observed
+
+
+def _decide_open_items(
+    conn: sa.Connection,
+    evaluation: DayEvaluation,
+    open_by_scraper: dict[str, q.RetryItem],
+    latest: dict[str, q.EventRef | None],
+    now: datetime,
+    schedule: BackoffSchedule,
+    retry_item_id: int | None,
+) -> None:
+    for scraper, item in sorted(open_by_scraper.items()):
+        event = latest.get(scraper)
+        complete = _is_complete(scraper, evaluation, event)
+        outcome = q.apply_verdict(
+            conn,
+            item,
+            complete=complete,
+            is_attempt=retry_item_id == item.id,
+            now=now,
+            schedule=schedule,
+            recovery_event_id=event.event_id if complete and event else None,
+            recovery_completed_at=event.completed_at if complete and event else None,
+            observed=_observed(scraper, evaluation, event),
+        )
+        if outcome is not None:
+            evaluation.verdicts.append(outcome)
+
+
+def _queue_new_failures(
+    conn: sa.Connection,
+    evaluation: DayEvaluation,
+    latest: dict[str, q.EventRef | None],
+    now: datetime,
+    schedule: BackoffSchedule,
+) -> None:
+    still_open = {i.scraper_name for i in q.open_items(conn, evaluation.day)}
+    for scraper in SCRAPERS:
+        if scraper in still_open:
+            continue
+        shortfall = evaluation.shortfalls.get(scraper)
+        event = latest.get(scraper)
+        if shortfall is not None:
+            item, created = q.enqueue(
+                conn,
+                scraper_name=scraper,
+                target_date=evaluation.day,
+                reason=API_INCOMPLETE,
+                original_error=shortfall.message,
+                original_event_id=evaluation.detection_event_ids[scraper],
+                correlation_id=_correlation_of(conn, evaluation.detection_event_ids[scraper]),
+                now=now,
+                schedule=schedule,
+                details=_observed(scraper, evaluation, event),
+            )
+        elif event is not None and event.status in ("failed", "partial"):
+            item, created = q.enqueue_event(conn, event, now=now, schedule=schedule)
+        else:
+            continue
+        if created:
+            evaluation.queued.append(item)
+
+
+def _correlation_of(conn: sa.Connection, event_id: uuid.UUID) -> str | None:
+    return conn.execute(
+        sa.select(scrape_events.c.correlation_id).where(scrape_events.c.event_id == event_id)
+    ).scalar()
+
+
+def record_detection(
+    conn: sa.Connection,
+    day: date,
+    shortfall: Shortfall,
+    *,
+    run_id: str | None,
+    correlation_id: str | None,
+) -> uuid.UUID:
+    """Seed 003's ``log_scrape_event(status='partial', error_type='api_incomplete', ...)``:
+    the scraper's data for the day is incomplete, as measured against the other source."""
+    event_id = uuid.uuid4()
+    stamp = datetime.now(UTC)
+    conn.execute(
+        scrape_events.insert().values(
+            event_id=event_id,
+            scraper_name=shortfall.scraper_name,
+            target_date=day,
+            started_at=stamp,
+            completed_at=stamp,
+            duration_seconds=0.0,
+            status="partial",
+            records_expected=shortfall.records_expected,
+            records_received=shortfall.records_received,
+            records_missing=shortfall.records_missing,
+            error_type=API_INCOMPLETE,
+            error_category=str(ErrorCategory.API),
+            error_severity=str(Severity.MEDIUM),
+            error_message=shortfall.message,
+            error_details=jsonable(
+                {
+                    "detected_by": q.DETECTED_BY,
+                    "game_keys": list(shortfall.game_keys),
+                    "kinds": list(shortfall.kinds),
+                }
+            ),
+            correlation_id=correlation_id or uuid.uuid4().hex[:16],
+            run_id=run_id,
+        )
+    )
+    return event_id

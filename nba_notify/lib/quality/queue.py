@@ -1,0 +1,478 @@
+"""The retry queue in PostgreSQL: enqueue, claim with ``FOR UPDATE SKIP LOCKED``, apply
+verdicts, link recoveries to the scrape event that recovered them.
+
+Every function takes a Connection and writes inside the caller's transaction, so a state
+change, its scrape-event links and its alert commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, distinct_on
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from nba_notify.lib.alerts import raise_alert, resolve_matching
+from nba_notify.lib.db.tables.ingest import scrape_events
+from nba_notify.lib.db.tables.quality import scrape_retry_queue as queue
+from nba_notify.lib.db.writes import jsonable
+from nba_notify.lib.errors import Severity
+from nba_notify.lib.quality.retry import (
+    EXHAUSTED,
+    PENDING,
+    RECOVERED,
+    RETRYING,
+    BackoffSchedule,
+    Transition,
+    first_retry_at,
+    on_verdict,
+)
+
+# Partial events written by the discrepancy detector carry this marker; every other event is
+# a real scrape attempt (the only ones that count as failures to retry or as recoveries).
+DETECTED_BY = "source_discrepancies"
+RETRY_EXHAUSTED_RULE = "retry_exhausted"
+RECOVERED_RULE = "scrape_recovered"
+
+
+@dataclass(frozen=True)
+class RetryItem:
+    id: int
+    scraper_name: str
+    target_date: date
+    reason: str
+    original_error: str
+    original_event_id: uuid.UUID | None
+    attempts: int
+    max_retries: int
+    next_retry_at: datetime | None
+    status: str
+    correlation_id: str
+    created_at: datetime
+    recovered_at: datetime | None = None
+    recovery_event_id: uuid.UUID | None = None
+    run_key: str | None = None
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"{self.scraper_name}:{self.target_date.isoformat()}"
+
+    @classmethod
+    def from_row(cls, row: Any) -> "RetryItem":
+        m = row._mapping
+        return cls(**{name: m[name] for name in cls.__dataclass_fields__})
+
+
+_ITEM_COLUMNS = [queue.c[name] for name in RetryItem.__dataclass_fields__]
+
+
+def run_key_for(item_id: int, attempt: int) -> str:
+    """The run key of one retry attempt: a sensor tick can never launch it twice."""
+    return f"retry-{item_id}-{attempt}"
+
+
+def real_scrape_events() -> sa.ColumnElement[bool]:
+    """Scrape attempts (not the discrepancy detector's own partial events)."""
+    return sa.func.coalesce(scrape_events.c.error_details["detected_by"].astext, "") != DETECTED_BY
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def open_items(conn: sa.Connection, target_date: date | None = None) -> list[RetryItem]:
+    query = sa.select(*_ITEM_COLUMNS).where(queue.c.status != RECOVERED).order_by(queue.c.id)
+    if target_date is not None:
+        query = query.where(queue.c.target_date == target_date)
+    return [RetryItem.from_row(r) for r in conn.execute(query)]
+
+
+def get_item(conn: sa.Connection, item_id: int) -> RetryItem | None:
+    row = conn.execute(sa.select(*_ITEM_COLUMNS).where(queue.c.id == item_id)).first()
+    return RetryItem.from_row(row) if row else None
+
+
+def items_in(conn: sa.Connection, status: str) -> list[RetryItem]:
+    rows = conn.execute(sa.select(*_ITEM_COLUMNS).where(queue.c.status == status).order_by(queue.c.id))
+    return [RetryItem.from_row(r) for r in rows]
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def enqueue(
+    conn: sa.Connection,
+    *,
+    scraper_name: str,
+    target_date: date,
+    reason: str,
+    original_error: str,
+    original_event_id: uuid.UUID | None,
+    now: datetime,
+    schedule: BackoffSchedule,
+    correlation_id: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> tuple[RetryItem, bool]:
+    """Queue (scraper, date) unless an open item exists (then that one is returned and its
+    ``details`` refreshed). Returns ``(item, created)``; racing callers create exactly one."""
+    inserted = conn.execute(
+        pg_insert(queue)
+        .values(
+            scraper_name=scraper_name,
+            target_date=target_date,
+            reason=reason[:64],
+            original_error=original_error,
+            original_event_id=original_event_id,
+            attempts=0,
+            max_retries=schedule.max_retries,
+            next_retry_at=first_retry_at(now, schedule),
+            retry_history=[],
+            status=PENDING,
+            details=jsonable(details or {}),
+            created_at=now,
+            updated_at=now,
+            correlation_id=correlation_id or uuid.uuid4().hex[:16],
+        )
+        .on_conflict_do_nothing(
+            index_elements=[queue.c.scraper_name, queue.c.target_date],
+            index_where=queue.c.status != RECOVERED,
+        )
+        .returning(*_ITEM_COLUMNS)
+    ).first()
+    if inserted is not None:
+        return RetryItem.from_row(inserted), True
+    existing = conn.execute(
+        sa.update(queue)
+        .where(
+            queue.c.scraper_name == scraper_name,
+            queue.c.target_date == target_date,
+            queue.c.status != RECOVERED,
+        )
+        .values(details=jsonable(details or {}), updated_at=now)
+        .returning(*_ITEM_COLUMNS)
+    ).one()
+    return RetryItem.from_row(existing), False
+
+
+def claim_due(conn: sa.Connection, *, now: datetime, limit: int, worker: str) -> list[RetryItem]:
+    """Claim up to ``limit`` pending items whose retry is due: pending -> retrying, attempts
+    + 1. Rows another transaction is claiming are skipped (``FOR UPDATE SKIP LOCKED``), so
+    concurrent workers never claim the same item and never wait for each other."""
+    due = (
+        sa.select(queue.c.id)
+        .where(
+            queue.c.status == PENDING,
+            queue.c.next_retry_at <= now,
+            queue.c.attempts < queue.c.max_retries,
+        )
+        .order_by(queue.c.next_retry_at, queue.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    attempt = queue.c.attempts + 1
+    rows = conn.execute(
+        sa.update(queue)
+        .where(queue.c.id.in_(due.scalar_subquery()), queue.c.status == PENDING)
+        .values(
+            status=RETRYING,
+            attempts=attempt,
+            last_attempt_at=now,
+            claimed_by=worker,
+            run_key=sa.func.concat("retry-", queue.c.id, "-", attempt),
+            updated_at=now,
+        )
+        .returning(*_ITEM_COLUMNS)
+    ).all()
+    return sorted((RetryItem.from_row(r) for r in rows), key=lambda i: i.id)
+
+
+@dataclass(frozen=True)
+class VerdictOutcome:
+    item: RetryItem
+    transition: Transition
+
+
+def apply_verdict(
+    conn: sa.Connection,
+    item: RetryItem,
+    *,
+    complete: bool,
+    is_attempt: bool,
+    now: datetime,
+    schedule: BackoffSchedule,
+    recovery_event_id: uuid.UUID | None = None,
+    recovery_completed_at: datetime | None = None,
+    observed: dict[str, Any] | None = None,
+) -> VerdictOutcome | None:
+    """Move ``item`` after its date was evaluated (see :func:`retry.on_verdict`), link a
+    recovery to the scrape event that brought it, and raise the alert for a recovery or an
+    exhaustion — all in the caller's transaction. ``None`` when nothing changed."""
+    transition = on_verdict(
+        status=item.status,
+        attempts=item.attempts,
+        max_retries=item.max_retries,
+        complete=complete,
+        is_attempt=is_attempt,
+        now=now,
+        schedule=schedule,
+        observed=observed,
+    )
+    if transition is None:
+        return None
+    values: dict[str, Any] = {
+        "status": transition.status,
+        "updated_at": now,
+        "retry_history": queue.c.retry_history.op("||")(
+            sa.func.jsonb_build_array(sa.literal(jsonable(transition.history_entry), type_=JSONB))
+        ),
+    }
+    if transition.status == PENDING:
+        values["next_retry_at"] = transition.next_retry_at
+    if transition.status == EXHAUSTED:
+        values.update(exhausted_at=transition.exhausted_at, next_retry_at=None)
+    if transition.status == RECOVERED:
+        values.update(
+            recovered_at=transition.recovered_at,
+            recovery_event_id=recovery_event_id,
+            next_retry_at=None,
+        )
+    updated = conn.execute(
+        sa.update(queue)
+        .where(queue.c.id == item.id, queue.c.status == item.status, queue.c.attempts == item.attempts)
+        .values(**values)
+        .returning(*_ITEM_COLUMNS)
+    ).first()
+    if updated is None:
+        return None  # someone else moved it first (a concurrent evaluation); theirs stands
+    changed = RetryItem.from_row(updated)
+    if transition.status == RECOVERED:
+        if recovery_event_id is not None:
+            mark_events_recovered(
+                conn,
+                changed.scraper_name,
+                changed.target_date,
+                recovery_event_id=recovery_event_id,
+                recovered_at=recovery_completed_at or now,
+            )
+        _alert_recovered(conn, changed, was=item.status, now=now)
+    elif transition.status == EXHAUSTED:
+        _alert_exhausted(conn, changed, now=now, observed=observed or {})
+    return VerdictOutcome(changed, transition)
+
+
+def mark_events_recovered(
+    conn: sa.Connection,
+    scraper_name: str,
+    target_date: date,
+    *,
+    recovery_event_id: uuid.UUID,
+    recovered_at: datetime,
+) -> int:
+    """Link every unrecovered failed/partial event of (scraper, date) that happened before
+    the recovering scrape to it: ``is_recovered``, ``recovered_at``, ``recovery_event_id``."""
+    recovering_started = (
+        sa.select(scrape_events.c.started_at)
+        .where(scrape_events.c.event_id == recovery_event_id)
+        .scalar_subquery()
+    )
+    return conn.execute(
+        sa.update(scrape_events)
+        .where(
+            scrape_events.c.scraper_name == scraper_name,
+            scrape_events.c.target_date == target_date,
+            scrape_events.c.status.in_(("partial", "failed")),
+            scrape_events.c.is_recovered.is_(False),
+            scrape_events.c.started_at <= recovering_started,
+        )
+        .values(is_recovered=True, recovered_at=recovered_at, recovery_event_id=recovery_event_id)
+    ).rowcount
+
+
+def record_attempt_without_verdict(
+    conn: sa.Connection,
+    item: RetryItem,
+    *,
+    now: datetime,
+    schedule: BackoffSchedule,
+    run_status: str,
+    run_id: str,
+) -> VerdictOutcome | None:
+    """A retry run ended (failed, cancelled, or never evaluated the date): the attempt
+    counts as failed, with the latest scrape error of the date on record."""
+    latest = latest_real_event(conn, item.scraper_name, item.target_date)
+    observed: dict[str, Any] = {"run_id": run_id, "run_status": run_status}
+    if latest is not None and latest.status == "failed":
+        observed.update(outcome="failed", error=latest.error_message, error_type=latest.error_type)
+    else:
+        observed.update(outcome="no_verdict")
+    return apply_verdict(
+        conn, item, complete=False, is_attempt=True, now=now, schedule=schedule, observed=observed
+    )
+
+
+@dataclass(frozen=True)
+class EventRef:
+    event_id: uuid.UUID
+    scraper_name: str
+    target_date: date
+    status: str
+    started_at: datetime
+    completed_at: datetime | None
+    records_expected: int | None
+    records_received: int | None
+    error_type: str | None
+    error_message: str | None
+    correlation_id: str | None
+
+
+_EVENT_COLUMNS = [scrape_events.c[name] for name in EventRef.__dataclass_fields__]
+
+
+def latest_real_event(conn: sa.Connection, scraper_name: str, target_date: date) -> EventRef | None:
+    row = conn.execute(
+        sa.select(*_EVENT_COLUMNS)
+        .where(
+            scrape_events.c.scraper_name == scraper_name,
+            scrape_events.c.target_date == target_date,
+            real_scrape_events(),
+        )
+        .order_by(scrape_events.c.started_at.desc())
+        .limit(1)
+    ).first()
+    return EventRef(**row._mapping) if row else None
+
+
+def unqueued_failed_scrapes(conn: sa.Connection, *, limit: int = 500) -> list[EventRef]:
+    """Dates whose latest real scrape failed or came back partial, not recovered, with no
+    open item: what a crashed or failed ingest run leaves behind for the sensor to queue."""
+    latest = (
+        sa.select(*_EVENT_COLUMNS, scrape_events.c.is_recovered)
+        .where(real_scrape_events())
+        .ext(distinct_on(scrape_events.c.scraper_name, scrape_events.c.target_date))
+        .order_by(scrape_events.c.scraper_name, scrape_events.c.target_date, scrape_events.c.started_at.desc())
+        .subquery()
+    )
+    has_open = (
+        sa.select(queue.c.id)
+        .where(
+            queue.c.scraper_name == latest.c.scraper_name,
+            queue.c.target_date == latest.c.target_date,
+            queue.c.status != RECOVERED,
+        )
+        .exists()
+    )
+    rows = conn.execute(
+        sa.select(*[latest.c[name] for name in EventRef.__dataclass_fields__])
+        .where(latest.c.status.in_(("failed", "partial")), latest.c.is_recovered.is_(False), ~has_open)
+        .order_by(latest.c.target_date, latest.c.scraper_name)
+        .limit(limit)
+    ).all()
+    return [EventRef(**r._mapping) for r in rows]
+
+
+def enqueue_event(
+    conn: sa.Connection, event: EventRef, *, now: datetime, schedule: BackoffSchedule
+) -> tuple[RetryItem, bool]:
+    return enqueue(
+        conn,
+        scraper_name=event.scraper_name,
+        target_date=event.target_date,
+        reason=event.error_type or event.status,
+        original_error=event.error_message or f"scrape {event.status}",
+        original_event_id=event.event_id,
+        correlation_id=event.correlation_id,
+        now=now,
+        schedule=schedule,
+        details={"records_expected": event.records_expected, "records_received": event.records_received},
+    )
+
+
+def counts_by_status(conn: sa.Connection) -> dict[str, int]:
+    rows = conn.execute(sa.select(queue.c.status, sa.func.count()).group_by(queue.c.status)).all()
+    return {status: int(n) for status, n in rows}
+
+
+# -- alerts ----------------------------------------------------------------------------------
+
+
+def _alert_exhausted(conn: sa.Connection, item: RetryItem, *, now: datetime, observed: dict[str, Any]) -> None:
+    raise_alert(
+        conn,
+        rule_key=RETRY_EXHAUSTED_RULE,
+        entity=item.scraper_name,
+        dedupe_key=item.dedupe_key,
+        title=(
+            f"{item.scraper_name} {item.target_date}: still incomplete after {item.attempts} "
+            f"retries — manual action needed"
+        ),
+        details={
+            "retry_item_id": item.id,
+            "scraper_name": item.scraper_name,
+            "target_date": item.target_date.isoformat(),
+            "reason": item.reason,
+            "original_error": item.original_error,
+            "attempts": item.attempts,
+            "last_outcome": observed,
+            "correlation_id": item.correlation_id,
+            "action": "check the upstream for this date, then `nba-notify reprocess --plan`",
+        },
+        now=now,
+    )
+
+
+def _alert_recovered(conn: sa.Connection, item: RetryItem, *, was: str, now: datetime) -> None:
+    hours = (now - item.created_at).total_seconds() / 3600.0
+    raise_alert(
+        conn,
+        rule_key=RECOVERED_RULE,
+        entity=item.scraper_name,
+        dedupe_key=item.dedupe_key,
+        severity=Severity.LOW,
+        title=f"{item.scraper_name} {item.target_date}: recovered after {item.attempts} retries ({hours:.1f} h)",
+        details={
+            "retry_item_id": item.id,
+            "reason": item.reason,
+            "attempts": item.attempts,
+            "recovered_at": now.isoformat(),
+            "recovery_event_id": str(item.recovery_event_id) if item.recovery_event_id else None,
+            "recovery_hours": round(hours, 2),
+            "was_exhausted": was == EXHAUSTED,
+            "correlation_id": item.correlation_id,
+        },
+        now=now,
+    )
+    if was == EXHAUSTED:
+        resolve_matching(
+            conn,
+            rule_key=RETRY_EXHAUSTED_RULE,
+            entity=item.scraper_name,
+            dedupe_key=item.dedupe_key,
+            by="source_discrepancies",
+            note=f"recovered at {now.isoformat()}",
+            now=now,
+        )
+
+
+__all__ = [
+    "DETECTED_BY",
+    "EventRef",
+    "RetryItem",
+    "VerdictOutcome",
+    "apply_verdict",
+    "claim_due",
+    "counts_by_status",
+    "enqueue",
+    "enqueue_event",
+    "get_item",
+    "items_in",
+    "latest_real_event",
+    "mark_events_recovered",
+    "open_items",
+    "real_scrape_events",
+    "record_attempt_without_verdict",
+    "run_key_for",
+    "unqueued_failed_scrapes",
+]
