@@ -8,6 +8,7 @@
     nba-notify webhook            the Braze Currents receiver (POST /currents) and /health
     nba-notify sync --entity E    request a manual sync (audited; --priority EMERGENCY jumps the queue)
     nba-notify alerts list|ack|resolve   open alerts; acknowledge (stops escalation) or resolve
+    nba-notify reprocess --plan|--apply   targeted reprocessing of the real-loss game days
 """
 
 from __future__ import annotations
@@ -149,6 +150,53 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     return 0 if done else 1
 
 
+def cmd_reprocess(args: argparse.Namespace) -> int:
+    """Targeted reprocessing (seed 004): ``--plan`` prints exactly the game days the
+    zero-record audit found real data loss for, and what each needs; ``--apply`` launches the
+    Dagster backfill(s) of those days through the webserver (``nba-notify dev``)."""
+    import json
+
+    from nba_notify.lib.db.engine import get_engine, resolve_database_url
+    from nba_notify.lib.errors import PipelineError
+    from nba_notify.lib.quality.audit import load_audit, load_audit_summary, refresh_audit
+    from nba_notify.lib.quality.reprocess import build_plan, describe_plan, launch_backfills, resolve_webserver_url
+
+    engine = get_engine(resolve_database_url())
+    try:
+        project = refresh_audit(engine)
+        plan = build_plan(load_audit(engine, project, build=False))
+        if args.date:
+            plan = plan.only(args.date)
+        audit = load_audit_summary(engine, project, build=False).get("all", {})
+        launched = []
+        if args.apply and plan.partitions:
+            url = resolve_webserver_url(args.webserver_url)
+            launched = launch_backfills(plan, url, tags={"nba_notify/launched_by": "nba-notify reprocess"})
+    except PipelineError as err:
+        print(f"reprocess: {err}", file=sys.stderr)
+        if err.recovery:
+            print(f"  {err.recovery}", file=sys.stderr)
+        return 2
+    figures = {
+        "zero_record_runs": int(audit.get("zero_record_runs") or 0),
+        "false_positive_rate_pct": float(audit.get("false_positive_pct") or 0.0),
+    }
+    if args.json:
+        print(json.dumps({**figures, **plan.to_dict(), "launched": [b.__dict__ for b in launched]}, indent=2, default=str))
+        return 0
+    print(
+        f"zero-record runs audited: {figures['zero_record_runs']}, "
+        f"false-positive rate {figures['false_positive_rate_pct']:.2f}% (goal < 1%)"
+    )
+    for line in describe_plan(plan):
+        print(f"  {line}")
+    for b in launched:
+        print(f"launched backfill {b.backfill_id}: {b.action} {', '.join(b.partition_keys)}")
+    if args.apply and not launched:
+        print("nothing launched")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from nba_notify.bench import bench_ingest, print_figures
 
@@ -226,6 +274,15 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_argument("--by", default=None, help="who acknowledges/resolves (audited)")
     alerts.add_argument("--note", default=None, help="resolution note")
     alerts.set_defaults(func=cmd_alerts)
+
+    reprocess = sub.add_parser("reprocess", help="targeted reprocessing of the real-loss game days")
+    mode = reprocess.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--plan", action="store_true", help="print the plan from the zero-record audit")
+    mode.add_argument("--apply", action="store_true", help="launch its Dagster backfill(s)")
+    reprocess.add_argument("--date", action="append", help="only this game day (repeatable; must be in the plan)")
+    reprocess.add_argument("--webserver-url", default=None, help="Dagster webserver (default $NBA_NOTIFY_DAGSTER_URL or http://127.0.0.1:3000)")
+    reprocess.add_argument("--json", action="store_true")
+    reprocess.set_defaults(func=cmd_reprocess)
 
     webhook = sub.add_parser("webhook", help="run the Braze Currents receiver (and the health dashboard)")
     webhook.add_argument("--host", default="127.0.0.1")

@@ -13,6 +13,7 @@ from nba_notify.defs.quality.sensors import scrape_retry_sensor
 from nba_notify.lib.db.tables.ingest import scrape_events
 from nba_notify.lib.db.tables.monitoring import alerts
 from nba_notify.lib.db.tables.quality import scrape_retry_queue, source_discrepancies
+from nba_notify.lib.quality import quality_summary
 
 DAY = "2026-11-22"  # two days before the simulator's default clock: every game is final
 HOURS = 3600
@@ -111,6 +112,12 @@ def test_games_bdl_drops_are_detected_in_the_same_run_queued_and_recovered_once_
             assert item.retry_history[-1]["result"] == "recovered"
     assert {a.dedupe_key for a in open_alerts(db, "scrape_recovered")} == {f"{s}:{DAY}" for s in items}
     assert tick(instance, quality_resources).run_requests == []  # nothing left to retry
+    summary = quality_summary(db)
+    # two at ingest, one more when the first retry run re-evaluated the day (the other
+    # scraper still short), none after the second
+    assert summary["discrepancies"]["detections_logged"] == 3 and summary["discrepancies"]["current"] == 0
+    assert summary["retry_queue"]["by_status"]["recovered"] == 2
+    assert summary["recoveries"]["avg_recovery_hours"] == 4.0
 
 
 def test_a_source_that_never_heals_is_exhausted_after_three_attempts_and_alerts_for_manual_action(

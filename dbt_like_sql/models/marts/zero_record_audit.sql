@@ -43,7 +43,7 @@ facts AS (
         EXISTS (
             SELECT 1 FROM {{ ref('stg_scrape_attempts') }} AS a
             WHERE a.scraper_name IN (z.input_a, z.input_b) AND a.target_date = z.data_date
-              AND a.has_raw_records AND a.started_at <= z.started_at
+              AND a.is_stored AND a.started_at <= z.started_at
         ) AS had_raw_payload,
         CASE z.processor_name
             WHEN 'games' THEN (

@@ -10,8 +10,6 @@
   the reprocess plan.
 """
 
-import os
-
 import dagster as dg
 
 from nba_notify.defs.ingest.assets import (
@@ -26,11 +24,8 @@ from nba_notify.defs.quality.assets import reprocess_plan, source_discrepancies,
 from nba_notify.defs.resources import PostgresResource
 from nba_notify.defs.sql.factory import sql_models_selection
 from nba_notify.lib.quality.audit import load_audit
-from nba_notify.lib.quality.reprocess import build_plan, launch_backfills
+from nba_notify.lib.quality.reprocess import build_plan, launch_backfills, resolve_webserver_url
 from nba_notify.lib.sqlmodels import load_project
-
-DEFAULT_WEBSERVER_URL = "http://127.0.0.1:3000"
-WEBSERVER_URL_ENV = "NBA_NOTIFY_DAGSTER_URL"
 
 retry_scrape_job = dg.define_asset_job(
     "retry_scrape_job",
@@ -47,10 +42,6 @@ retry_scrape_job = dg.define_asset_job(
     description="Re-scrape one (scraper, game day) from the retry queue and re-evaluate the day. "
     "Launched by scrape_retry_sensor with the scraper's raw asset selected.",
 )
-
-
-def webserver_url(configured: str | None) -> str:
-    return configured or os.environ.get(WEBSERVER_URL_ENV) or DEFAULT_WEBSERVER_URL
 
 
 class ReprocessConfig(dg.Config):
@@ -75,7 +66,7 @@ def launch_reprocess_backfills(
     launched = []
     if plan.partitions and not config.dry_run:
         launched = launch_backfills(
-            plan, webserver_url(config.webserver_url), tags={"nba_notify/launched_by": f"reprocess_job:{context.run_id}"}
+            plan, resolve_webserver_url(config.webserver_url), tags={"nba_notify/launched_by": f"reprocess_job:{context.run_id}"}
         )
     return dg.Output(
         None,

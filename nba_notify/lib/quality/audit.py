@@ -65,6 +65,14 @@ def build_models(engine: sa.Engine, project: SqlProject, names: Iterable[str]) -
     return order
 
 
+def refresh_audit(engine: sa.Engine, project: SqlProject | None = None) -> SqlProject:
+    """Build the audit and its summary (and the views they read) once; then read both with
+    ``build=False``."""
+    project = project or load_project()
+    build_models(engine, project, [AUDIT_MODEL, SUMMARY_MODEL])
+    return project
+
+
 def load_audit(engine: sa.Engine, project: SqlProject | None = None, *, build: bool = True) -> list[AuditRow]:
     project = project or load_project()
     if build:

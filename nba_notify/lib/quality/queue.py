@@ -138,7 +138,9 @@ def enqueue(
         )
         .on_conflict_do_nothing(
             index_elements=[queue.c.scraper_name, queue.c.target_date],
-            index_where=queue.c.status != RECOVERED,
+            # a literal predicate: PostgreSQL infers the partial unique index only from
+            # constant text, not from a bound parameter (fails once the statement is prepared)
+            index_where=sa.text("status <> 'recovered'"),
         )
         .returning(*_ITEM_COLUMNS)
     ).first()
@@ -171,11 +173,15 @@ def claim_due(conn: sa.Connection, *, now: datetime, limit: int, worker: str) ->
         .order_by(queue.c.next_retry_at, queue.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        # Locked and limited exactly once: as an IN (subquery) PostgreSQL may re-run the
+        # SKIP LOCKED scan per outer row and return more than ``limit`` rows.
+        .cte("due")
+        .prefix_with("MATERIALIZED")
     )
     attempt = queue.c.attempts + 1
     rows = conn.execute(
         sa.update(queue)
-        .where(queue.c.id.in_(due.scalar_subquery()), queue.c.status == PENDING)
+        .where(queue.c.id == due.c.id, queue.c.status == PENDING)
         .values(
             status=RETRYING,
             attempts=attempt,

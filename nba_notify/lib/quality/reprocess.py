@@ -16,6 +16,7 @@ Backfills tab and run under the daemon with the assets' single-run backfill poli
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -52,6 +53,12 @@ SCRAPER_RAW_ASSETS = {
 RAW_ORDER = ("bdl_games_raw", "bdl_box_scores_raw", "nbac_schedule_raw", "nbac_box_scores_raw")
 
 REPROCESS_TAG = "nba_notify/reprocess"
+DEFAULT_WEBSERVER_URL = "http://127.0.0.1:3000"  # where `nba-notify dev` serves the UI
+WEBSERVER_URL_ENV = "NBA_NOTIFY_DAGSTER_URL"
+
+
+def resolve_webserver_url(configured: str | None = None) -> str:
+    return configured or os.environ.get(WEBSERVER_URL_ENV) or DEFAULT_WEBSERVER_URL
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,22 @@ class ReprocessPlan:
                 for g in self.groups
             ],
         }
+
+
+def describe_plan(plan: ReprocessPlan) -> list[str]:
+    """One line per game day, then one per backfill: what ``--plan`` prints."""
+    if not plan.partitions:
+        return ["nothing to reprocess: no real data loss on record"]
+    lines = [
+        f"{p.partition_key}  {p.action:<18} lost: {', '.join(p.processors)}"
+        + (f"; re-scrape {', '.join(p.scrapers)}" if p.scrapers else "")
+        + f"  ({', '.join(p.root_causes)})"
+        for p in plan.partitions
+    ]
+    lines.append("")
+    for g in plan.groups:
+        lines.append(f"backfill {g.action}: {', '.join(g.asset_keys)} x {len(g.partition_keys)} day(s)")
+    return lines
 
 
 def build_plan(rows: Iterable[AuditRow]) -> ReprocessPlan:

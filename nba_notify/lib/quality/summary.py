@@ -12,7 +12,7 @@ from nba_notify.lib.db.tables.ingest import scrape_events
 from nba_notify.lib.db.tables.quality import scrape_retry_queue as queue
 from nba_notify.lib.db.tables.quality import source_discrepancies
 from nba_notify.lib.quality import queue as q
-from nba_notify.lib.quality.audit import load_audit, load_audit_summary
+from nba_notify.lib.quality.audit import load_audit, load_audit_summary, refresh_audit
 from nba_notify.lib.quality.reprocess import build_plan
 from nba_notify.lib.sqlmodels import SqlProject, load_project
 
@@ -45,8 +45,9 @@ def quality_summary(engine: sa.Engine, project: SqlProject | None = None) -> dic
             sa.select(sa.func.count()).select_from(scrape_events).where(scrape_events.c.is_recovered)
         ).scalar_one()
         attempts = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(queue.c.attempts), 0))).scalar_one()
-    audit_rows = load_audit(engine, project)
-    audit = load_audit_summary(engine, project).get("all", {})
+    refresh_audit(engine, project)
+    audit_rows = load_audit(engine, project, build=False)
+    audit = load_audit_summary(engine, project, build=False).get("all", {})
     plan = build_plan(audit_rows)
     return {
         "discrepancies": {
