@@ -8,7 +8,6 @@ import hashlib
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from nba_notify.lib.db.tables.ingest import (

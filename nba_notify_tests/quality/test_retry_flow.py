@@ -3,7 +3,7 @@ PostgreSQL, with the simulator's clock standing in for the hours between retries
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import dagster as dg
 import httpx

@@ -54,9 +54,6 @@ class DayEvaluation:
     queued: list[q.RetryItem] = field(default_factory=list)
     verdicts: list[q.VerdictOutcome] = field(default_factory=list)
 
-    def by_status(self, status: str) -> list[q.RetryItem]:
-        return [v.item for v in self.verdicts if v.transition.status == status]
-
     @property
     def missing_game_keys(self) -> list[str]:
         return sorted({d.game_key for d in self.discrepancies if "missing" in d.kind})

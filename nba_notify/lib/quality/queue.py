@@ -90,11 +90,6 @@ def open_items(conn: sa.Connection, target_date: date | None = None) -> list[Ret
     return [RetryItem.from_row(r) for r in conn.execute(query)]
 
 
-def get_item(conn: sa.Connection, item_id: int) -> RetryItem | None:
-    row = conn.execute(sa.select(*_ITEM_COLUMNS).where(queue.c.id == item_id)).first()
-    return RetryItem.from_row(row) if row else None
-
-
 def items_in(conn: sa.Connection, status: str) -> list[RetryItem]:
     rows = conn.execute(sa.select(*_ITEM_COLUMNS).where(queue.c.status == status).order_by(queue.c.id))
     return [RetryItem.from_row(r) for r in rows]
@@ -472,7 +467,6 @@ __all__ = [
     "counts_by_status",
     "enqueue",
     "enqueue_event",
-    "get_item",
     "items_in",
     "latest_real_event",
     "mark_events_recovered",

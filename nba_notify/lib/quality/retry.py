@@ -71,15 +71,6 @@ def first_retry_at(now: datetime, schedule: BackoffSchedule) -> datetime:
     return now + schedule.delay_before(1)
 
 
-def on_claim(status: str, attempts: int, max_retries: int) -> int:
-    """The attempt number a claim starts; only pending items with retries left are claimable."""
-    if status != PENDING:
-        raise ValueError(f"only pending items are claimed, not {status}")
-    if attempts >= max_retries:
-        raise ValueError("no retries left")
-    return attempts + 1
-
-
 def on_verdict(
     *,
     status: str,
