@@ -31,7 +31,9 @@ AFTER_SEASON = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 def machine() -> str:
     import os
 
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
 
 
 def bench_ingest(start: str = SEASON_START, end: str = SEASON_END) -> dict[str, Any]:
@@ -65,7 +67,9 @@ def bench_ingest(start: str = SEASON_START, end: str = SEASON_END) -> dict[str, 
                 sa.select(sa.func.count()).select_from(games).where(games.c.game_date.between(first, last))
             ).scalar_one()
             n_days = conn.execute(
-                sa.select(sa.func.count(sa.distinct(games.c.game_date))).where(games.c.game_date.between(first, last))
+                sa.select(sa.func.count(sa.distinct(games.c.game_date))).where(
+                    games.c.game_date.between(first, last)
+                )
             ).scalar_one()
             n_players = conn.execute(
                 sa.select(sa.func.count())

@@ -69,7 +69,10 @@ def run_demo(*, days: int = 3, start: datetime | None = None, seed: int = 2026) 
 def _run_job(job: dg.JobDefinition, instance: dg.DagsterInstance, day: date) -> StepResult:
     started = time.perf_counter()
     result = job.execute_in_process(
-        instance=instance, partition_key=day.isoformat(), raise_on_error=False, tags={"nba_notify/source": "demo"}
+        instance=instance,
+        partition_key=day.isoformat(),
+        raise_on_error=False,
+        tags={"nba_notify/source": "demo"},
     )
     failures = [
         {"step": event.step_key, "error": event.event_specific_data.error.message.strip()}  # type: ignore[union-attr]
@@ -113,11 +116,17 @@ def summarize_ingest(stack: Stack, game_days: list[date]) -> dict[str, Any]:
             ).all()
         )
         player_rows = conn.execute(
-            sa.select(sa.func.count()).select_from(player_box_scores).where(player_box_scores.c.game_date.in_(game_days))
+            sa.select(sa.func.count())
+            .select_from(player_box_scores)
+            .where(player_box_scores.c.game_date.in_(game_days))
         ).scalar_one()
         processed = conn.execute(
-            sa.select(processor_run_history.c.processor_name, sa.func.sum(processor_run_history.c.records_processed))
-            .where(processor_run_history.c.data_date.in_(game_days), processor_run_history.c.status == "success")
+            sa.select(
+                processor_run_history.c.processor_name, sa.func.sum(processor_run_history.c.records_processed)
+            )
+            .where(
+                processor_run_history.c.data_date.in_(game_days), processor_run_history.c.status == "success"
+            )
             .group_by(processor_run_history.c.processor_name)
         ).all()
     return {
@@ -140,6 +149,8 @@ def print_report(report: DemoReport) -> None:
     summary = report.summary
     print(f"  games: {summary.get('games')}  player rows: {summary.get('player_box_score_rows')}")
     for day, counts in summary.get("games_by_day", {}).items():
-        print(f"    {day}: {counts['games']} games, {counts['in_both_sources']} in both sources, {counts['final']} final")
+        print(
+            f"    {day}: {counts['games']} games, {counts['in_both_sources']} in both sources, {counts['final']} final"
+        )
     print(f"  scrape events: {summary.get('scrape_events')}")
     print("RESULT:", "OK" if report.ok else "FAILED")

@@ -23,7 +23,14 @@ def test_every_job_resolves(definitions):
 
 
 def test_ingest_assets_are_daily_partitioned_by_eastern_game_day(definitions):
-    for key in ("bdl_games_raw", "bdl_box_scores_raw", "nbac_schedule_raw", "nbac_box_scores_raw", "games", "player_box_scores"):
+    for key in (
+        "bdl_games_raw",
+        "bdl_box_scores_raw",
+        "nbac_schedule_raw",
+        "nbac_box_scores_raw",
+        "games",
+        "player_box_scores",
+    ):
         spec = definitions.resolve_assets_def(key)
         partitions = spec.partitions_def
         assert isinstance(partitions, dg.DailyPartitionsDefinition)
@@ -40,7 +47,13 @@ def test_phase_two_depends_on_both_sources(definitions):
 def test_daily_schedule_requests_yesterday_and_today_with_idempotent_run_keys(definitions):
     schedule = definitions.resolve_schedule_def("daily_ingest_schedule")
     tick = datetime(2026, 1, 15, 6, 0, tzinfo=ZoneInfo("America/New_York"))
-    requests = list(schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=tick, repository_def=definitions.get_repository_def())).run_requests)
+    requests = list(
+        schedule.evaluate_tick(
+            dg.build_schedule_context(
+                scheduled_execution_time=tick, repository_def=definitions.get_repository_def()
+            )
+        ).run_requests
+    )
     assert [(r.partition_key, r.run_key) for r in requests] == [
         ("2026-01-14", "daily-ingest-2026-01-14"),
         ("2026-01-15", "daily-ingest-2026-01-15"),
@@ -51,5 +64,9 @@ def test_todays_schedule_refreshes_every_fifteen_minutes(definitions):
     schedule = definitions.resolve_schedule_def("todays_schedule_refresh")
     assert schedule.cron_schedule == "*/15 * * * *"
     tick = datetime(2026, 1, 15, 23, 45, tzinfo=ZoneInfo("America/New_York"))
-    [request] = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=tick, repository_def=definitions.get_repository_def())).run_requests
+    [request] = schedule.evaluate_tick(
+        dg.build_schedule_context(
+            scheduled_execution_time=tick, repository_def=definitions.get_repository_def()
+        )
+    ).run_requests
     assert request.partition_key == "2026-01-15"

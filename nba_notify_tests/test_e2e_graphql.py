@@ -41,7 +41,17 @@ def webserver(tmp_path, database_url, sim):
         "NBA_NOTIFY_SIM_URL": sim.url,
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dagster_webserver", "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "dagster_webserver",
+            "-w",
+            str(REPO / "workspace.yaml"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -100,6 +110,8 @@ def test_partitioned_ingest_run_launched_over_graphql_succeeds(webserver, db, si
         status = client.get_run_status(run_id)
     assert status.value == "SUCCESS"
     with db.connect() as conn:
-        stored = conn.execute(sa.select(sa.func.count()).select_from(games).where(games.c.game_date == DAY_DATE)).scalar_one()
+        stored = conn.execute(
+            sa.select(sa.func.count()).select_from(games).where(games.c.game_date == DAY_DATE)
+        ).scalar_one()
     truth = sim.sim.league.games_on(DAY_DATE)
     assert stored == len(truth) > 0

@@ -20,7 +20,11 @@ def instance_config(storage_url: str) -> dict:
                 "max_concurrent_runs": 4,
                 "tag_concurrency_limits": [
                     # one Braze sync at a time per campaign (DESIGN §6)
-                    {"key": "nba_notify/braze_campaign", "limit": 1, "value": {"applyLimitPerUniqueValue": True}},
+                    {
+                        "key": "nba_notify/braze_campaign",
+                        "limit": 1,
+                        "value": {"applyLimitPerUniqueValue": True},
+                    },
                 ],
             },
         },

@@ -12,6 +12,11 @@ Usage in an asset::
 Success stores the pages and the event in one transaction. Any exception instead records a
 ``failed`` event carrying the classified error (category, severity, recovery, HTTP status)
 and re-raises it classified: a failure is never silent and never half-written.
+
+Bookkeeping timestamps (``started_at``, ``completed_at``) are wall-clock: they say when the
+attempt really happened and order attempts unambiguously ("latest scrape wins"). Business time
+— when a retry is due, when a push must go — comes from the injected clock, which in tests and
+the demo is the simulator's and may be frozen.
 """
 
 from __future__ import annotations
@@ -174,13 +179,13 @@ def _insert_event(
             records_expected=attempt.records_expected,
             records_received=attempt.records_received,
             records_missing=attempt.records_missing if not error else None,
-            error_type=error.scrape_error_type if error else ("api_incomplete" if status == "partial" else None),
+            error_type=error.scrape_error_type
+            if error
+            else ("api_incomplete" if status == "partial" else None),
             error_category=str(error.category) if error else None,
             error_severity=str(error.severity) if error else None,
             error_message=str(error) if error else attempt.note,
-            error_details=jsonable(
-                {**attempt.details, **({"error": error.as_dict()} if error else {})}
-            )
+            error_details=jsonable({**attempt.details, **({"error": error.as_dict()} if error else {})})
             if (error or attempt.details)
             else None,
             api_response_code=(error.status_code if error and error.status_code else last_status),

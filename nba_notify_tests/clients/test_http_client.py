@@ -28,9 +28,7 @@ PAYLOAD = {"data": [{"id": i} for i in range(50)], "meta": {"per_page": 50}}
 
 
 def _rate_limited(retry_after: float, limit: int) -> Response:
-    return JSONResponse(
-        {"error": "Too many requests"}, status_code=429, headers={"Retry-After": "1"}
-    )
+    return JSONResponse({"error": "Too many requests"}, status_code=429, headers={"Retry-After": "1"})
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +186,10 @@ def test_connection_refused_is_network_error():
     from nba_notify.lib.web.serve import free_port
 
     client = ApiClient(
-        "dead", f"http://127.0.0.1:{free_port()}", retry=RetryPolicy(max_attempts=2, base_delay=0), sleep=lambda s: None
+        "dead",
+        f"http://127.0.0.1:{free_port()}",
+        retry=RetryPolicy(max_attempts=2, base_delay=0),
+        sleep=lambda s: None,
     )
     with pytest.raises(PipelineError) as info:
         client.get("/x", endpoint="x")

@@ -35,15 +35,16 @@ def events(db, scraper: str, day: str = DAY) -> list:
     with db.connect() as conn:
         return conn.execute(
             sa.select(scrape_events)
-            .where(scrape_events.c.scraper_name == scraper, scrape_events.c.target_date == date.fromisoformat(day))
+            .where(
+                scrape_events.c.scraper_name == scraper,
+                scrape_events.c.target_date == date.fromisoformat(day),
+            )
             .order_by(scrape_events.c.started_at)
         ).all()
 
 
 def row_count_metadata(result, asset_key: str) -> int:
-    [materialization] = [
-        m for m in result.asset_materializations_for_node(asset_key)
-    ]
+    [materialization] = [m for m in result.asset_materializations_for_node(asset_key)]
     return materialization.metadata["dagster/row_count"].value
 
 
@@ -59,8 +60,14 @@ def test_a_game_day_matches_the_simulators_ground_truth(db, sim, materialize_day
         assert row.in_bdl and row.in_nbac
         assert row.nbac_game_id == expected["nba_game_id"]
         assert row.bdl_game_id == expected["bdl_game_id"]
-        assert (row.status, row.home_score, row.away_score) == ("final", expected["home_score"], expected["away_score"])
-        assert row.tipoff_utc.isoformat().replace("+00:00", "Z") == expected["tipoff_utc"].replace("+00:00", "Z")
+        assert (row.status, row.home_score, row.away_score) == (
+            "final",
+            expected["home_score"],
+            expected["away_score"],
+        )
+        assert row.tipoff_utc.isoformat().replace("+00:00", "Z") == expected["tipoff_utc"].replace(
+            "+00:00", "Z"
+        )
     expected_players = sum(g["home_players"] + g["away_players"] for g in truth.values())
     for source in ("bdl", "nbac"):
         assert count(db, player_box_scores, player_box_scores.c.source == source) == expected_players
@@ -113,7 +120,9 @@ def test_bdl_cursor_paging_stores_every_page(db, sim, materialize_day):
 def test_a_season_file_shared_by_many_days_is_stored_once(db, materialize_day):
     schedule = [INGEST_ASSETS[2]]
     for offset in range(3):
-        assert materialize_day((date.fromisoformat(DAY) - timedelta(days=offset)).isoformat(), schedule).success
+        assert materialize_day(
+            (date.fromisoformat(DAY) - timedelta(days=offset)).isoformat(), schedule
+        ).success
     with db.connect() as conn:
         blobs = conn.execute(sa.select(sa.func.count(sa.distinct(raw_payloads.c.sha256)))).scalar_one()
     assert count(db, raw_payloads) == 3 and blobs == 1
@@ -122,7 +131,8 @@ def test_a_season_file_shared_by_many_days_is_stored_once(db, materialize_day):
 def test_backfill_of_several_days_runs_as_one_run(db, materialize_day):
     days = ["2026-11-20", "2026-11-21", "2026-11-22"]
     result = materialize_day(
-        "", tags={"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]}
+        "",
+        tags={"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]},
     )
     assert result.success
     with db.connect() as conn:
@@ -136,7 +146,9 @@ def test_backfill_of_several_days_runs_as_one_run(db, materialize_day):
 
 
 def test_rate_limited_source_is_retried_and_the_retries_recorded(db, sim, materialize_day):
-    sim.control.add_fault("status", "bdl.games", times=1, params={"code": 429, "body": {"error": "Too many requests"}})
+    sim.control.add_fault(
+        "status", "bdl.games", times=1, params={"code": 429, "body": {"error": "Too many requests"}}
+    )
     assert materialize_day(DAY, [INGEST_ASSETS[0]]).success
     [event] = events(db, "bdl_games")
     assert event.status == "success" and event.retries == 1
@@ -234,13 +246,14 @@ def test_failure_on_one_of_several_days_names_the_day_and_keeps_the_others(db, s
     result = materialize_day(
         "",
         [INGEST_ASSETS[1]],
-        tags={"dagster/asset_partition_range_start": "2026-11-20", "dagster/asset_partition_range_end": "2026-11-22"},
+        tags={
+            "dagster/asset_partition_range_start": "2026-11-20",
+            "dagster/asset_partition_range_end": "2026-11-22",
+        },
     )
     assert not result.success
     failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert "1 of 3 game days failed (2026-11-20)" in failures[0].event_specific_data.error.message
     with db.connect() as conn:
-        statuses = dict(
-            conn.execute(sa.select(scrape_events.c.target_date, scrape_events.c.status)).all()
-        )
+        statuses = dict(conn.execute(sa.select(scrape_events.c.target_date, scrape_events.c.status)).all())
     assert sorted(statuses.values()) == ["failed", "success", "success"]

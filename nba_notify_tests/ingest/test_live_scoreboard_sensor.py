@@ -20,7 +20,9 @@ def tick(ingest_resources, cursor=None):
     return live_scoreboard_sensor(context)
 
 
-def test_no_run_before_tipoff_then_one_run_per_30_second_slot_while_games_are_on(db, sim, materialize_day, ingest_resources):
+def test_no_run_before_tipoff_then_one_run_per_30_second_slot_while_games_are_on(
+    db, sim, materialize_day, ingest_resources
+):
     today = "2026-11-24"
     assert materialize_day(today, SCHEDULE).success
     assert isinstance(tick(ingest_resources), dg.SkipReason)

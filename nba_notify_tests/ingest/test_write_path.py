@@ -26,7 +26,9 @@ def game_row(key: str, day: date = DAY) -> dict:
 
 def table_count(db, day: date = DAY) -> int:
     with db.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(games).where(games.c.game_date == day)).scalar_one()
+        return conn.execute(
+            sa.select(sa.func.count()).select_from(games).where(games.c.game_date == day)
+        ).scalar_one()
 
 
 def history(db) -> list:
@@ -46,7 +48,11 @@ def test_records_processed_is_the_number_of_rows_written(db):
 def test_rematerializing_a_partition_replaces_rather_than_duplicates(db):
     for run_id in ("run-1", "run-2"):
         with processor_run(db, "games", DAY, run_id) as (conn, run):
-            run.add(replace_partition(conn, games, where=games.c.game_date == DAY, rows=[game_row("2026-01-14_BOS@NYK")]))
+            run.add(
+                replace_partition(
+                    conn, games, where=games.c.game_date == DAY, rows=[game_row("2026-01-14_BOS@NYK")]
+                )
+            )
     assert table_count(db) == 1
     first, second = history(db)
     assert (first.records_processed, second.records_processed, second.records_deleted) == (1, 1, 1)
@@ -55,7 +61,11 @@ def test_rematerializing_a_partition_replaces_rather_than_duplicates(db):
 def test_other_partitions_are_untouched(db):
     other = date(2026, 1, 15)
     with processor_run(db, "games", other, "r") as (conn, run):
-        run.add(replace_partition(conn, games, where=games.c.game_date == other, rows=[game_row("2026-01-15_BOS@NYK", other)]))
+        run.add(
+            replace_partition(
+                conn, games, where=games.c.game_date == other, rows=[game_row("2026-01-15_BOS@NYK", other)]
+            )
+        )
     with processor_run(db, "games", DAY, "r") as (conn, run):
         run.add(replace_partition(conn, games, where=games.c.game_date == DAY, rows=[]))
     assert table_count(db, other) == 1
@@ -65,14 +75,22 @@ def test_zero_record_run_does_not_block_a_later_run_with_data(db):
     with processor_run(db, "games", DAY, "empty") as (conn, run):
         run.add(replace_partition(conn, games, where=games.c.game_date == DAY, rows=[]))
     with processor_run(db, "games", DAY, "full") as (conn, run):
-        run.add(replace_partition(conn, games, where=games.c.game_date == DAY, rows=[game_row("2026-01-14_BOS@NYK")]))
+        run.add(
+            replace_partition(
+                conn, games, where=games.c.game_date == DAY, rows=[game_row("2026-01-14_BOS@NYK")]
+            )
+        )
     assert [h.records_processed for h in history(db)] == [0, 1]
     assert table_count(db) == 1
 
 
 def test_a_failed_write_leaves_nothing_half_written_and_is_recorded_classified(db):
     with processor_run(db, "games", DAY, "good") as (conn, run):
-        run.add(replace_partition(conn, games, where=games.c.game_date == DAY, rows=[game_row("2026-01-14_BOS@NYK")]))
+        run.add(
+            replace_partition(
+                conn, games, where=games.c.game_date == DAY, rows=[game_row("2026-01-14_BOS@NYK")]
+            )
+        )
     bad = [game_row("2026-01-14_LAL@DEN"), {**game_row("2026-01-14_MIA@ORL"), "status": "not-a-status"}]
     with pytest.raises(PipelineError) as info:
         with processor_run(db, "games", DAY, "bad") as (conn, run):

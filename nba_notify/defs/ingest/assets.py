@@ -27,9 +27,7 @@ _PARTITIONED = dict(
 )
 
 
-def run_days(
-    context: dg.AssetExecutionContext, work: Callable[[date], DayResult]
-) -> list[DayResult]:
+def run_days(context: dg.AssetExecutionContext, work: Callable[[date], DayResult]) -> list[DayResult]:
     """Run ``work`` for every day of the run. A failing day does not stop the others (each
     day is its own transaction); the asset then fails naming every failed day."""
     results, failures = [], []

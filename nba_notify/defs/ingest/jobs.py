@@ -1,6 +1,5 @@
 """The main job and its schedules."""
 
-
 from datetime import timedelta
 
 import dagster as dg

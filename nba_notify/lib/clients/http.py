@@ -102,9 +102,7 @@ class CallRecorder:
             "api_p50_ms": round(_percentile(latencies, 0.50), 2),
             "api_p95_ms": round(_percentile(latencies, 0.95), 2),
             "cache_hits": sum(1 for c in calls if c.cache_hit),
-            "cache_hit_ratio": round(
-                sum(1 for c in cacheable if c.cache_hit) / len(cacheable), 4
-            )
+            "cache_hit_ratio": round(sum(1 for c in cacheable if c.cache_hit) / len(cacheable), 4)
             if cacheable
             else 0.0,
         }
@@ -215,7 +213,7 @@ class ApiClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "ApiClient":
+    def __enter__(self) -> ApiClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -294,15 +292,15 @@ class ApiClient:
             headers = {"If-None-Match": cached.etag} if cached is not None else None
             started = time.perf_counter()
             try:
-                response = self._http.request(
-                    method, path, params=params, json=json_body, headers=headers
-                )
+                response = self._http.request(method, path, params=params, json=json_body, headers=headers)
                 content = response.content  # decodes br/gzip; may raise on a broken stream
             except httpx.HTTPError as exc:
                 elapsed = (time.perf_counter() - started) * 1000
                 error = _classify_transport_error(exc, url=url, method=method)
                 self.recorder.record(
-                    CallStat(self.api, endpoint, method, None, elapsed, attempt, error_category=str(error.category))
+                    CallStat(
+                        self.api, endpoint, method, None, elapsed, attempt, error_category=str(error.category)
+                    )
                 )
                 never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
                 if (idempotent or never_sent) and attempt < self.retry.max_attempts:
@@ -318,7 +316,9 @@ class ApiClient:
                     CallStat(self.api, endpoint, method, status, elapsed, attempt, cache_hit=True)
                 )
                 cached.stored_at = time.monotonic()
-                return ApiResponse(url, 200, cached.headers, cached.content, elapsed, attempt, from_cache=True)
+                return ApiResponse(
+                    url, 200, cached.headers, cached.content, elapsed, attempt, from_cache=True
+                )
 
             if status in ok_statuses:
                 result = ApiResponse(url, status, dict(response.headers), content, elapsed, attempt)
@@ -327,7 +327,15 @@ class ApiClient:
                         result.json()
                     except PipelineError as error:
                         self.recorder.record(
-                            CallStat(self.api, endpoint, method, status, elapsed, attempt, error_category=str(error.category))
+                            CallStat(
+                                self.api,
+                                endpoint,
+                                method,
+                                status,
+                                elapsed,
+                                attempt,
+                                error_category=str(error.category),
+                            )
                         )
                         if idempotent and attempt < self.retry.max_attempts:
                             self._sleep(self.retry.backoff(attempt, self._rng))
@@ -344,7 +352,9 @@ class ApiClient:
 
             error = classify_status(status, response.headers, content, url=url, method=method)
             self.recorder.record(
-                CallStat(self.api, endpoint, method, status, elapsed, attempt, error_category=str(error.category))
+                CallStat(
+                    self.api, endpoint, method, status, elapsed, attempt, error_category=str(error.category)
+                )
             )
             retryable_status = status in self.retry.retry_statuses
             # 429 means "not applied"; a 5xx on a non-idempotent call might have been applied.
@@ -391,11 +401,15 @@ def classify_status(
     body = content[:500].decode("utf-8", errors="replace")
     details = {"url": url, "method": method, "status": status, "body": body}
     if status in (401, 403):
-        return PipelineError(ErrorCategory.AUTH, f"{method} {url} rejected credentials ({status})", details, status)
+        return PipelineError(
+            ErrorCategory.AUTH, f"{method} {url} rejected credentials ({status})", details, status
+        )
     if status == 429:
         return PipelineError(ErrorCategory.RATE_LIMIT, f"{method} {url} rate limited (429)", details, status)
     if status in (408, 504):
-        return PipelineError(ErrorCategory.TIMEOUT, f"{method} {url} upstream timeout ({status})", details, status)
+        return PipelineError(
+            ErrorCategory.TIMEOUT, f"{method} {url} upstream timeout ({status})", details, status
+        )
     return PipelineError(ErrorCategory.API, f"{method} {url} returned HTTP {status}", details, status)
 
 
@@ -414,4 +428,6 @@ def _classify_transport_error(exc: httpx.HTTPError, *, url: str, method: str) ->
         return PipelineError(
             ErrorCategory.VALIDATION, f"{method} {url} sent an undecodable body: {exc}", details
         )
-    return PipelineError(ErrorCategory.NETWORK, f"{method} {url} failed: {type(exc).__name__}: {exc}", details)
+    return PipelineError(
+        ErrorCategory.NETWORK, f"{method} {url} failed: {type(exc).__name__}: {exc}", details
+    )

@@ -100,9 +100,7 @@ def processor_run(
     _write_history(engine, run, "success", None)
 
 
-def _write_history(
-    engine: sa.Engine, run: ProcessorRun, status: str, error: PipelineError | None
-) -> None:
+def _write_history(engine: sa.Engine, run: ProcessorRun, status: str, error: PipelineError | None) -> None:
     with engine.begin() as conn:
         conn.execute(
             processor_run_history.insert().values(

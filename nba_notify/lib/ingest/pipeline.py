@@ -38,7 +38,9 @@ class DayResult:
 # -- phase 1 ---------------------------------------------------------------------------------
 
 
-def scrape_bdl_games(engine: sa.Engine, client: Any, day: date, *, run_id: str | None, recorder: CallRecorder) -> DayResult:
+def scrape_bdl_games(
+    engine: sa.Engine, client: Any, day: date, *, run_id: str | None, recorder: CallRecorder
+) -> DayResult:
     with scrape_attempt(engine, BDL_GAMES, "bdl", day, run_id=run_id, recorder=recorder) as attempt:
         pages = list(client.games_pages(day))
         for page in pages:
@@ -48,7 +50,9 @@ def scrape_bdl_games(engine: sa.Engine, client: Any, day: date, *, run_id: str |
     return DayResult(day, len(found), {"pages": len(pages)})
 
 
-def scrape_bdl_box_scores(engine: sa.Engine, client: Any, day: date, *, run_id: str | None, recorder: CallRecorder) -> DayResult:
+def scrape_bdl_box_scores(
+    engine: sa.Engine, client: Any, day: date, *, run_id: str | None, recorder: CallRecorder
+) -> DayResult:
     with scrape_attempt(engine, BDL_BOX_SCORES, "bdl", day, run_id=run_id, recorder=recorder) as attempt:
         page = client.box_scores(day)
         attempt.add_page(page)
@@ -58,7 +62,13 @@ def scrape_bdl_box_scores(engine: sa.Engine, client: Any, day: date, *, run_id: 
 
 
 def scrape_nbac_schedule(
-    engine: sa.Engine, client: Any, day: date, *, current_season: int, run_id: str | None, recorder: CallRecorder
+    engine: sa.Engine,
+    client: Any,
+    day: date,
+    *,
+    current_season: int,
+    run_id: str | None,
+    recorder: CallRecorder,
 ) -> DayResult:
     with scrape_attempt(engine, NBAC_SCHEDULE, "nbac", day, run_id=run_id, recorder=recorder) as attempt:
         season = parse.season_for_date(day)
@@ -69,7 +79,9 @@ def scrape_nbac_schedule(
     return DayResult(day, len(found), {"season": season, "from_cache": page.from_cache})
 
 
-def scrape_nbac_box_scores(engine: sa.Engine, client: Any, day: date, *, run_id: str | None, recorder: CallRecorder) -> DayResult:
+def scrape_nbac_box_scores(
+    engine: sa.Engine, client: Any, day: date, *, run_id: str | None, recorder: CallRecorder
+) -> DayResult:
     """Box scores of the day's started games, per the stored schedule (phase 1 of NBA.com
     depends on its own schedule scrape, not on the upstream again)."""
     with engine.connect() as conn:
@@ -145,14 +157,18 @@ def _release_ids_of_moved_games(conn: sa.Connection, day: date, rows: list[dict[
     bdl_ids = [r["bdl_game_id"] for r in rows if r["bdl_game_id"] is not None]
     if not nbac_ids and not bdl_ids:
         return []
-    moved = conn.execute(
-        games.delete()
-        .where(
-            games.c.game_date != day,
-            sa.or_(games.c.nbac_game_id.in_(nbac_ids), games.c.bdl_game_id.in_(bdl_ids)),
+    moved = (
+        conn.execute(
+            games.delete()
+            .where(
+                games.c.game_date != day,
+                sa.or_(games.c.nbac_game_id.in_(nbac_ids), games.c.bdl_game_id.in_(bdl_ids)),
+            )
+            .returning(games.c.game_key)
         )
-        .returning(games.c.game_key)
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     return sorted(moved)
 
 
@@ -184,7 +200,9 @@ def process_player_box_scores(engine: sa.Engine, day: date, *, run_id: str | Non
         for line in _dedupe_lines(lines)
     ]
     with processor_run(engine, "player_box_scores", day, run_id) as (conn, run):
-        run.add(replace_partition(conn, player_box_scores, where=player_box_scores.c.game_date == day, rows=rows))
+        run.add(
+            replace_partition(conn, player_box_scores, where=player_box_scores.c.game_date == day, rows=rows)
+        )
         run.details["box_scores_for_unknown_games"] = unknown
     return DayResult(day, run.records_processed, {"unknown_games": unknown})
 
