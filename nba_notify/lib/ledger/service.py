@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -68,6 +68,7 @@ def resolve_unknown(
     *,
     schedule_id: str | None,
     dispatch_id: str | None = None,
+    orphan_ids: Sequence[str] = (),
     lease_wait_seconds: float = 30.0,
 ) -> store.WriteBack:
     """The operator's answer to a CRITICAL ambiguous-schedule alert, after checking the Braze
@@ -78,7 +79,8 @@ def resolve_unknown(
     lease = Lease.acquire(engine, lease_name(policy.campaign_id), new_holder_id("operator"),
                           ttl_seconds=60, wait_seconds=lease_wait_seconds)
     try:
-        result = store.operator_resolve(lease, intent, schedule_id=schedule_id, dispatch_id=dispatch_id)
+        result = store.operator_resolve(lease, intent, schedule_id=schedule_id, dispatch_id=dispatch_id,
+                                        orphan_ids=orphan_ids)
         store.write_logs(engine, [{
             "holder": lease.holder, "fence": lease.fence, "intent_key": intent, "game_key": intent.split("|")[0],
             "action": "resolved", "reason": "operator_absent" if schedule_id is None else "operator_adopted",

@@ -535,10 +535,15 @@ def mark_unknown(lease: Lease, row: LedgerRow) -> WriteBack:
     return WriteBack(done is not None, new_state="unknown" if done is not None else None)
 
 
-def operator_resolve(lease: Lease, intent: str, *, schedule_id: str | None, dispatch_id: str | None = None) -> WriteBack:
+def operator_resolve(
+    lease: Lease, intent: str, *, schedule_id: str | None, dispatch_id: str | None = None,
+    orphan_ids: Sequence[str] = (),
+) -> WriteBack:
     """An operator checked the Braze dashboard for an unknown intent: ``schedule_id`` names
     the schedule found (adopted as live), ``None`` declares that none exists (back to
-    ``planned``, so the next sync creates it). Only unresolved rows are touched."""
+    ``planned``, so the next sync creates it); ``orphan_ids`` are further schedules found
+    for it (e.g. an update that returned a new id and kept the old one), recorded as orphans
+    for reconcile to cancel. Only unresolved rows are touched."""
     with lease.fenced() as conn:
         row = conn.execute(
             sa.select(schedule_ledger).where(L.intent_key == intent).with_for_update()
@@ -558,6 +563,10 @@ def operator_resolve(lease: Lease, intent: str, *, schedule_id: str | None, disp
                     values.update(signature=attempt["target_signature"], send_at_utc=attempt["target_send_at"])
         values.update(fence=lease.fence, updated_at=sa.func.now(), last_error=None, last_error_category=None)
         conn.execute(sa.update(schedule_ledger).where(L.id == row["id"]).values(**values))
+        for orphan in orphan_ids:
+            if orphan != schedule_id:
+                _insert_orphan(conn, orphan, None, reason="operator", fence=lease.fence,
+                               campaign_id=row["campaign_id"], intent_key=intent, game_key=row["game_key"])
     return WriteBack(True, new_state=values["state"])
 
 

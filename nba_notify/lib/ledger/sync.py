@@ -383,9 +383,25 @@ class ScheduleSync:
         if written.orphaned:
             self.report.counts["superseded"] += 1
         if outcome.status != "succeeded" and not (call == "delete" and outcome.not_found):
-            self._error(action, outcome, outcome.error_message or outcome.status, outcome=outcome.status)
+            self._error(action, outcome, outcome.error_message or outcome.status, outcome_status=outcome.status)
+            if outcome.status == "ambiguous" and call != "delete":
+                self._alert_if_due(claim)
             if outcome.status == "failed" and outcome.error_category in STOP_CATEGORIES:
                 raise _Stop()
+
+    def _alert_if_due(self, claim: store.Claim) -> None:
+        """An ambiguous outcome near its send time is alerted at once, not on the next run."""
+        with self.engine.connect() as conn:
+            rows = store.load_ledger(conn, self.policy.campaign_id, keys=[claim.intent_key])
+            attempts = store.load_attempts(conn, [claim.attempt_id])
+            desired = {d.intent_key: d for d in store.load_desired(conn, self.now(), self.policy,
+                                                                   extra_keys=[claim.intent_key])}
+        for row in rows:
+            if row.intent_key == claim.intent_key and row.state == "unknown":
+                attempt = attempts.get(claim.attempt_id)
+                d = desired.get(row.intent_key)
+                if needs_unresolved_alert(row, d, attempt, self.now(), self.policy):
+                    self._alert_unresolved(row, d, attempt, "ambiguous_outcome")
 
     def _log_outcome(self, action: Action, claim: store.Claim, outcome: store.Outcome, written: store.WriteBack) -> None:
         common = {"intent_key": claim.intent_key, "game_key": claim.game_key, "send_at": claim.target_send_at}
