@@ -263,12 +263,20 @@ class ScheduleSync:
     def _apply_plan(self) -> None:
         desired, ledger = self.load_state()
         plan = plan_actions(desired, ledger, self.now(), self.policy)
+        unchanged: list[str] = []
         for skip in plan.skips:
             self.report.counts[skip.action] += 1
             if skip.action == "skipped":
                 self.report.skip_reasons[skip.reason] += 1
+            if skip.action == "skipped_unchanged" and skip.reason == "unchanged":
+                unchanged.append(skip.game_key)
+                continue
             self.log(skip.action, intent_key=skip.intent_key, game_key=skip.game_key, reason=skip.reason,
                       braze_schedule_id=skip.braze_schedule_id, send_at=skip.send_at)
+        if unchanged:
+            # One row per run, not per game: a sync every few minutes over a full slate would
+            # otherwise write millions of identical rows a season.
+            self.log("skipped_unchanged", reason="unchanged", details={"count": len(unchanged), "games": unchanged})
 
         # The intent commit: every create we are about to attempt has a planned row first.
         new_intents = [a.desired for a in plan.of(ActionKind.CREATE) if a.row is None and a.desired is not None]
