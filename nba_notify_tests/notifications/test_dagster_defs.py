@@ -157,3 +157,19 @@ def test_repair_jobs_run_and_missing_schedule_check_names_the_game(db, games, br
         assert execute(job, resources=resources, instance=instance).success, job
     assert execute("braze_sync_job", resources=resources, instance=instance).success
     assert failed_checks(execute("gap_detection_job", resources=resources, instance=instance)) == []
+
+
+def test_operator_resolves_an_unknown_schedule_from_the_ui_job(db, games, braze_sim, resources, instance):
+    games.put(NYK, "NYK", "BOS", at(hours=4))
+    braze_sim.control.add_fault("timeout_after_apply", route="braze.create", times=1, params={"seconds": 3})
+    execute("braze_sync_job", resources=resources, instance=instance)  # ambiguous: the create timed out
+    (row,) = ledger_rows(db)
+    assert row["state"] == "unknown" and open_alerts(db, "ambiguous_schedule")
+    (schedule,) = live_schedules(braze_sim, NYK)  # what the on-call finds on the dashboard
+    config = {"ops": {"resolve_unknown_op": {"config": {"intent_key": row["intent_key"],
+                                                        "schedule_id": schedule["schedule_id"]}}}}
+    assert execute("resolve_unknown_schedule_job", resources=resources, instance=instance, run_config=config).success
+    (row,) = ledger_rows(db)
+    assert row["state"] == "scheduled" and row["braze_schedule_id"] == schedule["schedule_id"]
+    again = execute("braze_sync_job", resources=resources, instance=instance)
+    assert again.success and materialization(again, "braze_schedules")["braze_write_calls"] == 0

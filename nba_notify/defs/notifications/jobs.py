@@ -146,6 +146,9 @@ class ResolveUnknownConfig(dg.Config):
     # The schedule id found on the Braze dashboard, or empty when there is none.
     schedule_id: str = ""
     dispatch_id: str = ""
+    # Further schedules found for the same game (e.g. an update that kept the old one live):
+    # recorded as orphans, cancelled by the next reconcile.
+    orphan_schedule_ids: list[str] = []
 
 
 @dg.op(description="Operator answer to a CRITICAL ambiguous-schedule alert (after checking the dashboard).")
@@ -157,7 +160,8 @@ def resolve_unknown_op(
     notification_policy: NotificationPolicyResource,
 ) -> None:
     result = resolve_unknown(database.engine(), _policy(notification_policy, braze), config.intent_key,
-                             schedule_id=config.schedule_id or None, dispatch_id=config.dispatch_id or None)
+                             schedule_id=config.schedule_id or None, dispatch_id=config.dispatch_id or None,
+                             orphan_ids=config.orphan_schedule_ids)
     if not result.applied:
         raise dg.Failure(description=f"not applied: {result.note}")
     context.log.info(f"{config.intent_key} -> {result.new_state}")
