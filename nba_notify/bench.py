@@ -39,12 +39,10 @@ def machine() -> str:
 def bench_ingest(start: str = SEASON_START, end: str = SEASON_END) -> dict[str, Any]:
     first, last = date.fromisoformat(start), date.fromisoformat(end)
     with ExitStack() as exit_stack:
-        stack = start_stack(exit_stack, sim_start=AFTER_SEASON)
-        stack.apply_env()
+        # a cold start in a scratch database: the season is not stored yet
+        stack = start_stack(exit_stack, sim_start=AFTER_SEASON, scratch_database="nba_notify_bench")
+        stack.apply_env(exit_stack)
         engine = get_engine(stack.database_url)
-        with engine.begin() as conn:  # a cold start: the season is not in the database yet
-            conn.execute(games.delete().where(games.c.game_date.between(first, last)))
-            conn.execute(player_box_scores.delete().where(player_box_scores.c.game_date.between(first, last)))
 
         from nba_notify.definitions import load
 

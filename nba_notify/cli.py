@@ -56,7 +56,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from nba_notify.demo import print_report, run_demo
 
     start = datetime.fromisoformat(args.start) if args.start else None
-    report = run_demo(days=args.days, start=start, seed=args.seed)
+    log = (lambda message: None) if args.json else print
+    report = run_demo(days=args.days, start=start, seed=args.seed, faults=not args.no_faults, log=log)
     if args.json:
         print(report.to_json())
     else:
@@ -230,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="print the report as JSON")
     demo.add_argument("--seed", type=int, default=2026)
     demo.add_argument("--start", help="simulated 'now' (ISO 8601 with offset)")
+    demo.add_argument("--no-faults", action="store_true", help="well-behaved upstreams")
     demo.set_defaults(func=cmd_demo)
 
     dev = sub.add_parser("dev", help="PostgreSQL, simulator, webhook and the Dagster UI + daemon")

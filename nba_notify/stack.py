@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from nba_notify.lib.config import project_home
 from nba_notify.lib.dagster_home import write_dagster_home
 from nba_notify.lib.db import engine as db_engine
@@ -31,8 +33,20 @@ class Stack:
     webhook: BackgroundServer
     env: dict[str, str] = field(default_factory=dict)
 
-    def apply_env(self) -> None:
+    def apply_env(self, exit_stack: ExitStack | None = None) -> None:
+        """Point this process at the stack; with ``exit_stack``, restore the environment on exit."""
+        if exit_stack is not None:
+            previous = {name: os.environ.get(name) for name in self.env}
+            exit_stack.callback(_restore_env, previous)
         os.environ.update(self.env)
+
+
+def _restore_env(previous: dict[str, str | None]) -> None:
+    for name, value in previous.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def start_stack(
@@ -44,16 +58,24 @@ def start_stack(
     sim_port: int = 0,
     webhook_port: int = 0,
     audience_per_team: int = 5,
+    scratch_database: str | None = None,
 ) -> Stack:
+    """``scratch_database`` (demo, benchmarks): work in a database of that name, dropped and
+    re-created first on the same server, so a run never touches — or trips over — the
+    application database's real state."""
     home = project_home()
     external = os.environ.get("NBA_NOTIFY_DATABASE_URL")
     if external:
-        database_url = external
         server_url = db_engine.with_database(external, "postgres")
+        database_url = external
     else:
         server_url = db_engine.start_embedded_postgres(home / "pg")
-        db_engine.ensure_database(server_url, db_engine.APP_DATABASE)
         database_url = db_engine.with_database(server_url, db_engine.APP_DATABASE)
+    if scratch_database:
+        db_engine.drop_database(server_url, scratch_database)
+        database_url = db_engine.with_database(server_url, scratch_database)
+    if not external or scratch_database:
+        db_engine.ensure_database(server_url, make_url(database_url).database)
     upgrade(database_url)
     dagster_home = write_dagster_home(home / "dagster_home", server_url)
 

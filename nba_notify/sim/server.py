@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -49,6 +49,24 @@ class SimControl:
 
     def state(self) -> dict[str, Any]:
         return self._http.get("/state").json()
+
+    def truth_games(self, day: date) -> list[dict[str, Any]]:
+        """Ground truth for a game day (both sources' ids, tip-off, status, scores)."""
+        response = self._http.get("/truth/games", params={"date": day.isoformat()})
+        response.raise_for_status()
+        return response.json()["games"]
+
+    def update_game(self, game_id: str | int, **changes: Any) -> dict[str, Any]:
+        """Move (``tipoff_utc=iso``) or postpone/cancel (``status=...``) a game."""
+        response = self._http.post(f"/games/{game_id}", json=changes)
+        response.raise_for_status()
+        return response.json()
+
+    def flush_braze_outbox(self) -> dict[str, Any]:
+        """Redeliver pending Currents batches now (tests and the demo's final check)."""
+        response = self._http.post("/braze/flush")
+        response.raise_for_status()
+        return response.json()
 
     def reset(self, now: datetime | None = None) -> None:
         self._http.post("/reset", json={"now": now.isoformat()} if now else {}).raise_for_status()

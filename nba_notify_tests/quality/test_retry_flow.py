@@ -91,7 +91,7 @@ def test_games_bdl_drops_are_detected_in_the_same_run_queued_and_recovered_once_
 
     sim.control.advance(4 * HOURS)  # the source healed an hour ago
     requests = tick(instance, quality_resources).run_requests
-    assert sorted(r.run_key for r in requests) == sorted(f"retry-{i.id}-1" for i in items.values())
+    assert sorted(r.run_key for r in requests) == sorted(f"retry-{i.id}-1-{i.correlation_id}" for i in items.values())
     for request in requests:
         assert request.partition_key == DAY
         # (the first of the two runs ends failed: its coverage gate sees BDL's box scores
@@ -133,7 +133,7 @@ def test_a_source_that_never_heals_is_exhausted_after_three_attempts_and_alerts_
         assert tick(instance, quality_resources).run_requests == [], f"attempt {attempt} launched early"
         sim.control.advance(1 * HOURS)
         [request] = tick(instance, quality_resources).run_requests
-        assert request.run_key == f"retry-{item.id}-{attempt}"
+        assert request.run_key == f"retry-{item.id}-{attempt}-{item.correlation_id}"
         assert {k.to_user_string() for k in request.asset_selection} == {
             "bdl_box_scores_raw", "player_box_scores", "source_discrepancies"
         }
@@ -177,6 +177,6 @@ def test_a_failing_scrape_is_queued_by_the_sensor_and_a_failed_retry_run_counts_
     sim.control.clear_faults()
     sim.control.advance(12 * HOURS)
     [request] = tick(instance, quality_resources).run_requests
-    assert request.run_key == f"retry-{item.id}-2"
+    assert request.run_key == f"retry-{item.id}-2-{item.correlation_id}"
     run_request(run_pipeline, request)
     assert queue_items(db)["bdl_box_scores"].status == "recovered"

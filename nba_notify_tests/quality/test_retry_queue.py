@@ -94,7 +94,7 @@ def test_only_due_pending_items_are_claimed_and_each_claim_is_one_attempt(db):
     with db.begin() as conn:
         claimed = q.claim_due(conn, now=NOW + timedelta(hours=4), limit=10, worker="w1")
     assert [(i.id, i.status, i.attempts, i.run_key) for i in claimed] == [
-        (due.id, "retrying", 1, q.run_key_for(due.id, 1))
+        (due.id, "retrying", 1, q.run_key_for(due.id, 1, due.correlation_id))
     ]
     with db.begin() as conn:
         assert q.claim_due(conn, now=NOW + timedelta(hours=4), limit=10, worker="w2") == []

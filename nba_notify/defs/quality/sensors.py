@@ -8,7 +8,7 @@ Each tick (clock: ``ClockResource``, the simulator's in tests and the demo):
    they count as failed attempts; re-requests a claimed attempt whose run was never
    created (same run key, so Dagster launches it at most once);
 3. claims due items (``FOR UPDATE SKIP LOCKED``) and requests one ``retry_scrape_job`` run
-   per item with ``run_key=retry-<item>-<attempt>``: a tick never launches an attempt twice.
+   per item with ``run_key=retry-<item>-<attempt>-<correlation id>``: a tick never launches an attempt twice.
 
 The retry run's ``source_discrepancies`` step records the verdict (recovered / rescheduled
 with backoff / exhausted + alert).
@@ -47,7 +47,7 @@ def retry_assets(scraper_name: str) -> list[dg.AssetKey]:
 
 def run_request_for(item: q.RetryItem) -> dg.RunRequest:
     return dg.RunRequest(
-        run_key=q.run_key_for(item.id, item.attempts),
+        run_key=q.run_key_for(item.id, item.attempts, item.correlation_id),
         partition_key=item.target_date.isoformat(),
         asset_selection=retry_assets(item.scraper_name),
         tags={

@@ -70,9 +70,11 @@ class RetryItem:
 _ITEM_COLUMNS = [queue.c[name] for name in RetryItem.__dataclass_fields__]
 
 
-def run_key_for(item_id: int, attempt: int) -> str:
-    """The run key of one retry attempt: a sensor tick can never launch it twice."""
-    return f"retry-{item_id}-{attempt}"
+def run_key_for(item_id: int, attempt: int, correlation_id: str) -> str:
+    """The run key of one retry attempt: a sensor tick can never launch it twice. The item's
+    correlation id keeps keys unique on a Dagster instance that outlives the queue's id
+    sequence (a re-created database, a second deployment sharing the instance)."""
+    return f"retry-{item_id}-{attempt}-{correlation_id}"
 
 
 def real_scrape_events() -> sa.ColumnElement[bool]:
@@ -182,7 +184,7 @@ def claim_due(conn: sa.Connection, *, now: datetime, limit: int, worker: str) ->
             attempts=attempt,
             last_attempt_at=now,
             claimed_by=worker,
-            run_key=sa.func.concat("retry-", queue.c.id, "-", attempt),
+            run_key=sa.func.concat("retry-", queue.c.id, "-", attempt, "-", queue.c.correlation_id),  # = run_key_for
             updated_at=now,
         )
         .returning(*_ITEM_COLUMNS)
