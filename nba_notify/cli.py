@@ -19,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -85,16 +86,31 @@ def cmd_dev(args: argparse.Namespace) -> int:
         print(f"simulator    {stack.sim.url}  (clock {start.isoformat()}, rate {args.rate})")
         print(f"webhook      {stack.webhook.url}/currents   health {stack.webhook.url}/health/")
         print(f"Dagster UI   http://{args.host}:{args.port}   (DAGSTER_HOME={stack.dagster_home})")
-        dagster = subprocess.Popen(command, env=env, cwd=workspace.parent if workspace.exists() else None)
-        try:
-            return dagster.wait()
-        except KeyboardInterrupt:
-            dagster.send_signal(signal.SIGINT)
-            try:
-                dagster.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                dagster.kill()
-            return 0
+        # Handlers before the spawn: a handled signal is reset to default in the child, whereas
+        # an ignored one (a shell's background job) would be inherited and Ctrl-C lost.
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        # Its own session, so a terminal's Ctrl-C reaches only us and we shut it down in order
+        # (webserver and daemon first, then the simulator, webhook and PostgreSQL on exit).
+        dagster = subprocess.Popen(
+            command, env=env, cwd=workspace.parent if workspace.exists() else None, start_new_session=True
+        )
+        while dagster.poll() is None and not stop.wait(0.5):
+            pass
+        if dagster.poll() is None:
+            print("stopping Dagster ...")
+            _stop_process_group(dagster)
+        return 0 if stop.is_set() else dagster.returncode
+
+
+def _stop_process_group(process: subprocess.Popen, timeout: float = 30.0) -> None:
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -160,7 +176,12 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
     from nba_notify.lib.db.engine import get_engine, resolve_database_url
     from nba_notify.lib.errors import PipelineError
     from nba_notify.lib.quality.audit import load_audit, load_audit_summary, refresh_audit
-    from nba_notify.lib.quality.reprocess import build_plan, describe_plan, launch_backfills, resolve_webserver_url
+    from nba_notify.lib.quality.reprocess import (
+        build_plan,
+        describe_plan,
+        launch_backfills,
+        resolve_webserver_url,
+    )
 
     engine = get_engine(resolve_database_url())
     try:
