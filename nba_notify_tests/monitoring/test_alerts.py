@@ -69,6 +69,22 @@ def test_reraising_an_open_alert_bumps_it_instead_of_opening_another(mdb):
     assert set(_deliveries(mdb, first.alert_id)) == {("RAISED", "webhook"), ("RAISED", "email"), ("RAISED", "dashboard")}
 
 
+def test_dedupe_holds_after_many_raises_on_one_connection(mdb):
+    """PostgreSQL switches a prepared statement to a generic plan after a few executions; the
+    upsert's partial-index predicate must still match then (it once failed on the 11th)."""
+    with mdb.connect() as conn:
+        refs = [
+            raise_alert(conn, rule_key="stale_pending", entity="notifications_sync", title="pending",
+                        dedupe_key=f"game-{i % 3}", now=T0 + timedelta(seconds=i))
+            for i in range(30)
+        ]
+        conn.commit()
+    assert sum(ref.is_new for ref in refs) == 3
+    with mdb.connect() as conn:
+        counts = conn.execute(sa.select(alerts.c.occurrences).order_by(alerts.c.dedupe_key)).scalars().all()
+    assert counts == [10, 10, 10]
+
+
 def test_reraise_with_higher_severity_raises_the_open_alerts_severity(mdb):
     ref = raise_alert(mdb, rule_key="count_mismatch", entity="notifications_sync", title="x", now=T0)
     assert ref.severity == Severity.HIGH

@@ -123,7 +123,9 @@ def raise_alert(
         excluded = stmt.excluded
         stmt = stmt.on_conflict_do_update(
             index_elements=[alerts.c.rule_key, alerts.c.entity, alerts.c.dedupe_key],
-            index_where=alerts.c.status != RESOLVED,
+            # A literal predicate, not a bound parameter: PostgreSQL's generic plan (after ~5
+            # executions on one connection) cannot prove a parameter matches the partial index.
+            index_where=sa.text("status <> 'RESOLVED'"),
             set_={
                 "occurrences": alerts.c.occurrences + 1,
                 "last_seen_at": sa.func.greatest(alerts.c.last_seen_at, excluded.last_seen_at),
