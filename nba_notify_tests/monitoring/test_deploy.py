@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import shutil
 import subprocess
 import sys
@@ -102,6 +103,7 @@ def test_local_daemon_dequeues_emergency_first_and_one_run_per_campaign(dagster_
             [str(BIN / "dagster-daemon"), "run", "-m", LOCATION],
             cwd=REPO, env={**os.environ, **env, "PYTHONPATH": str(REPO)},
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            start_new_session=True,  # so its code server is stopped with it (no leaked gRPC process)
         )
         try:
             deadline = time.monotonic() + 90
@@ -130,11 +132,11 @@ def test_local_daemon_dequeues_emergency_first_and_one_run_per_campaign(dagster_
             assert instance.get_run_by_id(emergency.run_id).status == dg.DagsterRunStatus.SUCCESS
             assert sum(r.status == dg.DagsterRunStatus.QUEUED for r in instance.get_runs()) == 1
         finally:
-            daemon.terminate()
+            os.killpg(daemon.pid, signal.SIGTERM)
             try:
                 daemon.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                daemon.kill()
+                os.killpg(daemon.pid, signal.SIGKILL)
             # let launched run workers finish (bounded) before the database is dropped
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and any(
