@@ -70,3 +70,9 @@ def test_todays_schedule_refreshes_every_fifteen_minutes(definitions):
         )
     ).run_requests
     assert request.partition_key == "2026-01-15"
+
+
+def test_jobs_that_write_to_braze_carry_the_campaign_for_the_run_queue_limit(definitions):
+    for name in ("braze_sync_job", "reconcile_job", "pre_send_check_job", "resolve_unknown_schedule_job"):
+        tags = definitions.resolve_job_def(name).tags
+        assert tags["nba_notify/braze_campaign"] == "sim-campaign-tipoff", name

@@ -28,6 +28,7 @@ from nba_notify.defs.notifications.assets import (
 from nba_notify.defs.notifications.checks import missing_schedules, stale_pending
 from nba_notify.defs.notifications.policy import NotificationPolicyResource
 from nba_notify.defs.resources import AlertsResource, BrazeResource, ClockResource, PostgresResource
+from nba_notify.lib.config import Settings
 from nba_notify.lib.failures import as_failure
 from nba_notify.lib.ledger.reconcile import count_reconcile, pre_send_verification, reconcile
 from nba_notify.lib.ledger.service import resolve_unknown
@@ -36,11 +37,16 @@ from nba_notify.lib.ledger.sync import first_error
 # Steps are a few HTTP + SQL calls: one process per run, not one per step.
 IN_PROCESS = dg.in_process_executor
 
+# Jobs that write to Braze carry the campaign, so the run queue's tag concurrency limit
+# (deploy/dagster.yaml: one run per unique `nba_notify/braze_campaign`) serialises them; the
+# fenced lease would make a second one wait anyway, this keeps it from holding a slot.
+BRAZE_WRITER_TAGS = {"domain": "notifications", "nba_notify/braze_campaign": Settings.from_env().braze_campaign_id}
+
 braze_sync_job = dg.define_asset_job(
     "braze_sync_job",
     selection=dg.AssetSelection.assets(upcoming_games, desired_notifications, braze_schedules, notification_sends),
     executor_def=IN_PROCESS,
-    tags={"domain": "notifications"},
+    tags=BRAZE_WRITER_TAGS,
     description="upcoming_games -> desired_notifications -> braze_schedules (the fenced sync) -> notification_sends, "
     "with every notification check.",
 )
@@ -167,13 +173,13 @@ def resolve_unknown_op(
     context.log.info(f"{config.intent_key} -> {result.new_state}")
 
 
-@dg.job(executor_def=IN_PROCESS, tags={"domain": "notifications"},
+@dg.job(executor_def=IN_PROCESS, tags=BRAZE_WRITER_TAGS,
         description="Braze reconcile (seed 000, daily): unresolved intents, orphans, stale statuses.")
 def reconcile_job() -> None:
     reconcile_op()
 
 
-@dg.job(executor_def=IN_PROCESS, tags={"domain": "notifications"},
+@dg.job(executor_def=IN_PROCESS, tags=BRAZE_WRITER_TAGS,
         description="Pre-Send Check (seed 000, every 10 minutes and on demand).")
 def pre_send_check_job() -> None:
     pre_send_check_op()
@@ -185,7 +191,7 @@ def reconcile_counts_job() -> None:
     reconcile_counts_op()
 
 
-@dg.job(executor_def=IN_PROCESS, tags={"domain": "notifications"},
+@dg.job(executor_def=IN_PROCESS, tags=BRAZE_WRITER_TAGS,
         description="Resolve an unknown (ambiguous) schedule after checking the Braze dashboard.")
 def resolve_unknown_schedule_job() -> None:
     resolve_unknown_op()
