@@ -55,6 +55,7 @@ live_scoreboard_job = dg.define_asset_job(
     job=ingest_job,
     cron_schedule="0 6 * * *",
     execution_timezone="America/New_York",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Daily ingest of yesterday (finals, box scores) and today (the slate).",
 )
 def daily_ingest_schedule(context: dg.ScheduleEvaluationContext):
@@ -68,6 +69,7 @@ def daily_ingest_schedule(context: dg.ScheduleEvaluationContext):
     job=schedule_refresh_job,
     cron_schedule="*/15 * * * *",
     execution_timezone="America/New_York",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Today's schedule every 15 minutes.",
 )
 def todays_schedule_refresh(context: dg.ScheduleEvaluationContext):
