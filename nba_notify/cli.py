@@ -1,14 +1,14 @@
 """``nba-notify``: the operator's command line.
 
-    nba-notify demo [--days N]    the whole product end to end, headless (exit 0 = all good)
-    nba-notify dev                PostgreSQL + simulator + webhook + Dagster UI/daemon
-    nba-notify bench ingest       full-season backfill through the simulator, measured
-    nba-notify migrate            apply database migrations
-    nba-notify sim                run the BDL / NBA.com / Braze simulator
-    nba-notify webhook            the Braze Currents receiver (POST /currents) and /health
-    nba-notify sync --entity E    request a manual sync (audited; --priority EMERGENCY jumps the queue)
-    nba-notify alerts list|ack|resolve   open alerts; acknowledge (stops escalation) or resolve
-    nba-notify reprocess --plan|--apply   targeted reprocessing of the real-loss game days
+nba-notify demo [--days N]    the whole product end to end, headless (exit 0 = all good)
+nba-notify dev                PostgreSQL + simulator + webhook + Dagster UI/daemon
+nba-notify bench ingest       full-season backfill through the simulator, measured
+nba-notify migrate            apply database migrations
+nba-notify sim                run the BDL / NBA.com / Braze simulator
+nba-notify webhook            the Braze Currents receiver (POST /currents) and /health
+nba-notify sync --entity E    request a manual sync (audited; --priority EMERGENCY jumps the queue)
+nba-notify alerts list|ack|resolve   open alerts; acknowledge (stops escalation) or resolve
+nba-notify reprocess --plan|--apply   targeted reprocessing of the real-loss game days
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import threading
+import warnings
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -151,8 +152,10 @@ def cmd_alerts(args: argparse.Namespace) -> int:
             rows = open_alerts(conn)
         for a in rows:
             key = f"/{a['dedupe_key']}" if a["dedupe_key"] else ""
-            print(f"{a['id']:>6}  {a['severity']:<8} {a['status']:<12} {a['entity']}{key}  {a['title']}"
-                  f"  (x{a['occurrences']}, last {a['last_seen_at']:%Y-%m-%d %H:%M} UTC)")
+            print(
+                f"{a['id']:>6}  {a['severity']:<8} {a['status']:<12} {a['entity']}{key}  {a['title']}"
+                f"  (x{a['occurrences']}, last {a['last_seen_at']:%Y-%m-%d %H:%M} UTC)"
+            )
         if not rows:
             print("no open alerts")
         return 0
@@ -204,7 +207,13 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
         "false_positive_rate_pct": float(audit.get("false_positive_pct") or 0.0),
     }
     if args.json:
-        print(json.dumps({**figures, **plan.to_dict(), "launched": [b.__dict__ for b in launched]}, indent=2, default=str))
+        print(
+            json.dumps(
+                {**figures, **plan.to_dict(), "launched": [b.__dict__ for b in launched]},
+                indent=2,
+                default=str,
+            )
+        )
         return 0
     print(
         f"zero-record runs audited: {figures['zero_record_runs']}, "
@@ -283,8 +292,11 @@ def build_parser() -> argparse.ArgumentParser:
     sim.set_defaults(func=cmd_sim)
 
     sync = sub.add_parser("sync", help="request a manual (emergency) sync of one entity")
-    sync.add_argument("--entity", required=True,
-                      choices=["games_schedule", "box_scores", "live_scoreboard", "notifications_sync"])
+    sync.add_argument(
+        "--entity",
+        required=True,
+        choices=["games_schedule", "box_scores", "live_scoreboard", "notifications_sync"],
+    )
     sync.add_argument("--date", default=None, help="US-Eastern game date YYYY-MM-DD (partitioned entities)")
     sync.add_argument("--priority", default="NORMAL", type=str.upper, choices=["NORMAL", "HIGH", "EMERGENCY"])
     sync.add_argument("--reason", required=True)
@@ -302,8 +314,14 @@ def build_parser() -> argparse.ArgumentParser:
     mode = reprocess.add_mutually_exclusive_group(required=True)
     mode.add_argument("--plan", action="store_true", help="print the plan from the zero-record audit")
     mode.add_argument("--apply", action="store_true", help="launch its Dagster backfill(s)")
-    reprocess.add_argument("--date", action="append", help="only this game day (repeatable; must be in the plan)")
-    reprocess.add_argument("--webserver-url", default=None, help="Dagster webserver (default $NBA_NOTIFY_DAGSTER_URL or http://127.0.0.1:3000)")
+    reprocess.add_argument(
+        "--date", action="append", help="only this game day (repeatable; must be in the plan)"
+    )
+    reprocess.add_argument(
+        "--webserver-url",
+        default=None,
+        help="Dagster webserver (default $NBA_NOTIFY_DAGSTER_URL or http://127.0.0.1:3000)",
+    )
     reprocess.add_argument("--json", action="store_true")
     reprocess.set_defaults(func=cmd_reprocess)
 
@@ -317,6 +335,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if not args.verbose:
+        # Library notices that say nothing to an operator (beta parameters, XDG fallbacks).
+        warnings.filterwarnings("ignore", message=".*is currently in beta")
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO)
     if not args.verbose:  # one line per HTTP request drowns the reports
         for noisy in ("httpx", "pgserver", "alembic"):

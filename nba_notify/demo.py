@@ -35,6 +35,8 @@ from nba_notify.lib.db.tables.ingest import games, player_box_scores, processor_
 from nba_notify.stack import Stack, start_stack
 
 EASTERN = ZoneInfo("America/New_York")
+# The report is the demo's output; each run's event stream stays in the Dagster instance.
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 DEMO_DATABASE = "nba_notify_demo"  # re-created by every demo; the application database is untouched
 SYNC_EVERY = timedelta(minutes=15)  # braze_sync_schedule's cadence
 RETRY_DUE_AFTER = timedelta(hours=4)  # first retry-queue backoff step
@@ -118,6 +120,7 @@ class DemoRunner:
             partition_key=partition_key,
             raise_on_error=False,
             tags={"nba_notify/source": "demo"},
+            run_config=QUIET_RUN_CONFIG,
         )
         self._record_checks(result)
         failures = [
@@ -133,6 +136,11 @@ class DemoRunner:
         )
         self.report.steps.append(step)
         self.log(f"  [{'ok ' if step.ok else 'FAIL'}] {step.name:<46} {step.seconds:>6.2f}s")
+        for failure in failures[:1]:
+            reason = (
+                failure["error"].splitlines()[0].removeprefix("dagster._core.definitions.events.Failure: ")
+            )
+            self.log(f"         {failure['step']}: {reason[:150]}")
         return step
 
     def _record_checks(self, result: dg.ExecuteInProcessResult) -> None:
@@ -148,7 +156,7 @@ class DemoRunner:
         from nba_notify.defs.quality.driver import run_retry_tick
 
         started = time.perf_counter()
-        runs = run_retry_tick(self.definitions, self.instance)
+        runs = run_retry_tick(self.definitions, self.instance, run_config=QUIET_RUN_CONFIG)
         for run in runs:
             run_record = self.instance.get_run_by_id(run.run_id)
             if run_record is not None:
@@ -238,8 +246,9 @@ def run_demo(
         runner = DemoRunner(stack, report, log)
         log(f"nba-notify demo — simulated now {now.isoformat()}, game days {game_days[0]} .. {today}")
 
-        injected = add_faults(runner, today) if faults else {}
-        log("1. ingest" + (f" (faults on: {', '.join(injected)} ...)" if injected else ""))
+        injected = add_faults(runner, today) if faults else []
+        log("faults: " + ("; ".join(injected) if injected else "none"))
+        log("1. ingest")
         for day in game_days:
             runner.job("ingest_job", partition_key=day.isoformat())
 

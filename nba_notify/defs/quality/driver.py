@@ -31,7 +31,9 @@ class RetryRun:
     success: bool
 
 
-def run_retry_tick(definitions: dg.Definitions, instance: dg.DagsterInstance) -> list[RetryRun]:
+def run_retry_tick(
+    definitions: dg.Definitions, instance: dg.DagsterInstance, run_config: dict[str, Any] | None = None
+) -> list[RetryRun]:
     """Evaluate the sensor once and execute the runs it requests (each at most once: a run
     key already on the instance is skipped, as the daemon does)."""
     sensor = definitions.resolve_sensor_def(SENSOR_NAME)
@@ -47,6 +49,7 @@ def run_retry_tick(definitions: dg.Definitions, instance: dg.DagsterInstance) ->
             partition_key=request.partition_key,
             asset_selection=request.asset_selection,
             tags={**request.tags, RUN_KEY_TAG: request.run_key},
+            run_config=run_config,
             raise_on_error=False,
         )
         runs.append(
