@@ -185,7 +185,7 @@ class DemoRunner:
             self.control.set_clock(when)
 
 
-def add_faults(runner: DemoRunner, today: date) -> dict[str, Any]:
+def add_faults(runner: DemoRunner, today: date) -> list[str]:
     """Misbehaving upstreams for the whole demo (see the module docstring)."""
     from nba_notify.defs.quality.driver import add_recoverable_source_fault
 
@@ -200,7 +200,14 @@ def add_faults(runner: DemoRunner, today: date) -> dict[str, Any]:
     control.add_fault("timeout_after_apply", "braze.create", times=1, params={"seconds": 15})
     control.add_fault("duplicate_delivery", "braze.currents", probability=0.5)
     control.add_fault("list_lag", "braze.list", params={"seconds": 900})
-    return {"bdl_drops_games_until": dropped["params"]["until"]}
+    return [
+        f"BDL hides 2 of today's games until {dropped['params']['until']}",
+        "BDL +20 ms and one 429",
+        "NBA.com box scores 503 twice",
+        "a Braze create is rate-limited once and another times out after Braze applied it",
+        "Currents re-delivers about half the batches",
+        "the scheduled-broadcasts list lags 15 minutes",
+    ]
 
 
 def change_the_world(runner: DemoRunner, today: date) -> dict[str, Any]:
