@@ -31,6 +31,8 @@ class SimConfig:
     currents_token: str = "sim-currents-token"
     audience_per_team: int = 5  # simulated users following each team
     braze_rate_limit_per_hour: int = 250_000
+    # Braze: at most 100 new send identifiers per workspace per day; benchmarks raise it.
+    braze_send_id_daily_limit: int = 100
 
 
 @dataclass

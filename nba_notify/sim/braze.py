@@ -7,6 +7,16 @@ Mounted at ``/braze`` on the simulator (same clock, same fault injector as BDL/N
 * ``POST /campaigns/trigger/schedule/update`` -> 200 ``{"schedule_id", "message"}``
 * ``POST /campaigns/trigger/schedule/delete`` -> 200 ``{"message": "success"}``
 * ``GET  /messages/scheduled_broadcasts?end_time=ISO`` -> ``{"scheduled_broadcasts": [...]}``
+* ``POST /sends/id/create`` -> 201 ``{"message": "success", "send_id"}``
+
+Send identifiers: a schedule create that names a ``send_id`` is accepted only if that
+``(campaign_id, send_id)`` pair was created first with ``POST /sends/id/create`` (400
+otherwise). Creating a pair that already exists succeeds again without counting; each new
+pair counts toward a daily limit of ``SimConfig.braze_send_id_daily_limit`` (Braze: 100 per
+workspace per day) per *simulated* UTC day. Over the limit the answer is a 429 whose
+``X-RateLimit-*`` headers describe the daily limit (reset at the next simulated UTC midnight,
+also given as ``Retry-After`` seconds so a client never mixes simulated and wall time); valid
+send-ID answers carry the same daily headers.
 
 Errors are Braze-shaped: ``{"message": <fatal error>, "errors": [...]}``; unknown or no
 longer live schedule ids answer 404. Every response carries ``X-RateLimit-Limit``,
@@ -37,7 +47,7 @@ schedules for a game show up as two messages per user), and one
 A batch that fails (non-2xx, timeout, connection error) stays in the outbox and is retried
 with backoff on later clock moves; nothing is dropped (at-least-once, like Currents).
 
-Faults (route names ``braze.create|update|delete|list`` and ``braze.currents``):
+Faults (route names ``braze.create|update|delete|list|send_id_create`` and ``braze.currents``):
 
 * transport faults through :func:`faulted` (``latency``, ``status``, ``timeout``, ``rate_limit``,
   ``truncate``, ``malformed``, ``brotli``); a ``timeout`` holds a request Braze has received
@@ -83,11 +93,14 @@ ROUTE_UPDATE = "braze.update"
 ROUTE_DELETE = "braze.delete"
 ROUTE_LIST = "braze.list"
 ROUTE_CURRENTS = "braze.currents"
-WRITE_ROUTES = (ROUTE_CREATE, ROUTE_UPDATE, ROUTE_DELETE)
+ROUTE_SEND_ID_CREATE = "braze.send_id_create"
+SCHEDULE_WRITE_ROUTES = (ROUTE_CREATE, ROUTE_UPDATE, ROUTE_DELETE)
+WRITE_ROUTES = (*SCHEDULE_WRITE_ROUTES, ROUTE_SEND_ID_CREATE)
 
 SEND_EVENT_TYPE = "users.messages.pushnotification.Send"
 CURRENTS_BATCH_SIZE = 100
 MAX_SCHEDULE_AHEAD = timedelta(days=90)
+MAX_SEND_ID_LENGTH = 64
 CURRENTS_BACKOFF_BASE = timedelta(seconds=30)
 CURRENTS_BACKOFF_MAX = timedelta(minutes=15)
 CAMPAIGN_NAME = "NBA tip-off reminder"
@@ -99,14 +112,19 @@ SCHEDULED, CANCELLED, SENT = "scheduled", "cancelled", "sent"
 class BrazeApiError(Exception):
     """A Braze-shaped error response: ``{"message": ..., "errors": [...]}``."""
 
-    def __init__(self, status: int, message: str, errors: Iterable[str] = ()):
+    def __init__(
+        self, status: int, message: str, errors: Iterable[str] = (), headers: dict[str, str] | None = None
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
         self.errors = list(errors)
+        self.headers = dict(headers or {})
 
     def response(self) -> JSONResponse:
-        return JSONResponse({"message": self.message, "errors": self.errors}, status_code=self.status)
+        return JSONResponse(
+            {"message": self.message, "errors": self.errors}, status_code=self.status, headers=self.headers
+        )
 
 
 # -- pure helpers -----------------------------------------------------------------------------
@@ -357,6 +375,58 @@ class HourlyQuota:
             self._window_start, self._used = 0, 0
 
 
+class DailySendIdQuota:
+    """Braze's send-identifier limit: ``limit`` new (campaign_id, send_id) pairs per simulated
+    UTC day. Simulated, unlike :class:`HourlyQuota`: it caps how many sends a day plans, so a
+    test or benchmark that moves the clock to tomorrow must find the limit renewed."""
+
+    def __init__(self, limit_per_day: int):
+        self.limit = limit_per_day
+        self.used: dict[str, int] = {}  # ISO date -> pairs created that day
+
+    @staticmethod
+    def _day(now: datetime) -> str:
+        return now.astimezone(UTC).date().isoformat()
+
+    @staticmethod
+    def next_midnight(now: datetime) -> datetime:
+        utc = now.astimezone(UTC)
+        return datetime.combine(utc.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+
+    def _quota(self, now: datetime, used: int, allowed: bool) -> Quota:
+        return Quota(allowed, self.limit, max(0, self.limit - used), int(self.next_midnight(now).timestamp()))
+
+    def consume(self, now: datetime) -> Quota:
+        used = self.used.get(self._day(now), 0)
+        if used >= self.limit:
+            return self._quota(now, used, False)
+        self.used[self._day(now)] = used + 1
+        return self._quota(now, used + 1, True)
+
+    def peek(self, now: datetime) -> Quota:
+        used = self.used.get(self._day(now), 0)
+        return self._quota(now, used, used < self.limit)
+
+    def exhausted_headers(self, now: datetime) -> dict[str, str]:
+        seconds = math.ceil((self.next_midnight(now) - now.astimezone(UTC)).total_seconds())
+        return {**self.peek(now).headers(), "Retry-After": str(max(1, seconds))}
+
+
+@dataclass(frozen=True)
+class SendIdentifier:
+    campaign_id: str
+    send_id: str
+    created_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "campaign_id": self.campaign_id,
+            "send_id": self.send_id,
+            "created_at": iso_z(self.created_at),
+            "day": self.created_at.astimezone(UTC).date().isoformat(),
+        }
+
+
 class BrazeSim:
     """All of simulated Braze's state; attached to the simulator as ``sim.braze``."""
 
@@ -386,6 +456,8 @@ class BrazeSim:
         self.users = generate_audience(config.audience_per_team, self._rng)
         self._users_by_id = {u.external_user_id: u for u in self.users}
         self.quota = HourlyQuota(config.braze_rate_limit_per_hour)
+        self.send_id_quota = DailySendIdQuota(config.braze_send_id_daily_limit)
+        self.send_ids: dict[tuple[str, str], SendIdentifier] = {}
         self.schedules: dict[str, Schedule] = {}
         self._calls = {route: 0 for route in (*WRITE_ROUTES, ROUTE_LIST)}
         self._applied = {route: 0 for route in WRITE_ROUTES}
@@ -478,12 +550,12 @@ class BrazeSim:
             campaign_id = self._campaign(body)
             when, schedule = validate_schedule(body.get("schedule"), now)
             trigger_properties, audience, recipients, broadcast = self._validate_targeting(body)
-            send_id = body.get("send_id")
+            send_id = self._created_send_id(body, campaign_id)
             record = Schedule(
                 schedule_id=self._new_id(),
                 dispatch_id=self._new_dispatch_id(),
                 campaign_id=campaign_id,
-                send_id=send_id if isinstance(send_id, str) else None,
+                send_id=send_id,
                 time=when,
                 schedule=schedule,
                 trigger_properties=trigger_properties,
@@ -496,6 +568,47 @@ class BrazeSim:
             self.schedules[record.schedule_id] = record
             self._applied[ROUTE_CREATE] += 1
             return {"schedule_id": record.schedule_id, "dispatch_id": record.dispatch_id, "message": "success"}
+
+    def _created_send_id(self, body: dict[str, Any], campaign_id: str) -> str | None:
+        """A schedule's ``send_id`` must have been created for its campaign beforehand."""
+        send_id = body.get("send_id")
+        if send_id is None:
+            return None
+        if not isinstance(send_id, str) or (campaign_id, send_id) not in self.send_ids:
+            raise BrazeApiError(
+                400,
+                "Invalid send_id",
+                [f"send_id {send_id!r} does not exist for campaign_id {campaign_id!r}; "
+                 "create it with /sends/id/create first"],
+            )
+        return send_id
+
+    def create_send_id(self, body: dict[str, Any]) -> tuple[dict[str, Any], Quota]:
+        """Create a (campaign_id, send_id) pair: the answer and the daily-limit snapshot for
+        its headers. An existing pair succeeds again without counting toward the limit."""
+        with self._lock:
+            now = self.sim.clock.now()
+            campaign_id = self._campaign(body)
+            send_id = body.get("send_id")
+            if send_id is None:
+                send_id = f"{self._rng.getrandbits(128):032x}"  # Braze makes one up when none is given
+            if not isinstance(send_id, str) or not send_id.strip() or len(send_id) > MAX_SEND_ID_LENGTH:
+                raise BrazeApiError(
+                    400, "Invalid send_id", [f"send_id must be a non-empty string of at most {MAX_SEND_ID_LENGTH} characters"]
+                )
+            if (campaign_id, send_id) in self.send_ids:
+                return {"message": "success", "send_id": send_id}, self.send_id_quota.peek(now)
+            quota = self.send_id_quota.consume(now)
+            if not quota.allowed:
+                raise BrazeApiError(
+                    429,
+                    "Daily send identifier limit exceeded",
+                    [f"at most {self.send_id_quota.limit} send identifiers can be created per day"],
+                    headers=self.send_id_quota.exhausted_headers(now),
+                )
+            self.send_ids[(campaign_id, send_id)] = SendIdentifier(campaign_id, send_id, now)
+            self._applied[ROUTE_SEND_ID_CREATE] += 1
+            return {"message": "success", "send_id": send_id}, quota
 
     def update(self, body: dict[str, Any], *, new_id: bool = False, keep_old: bool = True) -> dict[str, Any]:
         with self._lock:
@@ -775,6 +888,9 @@ class BrazeSim:
                 ),
                 "calls": dict(self._calls),
                 "applied": dict(self._applied),
+                "send_ids": [s.as_dict() for s in self.send_ids.values()],
+                "send_ids_created_per_day": dict(self.send_id_quota.used),
+                "send_id_daily_limit": self.send_id_quota.limit,
                 "currents": {
                     **self.currents_summary(),
                     "batches": [b.as_dict() for b in self._outbox],
@@ -880,16 +996,24 @@ def routes(sim: Any) -> list[Route]:
     async def scheduled_broadcasts(request: Request) -> Response:
         return JSONResponse(state.scheduled_broadcasts(request.query_params.get("end_time")))
 
+    async def send_id_create(request: Request) -> Response:
+        payload, quota = state.create_send_id(await _json_body(request))
+        await hang_if_told(ROUTE_SEND_ID_CREATE)
+        # The endpoint's own (daily) limit in the headers, as Braze reports per-endpoint limits.
+        return JSONResponse(payload, status_code=201, headers=quota.headers())
+
     return [
         Route("/campaigns/trigger/schedule/create", endpoint(ROUTE_CREATE, create), methods=["POST"]),
         Route("/campaigns/trigger/schedule/update", endpoint(ROUTE_UPDATE, update), methods=["POST"]),
         Route("/campaigns/trigger/schedule/delete", endpoint(ROUTE_DELETE, delete), methods=["POST"]),
         Route("/messages/scheduled_broadcasts", endpoint(ROUTE_LIST, scheduled_broadcasts), methods=["GET"]),
+        Route("/sends/id/create", endpoint(ROUTE_SEND_ID_CREATE, send_id_create), methods=["POST"]),
     ]
 
 
 def control_routes(sim: Any) -> list[Route]:
-    """``/_sim/braze``: force Currents redelivery, configure the connector and list lag."""
+    """``/_sim/braze``: force Currents redelivery, configure the connector, the list lag and
+    the daily send-identifier limit."""
     state = BrazeSim.attach(sim)
 
     async def flush(request: Request) -> JSONResponse:  # noqa: ARG001
@@ -904,12 +1028,16 @@ def control_routes(sim: Any) -> list[Route]:
                 sim.config.currents_token = body["currents_token"]
             if "list_lag_seconds" in body:
                 state.list_lag_seconds = float(body["list_lag_seconds"])
+            if "send_id_daily_limit" in body:
+                sim.config.braze_send_id_daily_limit = int(body["send_id_daily_limit"])
+                state.send_id_quota.limit = sim.config.braze_send_id_daily_limit
         return JSONResponse(
             {
                 "currents_url": sim.config.currents_url,
                 "list_lag_seconds": state.list_lag_seconds,
                 "campaigns": state.campaigns,
                 "audience_per_team": sim.config.audience_per_team,
+                "send_id_daily_limit": state.send_id_quota.limit,
             }
         )
 

@@ -70,6 +70,7 @@ def sim(sim_server: SimServer, receiver: CurrentsReceiver) -> Iterator[SimServer
     saved = {name: getattr(config, name) for name in _BRAZE_SETTINGS}
     config.audience_per_team = 3
     config.braze_rate_limit_per_hour = 250_000
+    config.braze_send_id_daily_limit = 100
     config.currents_url = receiver.url
     config.currents_token = CURRENTS_TOKEN
     sim_server.sim.reset()
@@ -80,4 +81,6 @@ def sim(sim_server: SimServer, receiver: CurrentsReceiver) -> Iterator[SimServer
     sim_server.sim.reset()
 
 
-_BRAZE_SETTINGS = ("audience_per_team", "braze_rate_limit_per_hour", "currents_url", "currents_token")
+_BRAZE_SETTINGS = (
+    "audience_per_team", "braze_rate_limit_per_hour", "braze_send_id_daily_limit", "currents_url", "currents_token",
+)

@@ -55,10 +55,11 @@ def wait_until(predicate, seconds: float = 5.0) -> bool:
 
 
 def test_create_update_delete_succeed_with_braze_ids_and_rate_limit_snapshot(sim, client):
+    assert client.create_send_id(CAMPAIGN, "s-1").succeeded
     created = client.create_schedule(CAMPAIGN, TIPOFF_SEND, PROPS, send_id="s-1")
     assert created.kind is OutcomeKind.SUCCESS and created.status_code == 201
     assert created.schedule_id and created.dispatch_id and created.error is None
-    assert created.rate_limit_remaining == 249_999
+    assert created.rate_limit_remaining == 249_998
     [record] = live(sim)
     assert record["schedule_id"] == created.schedule_id and record["dispatch_id"] == created.dispatch_id
     assert record["broadcast"] is True and record["send_id"] == "s-1"
@@ -70,8 +71,8 @@ def test_create_update_delete_succeed_with_braze_ids_and_rate_limit_snapshot(sim
     cancelled = client.delete_schedule(CAMPAIGN, created.schedule_id)
     assert cancelled.succeeded and cancelled.schedule_id == created.schedule_id
     assert live(sim) == []
-    assert client.rate_limit is not None and client.rate_limit.remaining == 249_997
-    assert client.recorder.summary()["api_calls"] == 3
+    assert client.rate_limit is not None and client.rate_limit.remaining == 249_996
+    assert client.recorder.summary()["api_calls"] == 4
 
 
 def test_schedule_time_is_sent_as_utc_minute_with_z(sim, client):
@@ -226,3 +227,67 @@ def test_list_end_time_is_rounded_up_to_the_next_utc_midnight():
     assert list_end_time_param(datetime(2026, 11, 25, 0, 0, tzinfo=UTC)) == "2026-11-25T00:00:00Z"
     eastern = timezone(timedelta(hours=-5))
     assert list_end_time_param(datetime(2026, 11, 24, 20, 0, tzinfo=eastern)) == "2026-11-26T00:00:00Z"
+
+
+# -- send identifiers -------------------------------------------------------------------------
+
+
+def send_ids(sim) -> list[str]:
+    return [s["send_id"] for s in sim.sim.braze.truth()["send_ids"]]
+
+
+def test_create_send_id_succeeds_and_reports_the_daily_limit_apart_from_the_hourly_one(sim, client):
+    outcome = client.create_send_id(CAMPAIGN, "nba_1")
+    assert outcome.kind is OutcomeKind.SUCCESS and outcome.send_id == "nba_1" and outcome.status_code == 201
+    assert outcome.rate_limit.limit == 100 and outcome.rate_limit_remaining == 99
+    assert client.send_id_rate_limit.remaining == 99 and client.rate_limit is None
+    again = client.create_send_id(CAMPAIGN, "nba_1")
+    assert again.succeeded and again.rate_limit_remaining == 99  # an existing pair costs nothing
+    assert send_ids(sim) == ["nba_1"]
+
+
+def test_schedule_create_naming_an_uncreated_send_id_is_a_definite_failure(sim, client):
+    outcome = client.create_schedule(CAMPAIGN, TIPOFF_SEND, PROPS, send_id="nba_missing")
+    assert outcome.kind is OutcomeKind.DEFINITE_FAILURE and outcome.status_code == 400
+    assert "nba_missing" in outcome.error.details["body"]
+    assert live(sim) == []
+
+
+def test_ambiguous_send_id_create_is_retried_as_idempotent_and_counted_once(sim, client, sleeps):
+    # Applied, then the answer is held past the read timeout: the retry finds the pair and succeeds.
+    sim.control.add_fault("timeout_after_apply", route="braze.send_id_create", times=1, params={"seconds": 1.0})
+    outcome = client.create_send_id(CAMPAIGN, "nba_1")
+    assert outcome.succeeded and len(sleeps) == 1
+    assert sim.sim.braze.call_counts()["braze.send_id_create"] == 2
+    assert send_ids(sim) == ["nba_1"]
+    assert sim.sim.braze.truth()["send_ids_created_per_day"] == {"2026-11-24": 1}
+
+
+def test_send_id_create_unanswered_after_the_retries_is_ambiguous_and_safe_to_repeat(sim, client):
+    sim.control.add_fault("timeout", route="braze.send_id_create", times=3, params={"seconds": 0.8})
+    outcome = client.create_send_id(CAMPAIGN, "nba_1")
+    assert outcome.kind is OutcomeKind.AMBIGUOUS and outcome.send_id is None
+    assert outcome.error.category is ErrorCategory.TIMEOUT
+    assert sim.sim.braze.call_counts()["braze.send_id_create"] == 3  # the retry budget, then reported
+    # The held requests land after the client gave up; asking again is harmless.
+    assert wait_until(lambda: send_ids(sim) == ["nba_1"])
+    assert client.create_send_id(CAMPAIGN, "nba_1").succeeded
+    assert sim.sim.braze.truth()["send_ids_created_per_day"] == {"2026-11-24": 1}
+
+
+def test_send_id_daily_limit_is_a_definite_rate_limit_failure_not_slept_through(sim, client, sleeps):
+    sim.sim.config.braze_send_id_daily_limit = 1
+    sim.sim.reset()
+    assert client.create_send_id(CAMPAIGN, "nba_1").succeeded
+    outcome = client.create_send_id(CAMPAIGN, "nba_2")
+    assert outcome.kind is OutcomeKind.DEFINITE_FAILURE and outcome.rate_limited
+    assert outcome.error.category is ErrorCategory.RATE_LIMIT and outcome.rate_limit_remaining == 0
+    assert sleeps == [] and outcome.error.details["retry_after_seconds"] == 9 * 3600
+    assert sim.sim.braze.call_counts()["braze.send_id_create"] == 2
+    assert send_ids(sim) == ["nba_1"]
+
+
+def test_send_id_for_an_unknown_campaign_is_a_definite_failure(sim, client):
+    outcome = client.create_send_id("no-such-campaign", "nba_1")
+    assert outcome.kind is OutcomeKind.DEFINITE_FAILURE and outcome.status_code == 400
+    assert outcome.error.category is ErrorCategory.API

@@ -15,6 +15,7 @@ CREATE = "/braze/campaigns/trigger/schedule/create"
 UPDATE = "/braze/campaigns/trigger/schedule/update"
 DELETE = "/braze/campaigns/trigger/schedule/delete"
 LIST = "/braze/messages/scheduled_broadcasts"
+SEND_ID_CREATE = "/braze/sends/id/create"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 
@@ -38,6 +39,10 @@ def create(sim, **kwargs: Any) -> dict:
     response = call(sim, "POST", CREATE, create_body(**kwargs))
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def create_send_id(sim, send_id: str, campaign_id: str = CAMPAIGN) -> httpx.Response:
+    return call(sim, "POST", SEND_ID_CREATE, {"campaign_id": campaign_id, "send_id": send_id})
 
 
 def truth_schedule(sim, schedule_id: str) -> dict:
@@ -183,6 +188,7 @@ def test_list_lag_fault_delays_or_hides_api_schedules(sim):
 def test_clock_past_send_time_messages_each_follower_once_and_posts_currents_batches(sim, receiver):
     sim.sim.config.audience_per_team = 60  # 120 followers: more than one Currents batch
     sim.sim.reset()
+    assert create_send_id(sim, "send-abc").status_code == 201
     created = create(sim, game_key="0022600123", send_id="send-abc")
     create(sim, game_key="later", time="2026-11-25T23:00:00Z")
 
@@ -320,10 +326,17 @@ def test_call_counters_count_every_request_per_route(sim):
     call(sim, "POST", CREATE, create_body(time="bad"))
     call(sim, "POST", DELETE, {"campaign_id": CAMPAIGN, "schedule_id": "x"})
     call(sim, "GET", LIST, params={"end_time": "2026-11-25"})
+    create_send_id(sim, "s-1")
+    create_send_id(sim, "s-1")
     truth = sim.control.state()
-    assert truth["braze"]["calls"] == {"braze.create": 2, "braze.update": 0, "braze.delete": 1, "braze.list": 1}
-    assert truth["braze"]["applied"] == {"braze.create": 1, "braze.update": 0, "braze.delete": 0}
+    assert truth["braze"]["calls"] == {
+        "braze.create": 2, "braze.update": 0, "braze.delete": 1, "braze.send_id_create": 2, "braze.list": 1,
+    }
+    assert truth["braze"]["applied"] == {
+        "braze.create": 1, "braze.update": 0, "braze.delete": 0, "braze.send_id_create": 1,
+    }
     assert truth["request_counts"]["braze.create"] == 2
+    assert truth["request_counts"]["braze.send_id_create"] == 2
 
 
 def test_reset_forgets_schedules_messages_and_outbox(sim):
@@ -345,3 +358,80 @@ def test_control_route_points_currents_elsewhere_and_sets_the_default_list_lag(s
     sim.control.advance(8 * 3600)
     currents = sim.sim.braze.truth()["currents"]
     assert currents["batches_without_connector"] == 1 and receiver.posts == []
+
+
+# -- send identifiers -------------------------------------------------------------------------
+
+
+def test_send_id_create_records_the_pair_and_answers_with_the_daily_limit_headers(sim):
+    response = create_send_id(sim, "nba_abc")
+    assert response.status_code == 201 and response.json() == {"message": "success", "send_id": "nba_abc"}
+    assert response.headers["X-RateLimit-Limit"] == "100" and response.headers["X-RateLimit-Remaining"] == "99"
+    # The daily limit resets at the next simulated UTC midnight (the clock is at 2026-11-24 15:00Z).
+    assert int(response.headers["X-RateLimit-Reset"]) == int(datetime(2026, 11, 25, tzinfo=UTC).timestamp())
+    truth = sim.sim.braze.truth()
+    assert truth["send_ids"] == [
+        {"campaign_id": CAMPAIGN, "send_id": "nba_abc", "created_at": "2026-11-24T15:00:00Z", "day": "2026-11-24"}
+    ]
+    assert truth["send_ids_created_per_day"] == {"2026-11-24": 1}
+
+
+def test_recreating_an_existing_send_id_succeeds_without_counting_again(sim):
+    first = create_send_id(sim, "nba_abc")
+    again = create_send_id(sim, "nba_abc")
+    assert again.status_code == 201 and again.json()["send_id"] == "nba_abc"
+    assert first.headers["X-RateLimit-Remaining"] == again.headers["X-RateLimit-Remaining"] == "99"
+    truth = sim.sim.braze.truth()
+    assert len(truth["send_ids"]) == 1 and truth["send_ids_created_per_day"] == {"2026-11-24": 1}
+
+
+def test_send_ids_over_the_daily_limit_answer_429_until_the_next_simulated_utc_day(sim):
+    sim.sim.config.braze_send_id_daily_limit = 2
+    sim.sim.reset()
+    assert [create_send_id(sim, f"s-{i}").status_code for i in range(2)] == [201, 201]
+    limited = create_send_id(sim, "s-2")
+    assert limited.status_code == 429 and limited.json()["message"] == "Daily send identifier limit exceeded"
+    assert limited.headers["X-RateLimit-Limit"] == "2" and limited.headers["X-RateLimit-Remaining"] == "0"
+    assert int(limited.headers["X-RateLimit-Reset"]) == int(datetime(2026, 11, 25, tzinfo=UTC).timestamp())
+    assert int(limited.headers["Retry-After"]) == 9 * 3600  # 15:00Z -> midnight, in simulated seconds
+    assert create_send_id(sim, "s-0").status_code == 201  # an existing pair is not a new one
+    assert {s["send_id"] for s in sim.sim.braze.truth()["send_ids"]} == {"s-0", "s-1"}
+
+    sim.control.advance(9 * 3600)  # 2026-11-25 00:00Z: a new day, a new allowance
+    renewed = create_send_id(sim, "s-2")
+    assert renewed.status_code == 201 and renewed.headers["X-RateLimit-Remaining"] == "1"
+    assert sim.sim.braze.truth()["send_ids_created_per_day"] == {"2026-11-24": 2, "2026-11-25": 1}
+
+
+def test_send_id_for_an_unknown_campaign_or_without_a_usable_id_is_a_400(sim):
+    unknown = create_send_id(sim, "s-1", campaign_id="no-such-campaign")
+    assert unknown.status_code == 400 and "not found" in unknown.json()["errors"][0]
+    too_long = create_send_id(sim, "x" * 65)
+    assert too_long.status_code == 400 and "64 characters" in too_long.json()["errors"][0]
+    assert sim.sim.braze.truth()["send_ids"] == []
+
+
+def test_send_id_is_per_campaign(sim):
+    sim.sim.braze.add_campaign("other-campaign", "Other")
+    assert create_send_id(sim, "shared", campaign_id="other-campaign").status_code == 201
+    response = call(sim, "POST", CREATE, create_body(send_id="shared"))
+    assert response.status_code == 400 and "shared" in response.json()["errors"][0]
+
+
+def test_schedule_create_with_a_send_id_never_created_is_rejected_and_creates_nothing(sim):
+    response = call(sim, "POST", CREATE, create_body(send_id="nba_never_created"))
+    assert response.status_code == 400
+    body = response.json()
+    assert body["message"] == "Invalid send_id"
+    assert "'nba_never_created'" in body["errors"][0] and "/sends/id/create" in body["errors"][0]
+    assert sim.sim.braze.truth()["schedules"] == []
+    assert create_send_id(sim, "nba_never_created").status_code == 201
+    created = create(sim, send_id="nba_never_created")
+    assert truth_schedule(sim, created["schedule_id"])["send_id"] == "nba_never_created"
+
+
+def test_transport_faults_apply_to_send_id_create(sim):
+    sim.control.add_fault("status", route="braze.send_id_create", times=1, params={"code": 503})
+    assert create_send_id(sim, "s-1").status_code == 503
+    assert sim.sim.braze.truth()["send_ids"] == []
+    assert create_send_id(sim, "s-1").status_code == 201

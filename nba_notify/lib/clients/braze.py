@@ -1,5 +1,5 @@
-"""The Braze REST client: schedule, move and cancel API-triggered campaign sends, and read
-the scheduled-broadcasts list.
+"""The Braze REST client: schedule, move and cancel API-triggered campaign sends, create the
+send identifiers they carry, and read the scheduled-broadcasts list.
 
 Every write returns a :class:`ScheduleOutcome` instead of raising, because what the caller must
 do next depends on *whether Braze may have applied the change*:
@@ -11,8 +11,9 @@ do next depends on *whether Braze may have applied the change*:
   request went out, a 5xx, or a 2xx whose body could not be read. Never blindly re-create:
   Braze has no idempotency key for creates, so a retry could schedule a second push.
 
-Writes are non-idempotent POSTs: the shared :class:`ApiClient` retries them only on 429 and
-on connect failures (the server never saw them).
+Schedule writes are non-idempotent POSTs: the shared :class:`ApiClient` retries them only on
+429 and on connect failures (the server never saw them). Creating a send identifier is the
+exception: Braze answers success again for a pair that exists, so it is retried like a GET.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ CREATE_PATH = "/campaigns/trigger/schedule/create"
 UPDATE_PATH = "/campaigns/trigger/schedule/update"
 DELETE_PATH = "/campaigns/trigger/schedule/delete"
 LIST_PATH = "/messages/scheduled_broadcasts"
+SEND_ID_CREATE_PATH = "/sends/id/create"
 
 DEFAULT_TIMEOUTS = Timeouts(connect=5.0, read=10.0, write=10.0, pool=5.0)
 # A 429 that asks for more than a minute is reported (the sync retries on its next run)
@@ -90,6 +92,40 @@ class ScheduleOutcome:
     def not_found(self) -> bool:
         """Braze does not know this schedule (any more): for a delete, that means done."""
         return bool(self.error is not None and self.error.details.get("not_found"))
+
+
+@dataclass(frozen=True)
+class SendIdOutcome:
+    """What ``POST /sends/id/create`` told us. ``rate_limit`` is the endpoint's *daily* limit
+    (Braze: 100 new send identifiers per workspace per day), not the hourly REST limit."""
+
+    kind: OutcomeKind
+    send_id: str | None = None
+    error: PipelineError | None = field(default=None, compare=False, hash=False)
+    status_code: int | None = None
+    rate_limit: RateLimitSnapshot | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.kind is OutcomeKind.SUCCESS
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.kind is OutcomeKind.AMBIGUOUS
+
+    @property
+    def definite_failure(self) -> bool:
+        return self.kind is OutcomeKind.DEFINITE_FAILURE
+
+    @property
+    def rate_limited(self) -> bool:
+        return self.status_code == 429
+
+    @property
+    def rate_limit_remaining(self) -> int | None:
+        if self.rate_limited:
+            return 0
+        return self.rate_limit.remaining if self.rate_limit else None
 
 
 def format_schedule_time(send_at: datetime) -> str:
@@ -165,6 +201,8 @@ class BrazeClient:
             seed=seed,
         )
         self.rate_limit: RateLimitSnapshot | None = None
+        # The send-identifier endpoint reports its own daily limit; kept apart from the hourly one.
+        self.send_id_rate_limit: RateLimitSnapshot | None = None
 
     @property
     def recorder(self) -> CallRecorder:
@@ -238,6 +276,45 @@ class BrazeClient:
         return self._write(
             DELETE_PATH, "schedule_delete", body, required=(), default_id=schedule_id, answer_irrelevant=True
         )
+
+    def create_send_id(self, campaign_id: str, send_id: str) -> SendIdOutcome:
+        """Create the send identifier ``send_id`` for ``campaign_id`` (``POST /sends/id/create``);
+        a schedule create may name it only once this succeeded.
+
+        Idempotent at Braze: creating a pair that already exists succeeds again and does not
+        count toward the daily limit. So unlike schedule writes, timeouts, resets and 5xx are
+        retried by the base client, and an outcome still AMBIGUOUS after the retries is safe
+        to try again on a later run - it can never cause a second push. A 429 (the daily
+        limit of 100 new pairs, or the hourly REST limit) is a DEFINITE_FAILURE once the wait
+        it asks for exceeds ``max_retry_after``."""
+        if not send_id:
+            return SendIdOutcome(OutcomeKind.DEFINITE_FAILURE, error=_rejected_locally("send_id is empty").error)
+        body = {"campaign_id": campaign_id, "send_id": send_id}
+        try:
+            response = self._api.post(
+                SEND_ID_CREATE_PATH, endpoint="send_id_create", json_body=body, ok_statuses=(200, 201), idempotent=True
+            )
+        except PipelineError as error:
+            # A 2xx whose body could not be read still created the pair we named.
+            kind = classify_write_error(error, body_irrelevant=True)
+            error.details["outcome"] = str(kind)
+            return SendIdOutcome(
+                kind, send_id=send_id if kind is OutcomeKind.SUCCESS else None, error=error, status_code=error.status_code
+            )
+        snapshot = RateLimitSnapshot.from_headers({k.lower(): v for k, v in response.headers.items()})
+        if snapshot is not None:
+            self.send_id_rate_limit = snapshot
+        payload = response.json()
+        answered = payload.get("send_id") if isinstance(payload, dict) else None
+        if answered is not None and answered != send_id:
+            error = PipelineError(
+                ErrorCategory.VALIDATION,
+                f"Braze answered send_id {answered!r} when asked to create {send_id!r}",
+                details={"url": response.url, "body": response.text[:500], "outcome": "AMBIGUOUS"},
+                status_code=response.status,
+            )
+            return SendIdOutcome(OutcomeKind.AMBIGUOUS, error=error, status_code=response.status, rate_limit=snapshot)
+        return SendIdOutcome(OutcomeKind.SUCCESS, send_id=send_id, status_code=response.status, rate_limit=snapshot)
 
     def _write(
         self,
