@@ -45,8 +45,10 @@ def braze_sim(sim_server: SimServer, webhook_server: BackgroundServer, db: sa.En
     """The session simulator reset to T0 (frozen), two fans per team, Currents pointed at our
     receiver, API schedules listed immediately. Restored afterwards (shared simulator)."""
     config = sim_server.sim.config
-    saved = {k: getattr(config, k) for k in ("audience_per_team", "currents_url", "currents_token")}
+    saved = {k: getattr(config, k) for k in ("audience_per_team", "currents_url", "currents_token",
+                                              "braze_send_id_daily_limit")}
     config.audience_per_team = 2
+    config.braze_send_id_daily_limit = 100
     config.currents_url = f"{webhook_server.url}/currents"
     config.currents_token = CURRENTS_TOKEN
     sim_server.sim.reset(T0)
@@ -135,6 +137,13 @@ def live_schedules(sim: SimServer, game: str | None = None) -> list[dict[str, An
         s for s in braze_truth(sim)["schedules"]
         if s["status"] == "scheduled" and (game is None or s["game_key"] == game)
     ]
+
+
+def scheduler_log(engine: sa.Engine, game: str | None = None) -> list[tuple[str, str | None, str | None]]:
+    """(action, reason, game_key) of every scheduler_logs row, oldest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT action, reason, game_key FROM scheduler_logs ORDER BY id")).all()
+    return [tuple(r) for r in rows if game is None or r.game_key == game]
 
 
 def ledger_rows(engine: sa.Engine) -> list[dict[str, Any]]:

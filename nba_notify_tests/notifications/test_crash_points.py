@@ -72,6 +72,25 @@ def test_killed_sync_is_finished_by_the_next_run_with_exactly_one_schedule(
     assert_invariants(db, braze_sim, clock(), policy)
 
 
+def test_killed_after_the_send_id_was_created_creates_it_again_at_no_cost_and_schedules_once(
+    one_game, db, braze_sim, clock, policy, database_url
+):
+    kill_sync_at(database_url, braze_sim.url, "after_send_id_answer")
+    (row,) = ledger_rows(db)
+    assert row["state"] == "planned" and row["send_id_created_at"] is None  # the answer died with it
+    assert [s["send_id"] for s in braze_truth(braze_sim)["send_ids"]] == [row["send_id"]]
+    report = next_run(db, braze_sim, policy, clock)
+    assert report.send_id_calls == 1 and report.counts["created"] == 1
+    truth = braze_truth(braze_sim)
+    assert truth["calls"]["braze.send_id_create"] == 2 and truth["applied"]["braze.send_id_create"] == 1
+    assert truth["send_ids_created_per_day"] == {"2026-11-24": 1}, "an existing pair is not counted again"
+    (live,) = live_schedules(braze_sim, GAME)
+    (row,) = ledger_rows(db)
+    assert row["state"] == "scheduled" and row["send_id_created_at"] is not None
+    assert live["send_id"] == row["send_id"] and creates(braze_sim) == 1
+    assert_invariants(db, braze_sim, clock(), policy)
+
+
 def open_alerts(db) -> list[dict]:
     with db.connect() as conn:
         return [dict(r) for r in conn.execute(sa.text(

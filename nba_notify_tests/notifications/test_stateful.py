@@ -1,8 +1,8 @@
 """A hypothesis state machine over the whole notification system: 2-4 concurrent schedulers and
 a reconcile (real threads), a scheduler paused mid-call past its lease, clock moves (sends go
 out, Currents reaches our receiver), tip-off moves and jitters, postponements, Braze faults
-(timeouts after apply, 5xx, 429, updates answering with a new id) and duplicate Currents
-deliveries - against the real simulator over HTTP and a real PostgreSQL.
+(timeouts after apply, 5xx, 429, updates answering with a new id, send-id creation refused or
+unanswered) and duplicate Currents deliveries - against the real simulator over HTTP and a real PostgreSQL.
 
 Safety is checked after every step; after the faults stop (teardown) desired, ledger and
 Braze must agree, and one more sync must cost zero Braze writes."""
@@ -53,6 +53,9 @@ FAULTS = [
     ("new_id_on_update", "braze.update", {"keep_old": True}),
     ("new_id_on_update", "braze.update", {"keep_old": False}),
     ("duplicate_delivery", "braze.currents", {}),
+    ("status", "braze.send_id_create", {"code": 429}),
+    ("status", "braze.send_id_create", {"code": 503}),
+    ("timeout_after_apply", "braze.send_id_create", {"seconds": 0.5}),
 ]
 PAUSE_POINTS = ("after_claim", "after_braze_answer", "after_outcome_recorded")
 UNRESOLVED = ("creating", "updating", "unknown")

@@ -85,9 +85,10 @@ def desired_notifications(
     kinds={"braze", "postgres"},
     deps=[desired_notifications],
     pool="braze",
-    description="The Braze schedule sync: plans intents, claims them under the campaign's fenced lease, calls "
-    "Braze with no transaction open, writes back conditionally on the fence. Unchanged inputs cost zero "
-    "Braze calls; ambiguous outcomes are never re-created (CRITICAL alert instead).",
+    description="The Braze schedule sync: plans intents, creates each new intent's send id once, claims them "
+    "under the campaign's fenced lease, calls Braze with no transaction open, writes back conditionally on the "
+    "fence. Unchanged inputs cost zero Braze calls; ambiguous outcomes are never re-created (CRITICAL alert "
+    "instead).",
 )
 def braze_schedules(
     context: dg.AssetExecutionContext,
@@ -130,6 +131,8 @@ def braze_schedules(
             "skipped": dg.MetadataValue.json(dict(report.skip_reasons)),
             "unresolved": report.counts["unresolved_unknown"] + report.counts["unresolved_waiting"],
             "braze_write_calls": report.write_calls,
+            "send_ids_created": report.counts["send_ids_created"],
+            "braze_send_id_calls": report.send_id_calls,
             "fence": report.fence or 0,
             "lost_fence": report.lost_fence,
             "report": dg.MetadataValue.json(report.as_metadata()),

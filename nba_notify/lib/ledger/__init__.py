@@ -21,7 +21,10 @@ What holds which invariant:
    dedupe exists. Cancels of live schedules happen only for withdrawn games (proof).
 4. Minimal calls - pure planning over normalised signatures (UTC, minute, tricodes, template
    version); unchanged = zero calls; an in-flight claim by another holder is waited on, never
-   repeated.
+   repeated. Each intent's send id is created once, right before its first schedule create
+   (:mod:`.sync`, ``schedule_ledger.send_id_created_at``); those calls are counted apart from
+   schedule writes, and a short horizon (:class:`.planning.NotificationPolicy`) keeps them far
+   below Braze's 100 new send ids a day.
 5. Every send accounted for - :mod:`.webhook_store` (one statement per batch, exactly once per
    event, first send -> ``sent``), :mod:`.monitor` + :mod:`.verification` (stale pending).
 

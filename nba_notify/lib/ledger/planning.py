@@ -225,6 +225,12 @@ class LedgerRow:
     send_id: str
     dispatch_id: str | None = None
     current_attempt_id: int | None = None
+    send_id_created_at: datetime | None = None
+
+    @property
+    def send_id_created(self) -> bool:
+        """Braze confirmed this intent's send id exists: a create may name it."""
+        return self.send_id_created_at is not None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "LedgerRow":
@@ -241,6 +247,7 @@ class LedgerRow:
             send_id=row["send_id"],
             dispatch_id=row.get("dispatch_id"),
             current_attempt_id=row.get("current_attempt_id"),
+            send_id_created_at=row.get("send_id_created_at"),
         )
 
 

@@ -6,7 +6,7 @@ Write rules (DESIGN §3):
   on the row (expected state, current attempt, schedule id): a stale holder changes nothing;
 * the outcome of a Braze call is recorded on its attempt row *unfenced*, by whoever made the
   call, before the fenced write-back: a holder that lost its lease still leaves the truth
-  behind for the next holder to adopt;
+  behind for the next holder to adopt; so is the fact that an intent's send id exists;
 * orphans are cancelled only through :func:`claim_orphan_cancel`, whose guard refuses any id
   that is, or could still become, a ledger row's live schedule.
 """
@@ -266,6 +266,21 @@ def discard(lease: Lease, row: LedgerRow) -> bool:
             sa.update(schedule_ledger)
             .where(L.id == row.id, L.state == "planned")
             .values(state="cancelled", fence=lease.fence, cancelled_at=sa.func.now(), updated_at=sa.func.now())
+            .returning(L.id)
+        ).first()
+    return done is not None
+
+
+def record_send_id_created(engine: sa.Engine, row_id: int) -> bool:
+    """Braze confirmed the row's send id exists. Unfenced like :func:`record_outcome`: it is a
+    fact about Braze whoever learned it, and it only ever moves from NULL to a time (so it
+    touches neither ``state`` nor ``fence``, and no compare-and-set depends on it). True if
+    this call recorded it (False: already recorded)."""
+    with engine.begin() as conn:
+        done = conn.execute(
+            sa.update(schedule_ledger)
+            .where(L.id == row_id, L.send_id_created_at.is_(None))
+            .values(send_id_created_at=sa.func.clock_timestamp())
             .returning(L.id)
         ).first()
     return done is not None

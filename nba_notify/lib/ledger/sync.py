@@ -1,5 +1,16 @@
-"""The schedule sync: plan -> intent commit -> claim -> Braze call (no transaction open) ->
-record outcome -> fenced write-back; then cancel what is provably orphaned.
+"""The schedule sync: plan -> intent commit -> send id (once per intent) -> claim -> Braze
+call (no transaction open) -> record outcome -> fenced write-back; then cancel what is
+provably orphaned.
+
+Send ids: Braze accepts a ``send_id`` on a schedule create only once ``POST /sends/id/create``
+made it, and creates at most 100 new ones per workspace per day. So an intent's deterministic
+send id is created right before its first schedule create and recorded on the ledger row
+(``send_id_created_at``); updates, deletes and later re-creates of the same intent reuse it.
+Those calls are reported apart (``braze_calls["send_id_create"]``, log action
+``send_id_created``) and are not schedule writes. A send id that could not be created (daily
+limit, auth, ambiguous answer) leaves its intent ``planned`` for the next sync: a schedule is
+never created without its send id, since only the send id ties a Currents send to its intent
+when a create's answer is lost.
 
 One run holds the campaign's lease for its whole duration. Every step that could be
 interrupted leaves the database in a state the next holder understands:
@@ -8,6 +19,8 @@ interrupted leaves the database in a state the next holder understands:
 crash after ...             the next run finds ...
 ==========================  ===============================================================
 intent commit               ``planned`` rows: it claims and creates them (exactly one each)
+send id answered            a row whose send id is not recorded: it is created again
+                            (idempotent at Braze, not counted twice), then the schedule
 claim (call maybe sent)     ``creating``/``updating`` + an ``in_flight`` attempt: after the
                             in-flight grace it is ``unknown`` - never re-created, a CRITICAL
                             alert names the game before its send time
@@ -69,6 +82,8 @@ class BrazeApi(Protocol):
 
     def delete_schedule(self, campaign_id: str, schedule_id: str) -> Any: ...
 
+    def create_send_id(self, campaign_id: str, send_id: str) -> Any: ...
+
     def list_scheduled_broadcasts(self, end_time: datetime) -> list[dict[str, Any]]: ...
 
 
@@ -87,7 +102,13 @@ class SyncReport:
 
     @property
     def write_calls(self) -> int:
+        """Braze *schedule* writes (create, update, delete): what "minimal calls" counts."""
         return sum(v for k, v in self.braze_calls.items() if k in ("create", "update", "delete"))
+
+    @property
+    def send_id_calls(self) -> int:
+        """``POST /sends/id/create`` calls: one per new intent, reported apart from writes."""
+        return self.braze_calls["send_id_create"]
 
     def as_metadata(self) -> dict[str, Any]:
         return {
@@ -97,6 +118,7 @@ class SyncReport:
             "skip_reasons": dict(self.skip_reasons),
             "braze_calls": dict(self.braze_calls),
             "braze_write_calls": self.write_calls,
+            "braze_send_id_calls": self.send_id_calls,
             "errors": self.errors[:20],
             "alerts": self.alerts[:50],
             "lost_fence": self.lost_fence,
@@ -106,6 +128,10 @@ class SyncReport:
 
 # Errors after which further writes in this run would only hit the same wall.
 STOP_CATEGORIES = frozenset({str(ErrorCategory.AUTH), str(ErrorCategory.RATE_LIMIT)})
+# The same for the send-id endpoint (its daily limit, or a key without the sends.id.create
+# permission): no further send ids this run, but schedule writes for intents whose send ids
+# exist go on.
+SEND_ID_STOP_REASONS = {str(ErrorCategory.RATE_LIMIT): "send_id_rate_limited", str(ErrorCategory.AUTH): "send_id_auth_rejected"}
 
 
 class _Stop(Exception):
@@ -141,6 +167,8 @@ class ScheduleSync:
         self._now_read_at = 0.0
         self._clock_refresh_seconds = clock_refresh_seconds
         self._logs: list[dict[str, Any]] = []
+        # Why send ids cannot be created for the rest of this run (None: they can).
+        self._send_id_block: str | None = None
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -326,6 +354,8 @@ class ScheduleSync:
         if d.send_at - self.now() < timedelta(seconds=self.policy.min_lead_seconds):
             self._skip(action, "missed_window", d.send_at)
             return
+        if not self._ensure_send_id(action, row):
+            return
         claim = store.claim(self.lease, row, "create", expected_states=("planned", "cancelled", "expired"),
                             target_send_at=d.send_at, target_signature=d.signature, run_id=self.run_id)
         if claim is None:
@@ -336,6 +366,43 @@ class ScheduleSync:
             self.policy.campaign_id, d.send_at, d.trigger_properties(), send_id=row.send_id
         )
         self._finish(action, claim, result, "create")
+
+    def _ensure_send_id(self, action: Action, row: LedgerRow) -> bool:
+        """The intent's send id exists at Braze before a schedule create names it: created once
+        per intent and recorded on its row. False (the intent stays ``planned``, the reason is
+        logged) if it could not be created; never a create without it."""
+        if row.send_id_created:
+            return True
+        send_at = action.desired.send_at if action.desired else None
+        if self._send_id_block is not None:
+            self._skip(action, self._send_id_block, send_at)
+            return False
+        result = self.braze.create_send_id(self.policy.campaign_id, row.send_id)
+        self.report.braze_calls["send_id_create"] += 1
+        self.checkpoint("after_send_id_answer", row=row, result=result)
+        common = {"intent_key": row.intent_key, "game_key": row.game_key, "send_at": send_at}
+        if result.succeeded:
+            store.record_send_id_created(self.engine, row.id)
+            self.report.counts["send_ids_created"] += 1
+            self.log("send_id_created", **common,
+                     details={"send_id": row.send_id, "daily_remaining": result.rate_limit_remaining})
+            return True
+        error = result.error
+        category = str(error.category) if error is not None else None
+        if category in SEND_ID_STOP_REASONS and not result.ambiguous:
+            reason = SEND_ID_STOP_REASONS[category]
+            self._send_id_block = reason
+        else:
+            reason = "send_id_create_ambiguous" if result.ambiguous else "send_id_create_failed"
+        message = error.message if error is not None else reason
+        self.report.counts["error"] += 1
+        self.log("error", **common, reason=reason,
+                 details={"send_id": row.send_id, "error": message, "category": category,
+                          "http_status": result.status_code,
+                          "retry_after_seconds": error.details.get("retry_after_seconds") if error else None})
+        self._error(action, None, f"send id {row.send_id} not created: {message}", category=category,
+                    http_status=result.status_code, reason=reason)
+        return False
 
     def _update(self, action: Action, row: LedgerRow) -> None:
         d = action.desired

@@ -14,7 +14,7 @@
   ever cancels; their ``status`` moves by compare-and-set so two cancellers never race.
 * ``scheduler_leases`` — the lease rows handing out monotonically increasing fencing tokens.
 * ``scheduler_logs`` — every decision of every run (created, updated, skipped_unchanged,
-  skipped + reason, cancelled, adopted, error, ...), seed 000's audit trail.
+  skipped + reason, cancelled, adopted, error, send_id_created, ...), seed 000's audit trail.
 * ``notification_sends`` — Braze Currents events, stored exactly once per ``event_id``.
 """
 
@@ -85,6 +85,9 @@ schedule_ledger = sa.Table(
     # Deterministic per intent and passed on every create: Currents send events carry it, so a
     # send correlates to its intent even when an ambiguous create never told us the schedule id.
     sa.Column("send_id", sa.String(64), nullable=False, unique=True),
+    # When Braze confirmed the send id exists (POST /sends/id/create): a create may name it only
+    # after that, and it is created once per intent (Braze allows 100 new send ids a day).
+    sa.Column("send_id_created_at", TS),
     sa.Column("state", sa.String(20), nullable=False),
     sa.Column("braze_schedule_id", sa.String(64), unique=True),
     sa.Column("dispatch_id", sa.String(64)),
@@ -216,7 +219,7 @@ scheduler_logs = sa.Table(
     sa.Column("logged_at", TS, nullable=False, server_default=NOW),
     sa.CheckConstraint(
         "action IN ('created', 'updated', 'skipped_unchanged', 'skipped', 'cancelled', 'adopted', "
-        "'error', 'unknown', 'orphaned', 'expired', 'resolved', 'alerted')",
+        "'error', 'unknown', 'orphaned', 'expired', 'resolved', 'alerted', 'send_id_created')",
         name="action",
     ),
     sa.Index("ix_scheduler_logs_logged_at", "logged_at"),
