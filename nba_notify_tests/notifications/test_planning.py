@@ -15,6 +15,7 @@ from nba_notify.lib.ledger.planning import (
     ResolutionKind,
     UpcomingGame,
     desired_for_game,
+    desired_notifications,
     intent_key,
     plan_actions,
     resolve_intent,
@@ -85,6 +86,23 @@ def test_missed_window_and_beyond_horizon_are_skipped_with_reasons():
     plan = plan_actions([missed, dataclasses.replace(far, intent_key="far", game_key="far")], [], NOW, POLICY)
     assert plan.actions == []
     assert sorted(s.reason for s in plan.skips) == ["beyond_horizon", "missed_window"]
+
+
+BRAZE_SEND_IDS_PER_DAY = 100
+
+
+def test_default_horizon_keeps_a_first_sync_far_below_brazes_daily_send_id_limit():
+    # The busiest slate the NBA plays (15 games) every day for 90 days: each create needs a new send id.
+    season = [
+        UpcomingGame(f"day{day:02d}-game{n:02d}", "NYK", "BOS", NOW + timedelta(days=day, hours=3, minutes=10 * n),
+                     "scheduled")
+        for day in range(90) for n in range(15)
+    ]
+    creates = plan_actions(desired_notifications(season, POLICY), [], NOW, POLICY).of(ActionKind.CREATE)
+    assert len(creates) == 3 * 15  # three days of slates; the rest waits for the horizon
+    # Even a first sync plus the next day's new games stays well under the daily limit.
+    assert len(creates) + 15 <= BRAZE_SEND_IDS_PER_DAY * 0.6
+    assert NotificationPolicy(campaign_id="camp").horizon_days <= 90  # never beyond what Braze accepts
 
 
 @pytest.mark.parametrize("status", ["postponed", "cancelled"])

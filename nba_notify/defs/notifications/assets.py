@@ -22,8 +22,8 @@ GROUP = "notifications"
     group_name=GROUP,
     kinds={"postgres"},
     deps=[dg.AssetKey("games")],
-    description="Games whose tip-off reminder still matters: from (now - lookback) to Braze's 90-day horizon, "
-    "including postponed and cancelled ones (they withdraw reminders).",
+    description="Games whose tip-off reminder still matters: from (now - lookback) to the policy's scheduling "
+    "horizon (3 days by default), including postponed and cancelled ones (they withdraw reminders).",
 )
 def upcoming_games(
     context: dg.AssetExecutionContext,

@@ -14,7 +14,9 @@ class NotificationPolicyResource(dg.ConfigurableResource):
     template_version: str = DEFAULT_TEMPLATE_VERSION
     lead_minutes: int = 60
     update_buffer_minutes: int = 20
-    horizon_days: int = 89
+    # Short on purpose: each new intent costs one of Braze's 100 send ids a day (see
+    # NotificationPolicy.horizon_days); the 15-minute sync creates games as they enter it.
+    horizon_days: int = 3
     min_lead_seconds: int = 120
     missed_lookback_minutes: int = 180
     send_grace_minutes: int = 15

@@ -37,8 +37,13 @@ class NotificationPolicy:
     lead_minutes: int = 60
     # No changes inside this many minutes of a send (Braze may already be dispatching).
     update_buffer_minutes: int = 20
-    # Braze accepts schedule.time at most 90 days ahead.
-    horizon_days: int = 89
+    # How far ahead schedules are created. Braze would accept 90 days, but every new intent
+    # first needs its send id, and Braze creates at most 100 new send ids per workspace per day.
+    # With <= 15 games a day, 3 days keeps a first sync (or a template-version bump, which makes
+    # every intent new) at ~45-60 send ids, and steady state at one day's slate (~15/day); the
+    # 15-minute sync picks each game up as it enters the horizon, days before its send.
+    # 89 days would need ~600 on a first sync. Never above 90 (Braze's own limit).
+    horizon_days: int = 3
     # A create needs at least this much time before send_at, otherwise the window is missed.
     min_lead_seconds: int = 120
     # How far back a desired send is still looked at (missed-window skips are logged for it).
