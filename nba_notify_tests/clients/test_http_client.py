@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 
 import pytest
 from starlette.applications import Starlette
@@ -61,7 +62,20 @@ def upstream():
             ),
         ]
     )
-    with BackgroundServer(app) as server:
+
+    async def with_hourly_reset(scope, receive, send):
+        """Like Braze: every answer says when the hourly rate-limit window resets (429s are left
+        to the tests that set their own hints)."""
+
+        async def send_with_header(message):
+            if message["type"] == "http.response.start" and message["status"] != 429:
+                reset = str(int(time.time()) + 3000).encode()
+                message = {**message, "headers": [*message.get("headers", []), (b"x-ratelimit-reset", reset)]}
+            await send(message)
+
+        await app(scope, receive, send_with_header)
+
+    with BackgroundServer(with_hourly_reset) as server:
         server.faults = faults  # type: ignore[attr-defined]
         server.posts = posts  # type: ignore[attr-defined]
         yield server
@@ -96,6 +110,15 @@ def test_transient_5xx_is_retried_then_succeeds(upstream, faults):
     assert len(sleeps) == 2
     summary = client.recorder.summary()
     assert summary["api_calls"] == 3 and summary["api_retries"] == 2 and summary["api_errors"] == 2
+
+
+def test_5xx_is_retried_even_when_every_answer_advertises_an_hourly_rate_limit_reset(upstream, faults):
+    # Braze puts X-RateLimit-Reset (the top of the hour) on every answer; only a 429 means wait.
+    faults.add(Fault("status", route="up.items", times=1, params={"code": 503}))
+    sleeps: list[float] = []
+    client = make_client(upstream, sleeps)
+    response = client.get("/items", endpoint="items")
+    assert response.attempts == 2 and max(sleeps) < 1
 
 
 def test_persistent_5xx_fails_loudly_as_api_error_with_attempt_count(upstream, faults):

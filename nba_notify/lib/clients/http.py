@@ -359,7 +359,13 @@ class ApiClient:
             retryable_status = status in self.retry.retry_statuses
             # 429 means "not applied"; a 5xx on a non-idempotent call might have been applied.
             may_retry = retryable_status and (idempotent or status == 429)
-            hint = retry_after_seconds(response.headers)
+            # Retry-After is a hint on 429 and 503; X-RateLimit-Reset (on every Braze answer)
+            # only means "wait" when the answer is a 429 — a 5xx must not wait for the hour.
+            hint = (
+                retry_after_seconds(response.headers, use_ratelimit_reset=status == 429)
+                if status in (429, 503)
+                else None
+            )
             if hint is not None and hint > self.retry.max_retry_after:
                 may_retry = False
             if may_retry and attempt < self.retry.max_attempts:
@@ -372,7 +378,9 @@ class ApiClient:
             raise error
 
 
-def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
+def retry_after_seconds(
+    headers: Mapping[str, str], now: float | None = None, *, use_ratelimit_reset: bool = True
+) -> float | None:
     """Seconds to wait from ``Retry-After`` (delta or HTTP date) or ``X-RateLimit-Reset``
     (epoch seconds, Braze)."""
     now = time.time() if now is None else now
@@ -387,7 +395,7 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
         except (TypeError, ValueError):
             pass
     reset = headers.get("x-ratelimit-reset") or headers.get("X-RateLimit-Reset")
-    if reset:
+    if reset and use_ratelimit_reset:
         try:
             return max(0.0, float(reset) - now)
         except ValueError:
