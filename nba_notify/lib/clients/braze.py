@@ -53,7 +53,7 @@ class RateLimitSnapshot:
     reset_epoch: int | None
 
     @classmethod
-    def from_headers(cls, headers: Any) -> "RateLimitSnapshot | None":
+    def from_headers(cls, headers: Any) -> RateLimitSnapshot | None:
         def number(name: str) -> int | None:
             value = headers.get(name)
             try:
@@ -67,8 +67,26 @@ class RateLimitSnapshot:
         return None if snapshot == cls(None, None, None) else snapshot
 
 
+class _Classified:
+    """How a write ended: applied, definitely not applied, or possibly applied."""
+
+    kind: OutcomeKind
+
+    @property
+    def succeeded(self) -> bool:
+        return self.kind is OutcomeKind.SUCCESS
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.kind is OutcomeKind.AMBIGUOUS
+
+    @property
+    def definite_failure(self) -> bool:
+        return self.kind is OutcomeKind.DEFINITE_FAILURE
+
+
 @dataclass(frozen=True)
-class ScheduleOutcome:
+class ScheduleOutcome(_Classified):
     kind: OutcomeKind
     schedule_id: str | None = None
     dispatch_id: str | None = None
@@ -77,25 +95,13 @@ class ScheduleOutcome:
     rate_limit_remaining: int | None = None
 
     @property
-    def succeeded(self) -> bool:
-        return self.kind is OutcomeKind.SUCCESS
-
-    @property
-    def ambiguous(self) -> bool:
-        return self.kind is OutcomeKind.AMBIGUOUS
-
-    @property
-    def definite_failure(self) -> bool:
-        return self.kind is OutcomeKind.DEFINITE_FAILURE
-
-    @property
     def not_found(self) -> bool:
         """Braze does not know this schedule (any more): for a delete, that means done."""
         return bool(self.error is not None and self.error.details.get("not_found"))
 
 
 @dataclass(frozen=True)
-class SendIdOutcome:
+class SendIdOutcome(_Classified):
     """What ``POST /sends/id/create`` told us. ``rate_limit`` is the endpoint's *daily* limit
     (Braze: 100 new send identifiers per workspace per day), not the hourly REST limit."""
 
@@ -104,18 +110,6 @@ class SendIdOutcome:
     error: PipelineError | None = field(default=None, compare=False, hash=False)
     status_code: int | None = None
     rate_limit: RateLimitSnapshot | None = None
-
-    @property
-    def succeeded(self) -> bool:
-        return self.kind is OutcomeKind.SUCCESS
-
-    @property
-    def ambiguous(self) -> bool:
-        return self.kind is OutcomeKind.AMBIGUOUS
-
-    @property
-    def definite_failure(self) -> bool:
-        return self.kind is OutcomeKind.DEFINITE_FAILURE
 
     @property
     def rate_limited(self) -> bool:
@@ -167,7 +161,11 @@ def classify_write_error(error: PipelineError, *, body_irrelevant: bool = False)
     status = error.status_code
     if status is None:
         # Transport failure: the base client says whether the request may have gone out.
-        return OutcomeKind.AMBIGUOUS if error.details.get("possibly_applied", True) else OutcomeKind.DEFINITE_FAILURE
+        return (
+            OutcomeKind.AMBIGUOUS
+            if error.details.get("possibly_applied", True)
+            else OutcomeKind.DEFINITE_FAILURE
+        )
     if 200 <= status < 300:
         # Applied, but the answer (the schedule id) could not be read.
         return OutcomeKind.SUCCESS if body_irrelevant else OutcomeKind.AMBIGUOUS
@@ -211,7 +209,7 @@ class BrazeClient:
     def close(self) -> None:
         self._api.close()
 
-    def __enter__(self) -> "BrazeClient":
+    def __enter__(self) -> BrazeClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -288,18 +286,27 @@ class BrazeClient:
         limit of 100 new pairs, or the hourly REST limit) is a DEFINITE_FAILURE once the wait
         it asks for exceeds ``max_retry_after``."""
         if not send_id:
-            return SendIdOutcome(OutcomeKind.DEFINITE_FAILURE, error=_rejected_locally("send_id is empty").error)
+            return SendIdOutcome(
+                OutcomeKind.DEFINITE_FAILURE, error=_rejected_locally("send_id is empty").error
+            )
         body = {"campaign_id": campaign_id, "send_id": send_id}
         try:
             response = self._api.post(
-                SEND_ID_CREATE_PATH, endpoint="send_id_create", json_body=body, ok_statuses=(200, 201), idempotent=True
+                SEND_ID_CREATE_PATH,
+                endpoint="send_id_create",
+                json_body=body,
+                ok_statuses=(200, 201),
+                idempotent=True,
             )
         except PipelineError as error:
             # A 2xx whose body could not be read still created the pair we named.
             kind = classify_write_error(error, body_irrelevant=True)
             error.details["outcome"] = str(kind)
             return SendIdOutcome(
-                kind, send_id=send_id if kind is OutcomeKind.SUCCESS else None, error=error, status_code=error.status_code
+                kind,
+                send_id=send_id if kind is OutcomeKind.SUCCESS else None,
+                error=error,
+                status_code=error.status_code,
             )
         snapshot = RateLimitSnapshot.from_headers({k.lower(): v for k, v in response.headers.items()})
         if snapshot is not None:
@@ -313,8 +320,12 @@ class BrazeClient:
                 details={"url": response.url, "body": response.text[:500], "outcome": "AMBIGUOUS"},
                 status_code=response.status,
             )
-            return SendIdOutcome(OutcomeKind.AMBIGUOUS, error=error, status_code=response.status, rate_limit=snapshot)
-        return SendIdOutcome(OutcomeKind.SUCCESS, send_id=send_id, status_code=response.status, rate_limit=snapshot)
+            return SendIdOutcome(
+                OutcomeKind.AMBIGUOUS, error=error, status_code=response.status, rate_limit=snapshot
+            )
+        return SendIdOutcome(
+            OutcomeKind.SUCCESS, send_id=send_id, status_code=response.status, rate_limit=snapshot
+        )
 
     def _write(
         self,
@@ -343,17 +354,29 @@ class BrazeClient:
         self._remember_rate_limit(response)
         remaining = self.rate_limit.remaining if self.rate_limit else None
         payload = response.json()
-        missing = [k for k in required if not (isinstance(payload, dict) and isinstance(payload.get(k), str) and payload[k])]
+        missing = [
+            k
+            for k in required
+            if not (isinstance(payload, dict) and isinstance(payload.get(k), str) and payload[k])
+        ]
         if missing:
             # Braze said yes without saying which schedule: the change exists somewhere.
             error = PipelineError(
                 ErrorCategory.VALIDATION,
                 f"Braze accepted {endpoint} but the answer lacks {', '.join(missing)}",
-                details={"url": response.url, "body": response.text[:500], "missing": missing, "outcome": "AMBIGUOUS"},
+                details={
+                    "url": response.url,
+                    "body": response.text[:500],
+                    "missing": missing,
+                    "outcome": "AMBIGUOUS",
+                },
                 status_code=response.status,
             )
             return ScheduleOutcome(
-                OutcomeKind.AMBIGUOUS, error=error, status_code=response.status, rate_limit_remaining=remaining
+                OutcomeKind.AMBIGUOUS,
+                error=error,
+                status_code=response.status,
+                rate_limit_remaining=remaining,
             )
         return ScheduleOutcome(
             OutcomeKind.SUCCESS,
@@ -401,5 +424,9 @@ class BrazeClient:
 
 
 def _rejected_locally(problem: str) -> ScheduleOutcome:
-    error = PipelineError(ErrorCategory.VALIDATION, f"Braze request not sent: {problem}", details={"outcome": "DEFINITE_FAILURE"})
+    error = PipelineError(
+        ErrorCategory.VALIDATION,
+        f"Braze request not sent: {problem}",
+        details={"outcome": "DEFINITE_FAILURE"},
+    )
     return ScheduleOutcome(OutcomeKind.DEFINITE_FAILURE, error=error)
