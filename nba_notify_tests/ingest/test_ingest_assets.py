@@ -136,8 +136,8 @@ def test_backfill_of_several_days_runs_as_one_run(db, materialize_day):
     )
     assert result.success
     with db.connect() as conn:
-        stored = conn.execute(sa.select(sa.distinct(games.c.game_date))).scalars().all()
-        runs = conn.execute(sa.select(sa.distinct(processor_run_history.c.run_id))).scalars().all()
+        stored = conn.execute(sa.select(games.c.game_date).distinct()).scalars().all()
+        runs = conn.execute(sa.select(processor_run_history.c.run_id).distinct()).scalars().all()
     assert sorted(d.isoformat() for d in stored) == days
     assert runs == [result.run_id]
 

@@ -12,7 +12,6 @@ from nba_notify.defs.ingest.assets import (
     nbac_schedule_raw,
     player_box_scores,
 )
-from nba_notify.defs.ingest.partitions import game_day_partitions
 
 # Steps are small HTTP + SQL calls: one process per run beats a process per step.
 IN_PROCESS = dg.in_process_executor
@@ -29,7 +28,6 @@ ingest_job = dg.define_asset_job(
         # right after phase 2: a gap between the sources is known within minutes (defs/quality)
         dg.AssetKey("source_discrepancies"),
     ),
-    partitions_def=game_day_partitions,
     executor_def=IN_PROCESS,
     description="Phase 1 + 2 for game days: scrape both sources, store raw, build games and box scores.",
 )
@@ -37,7 +35,6 @@ ingest_job = dg.define_asset_job(
 schedule_refresh_job = dg.define_asset_job(
     "schedule_refresh_job",
     selection=dg.AssetSelection.assets(bdl_games_raw, nbac_schedule_raw, games),
-    partitions_def=game_day_partitions,
     executor_def=IN_PROCESS,
     description="Refresh one game day's schedule from both sources (tip-off moves, postponements).",
 )
@@ -45,7 +42,6 @@ schedule_refresh_job = dg.define_asset_job(
 live_scoreboard_job = dg.define_asset_job(
     "live_scoreboard_job",
     selection=dg.AssetSelection.assets(bdl_games_raw, nbac_schedule_raw, games),
-    partitions_def=game_day_partitions,
     executor_def=IN_PROCESS,
     description="Scores and statuses of today's games while any is live (every 30 s).",
 )
