@@ -21,7 +21,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from nba_notify.lib.sqlmodels import SqlProject, load_project, materialize_model
-from nba_notify.lib.sqlmodels.sqltext import qualified
 
 AUDIT_MODEL = "zero_record_audit"
 SUMMARY_MODEL = "zero_record_audit_summary"
@@ -73,17 +72,34 @@ def refresh_audit(engine: sa.Engine, project: SqlProject | None = None) -> SqlPr
     return project
 
 
+AUDIT_COLUMNS = (
+    "run_history_id",
+    "processor_name",
+    "data_date",
+    "run_status",
+    "audit_class",
+    "root_cause",
+    "recovery_action",
+    "scrapers_without_raw",
+    "rows_now",
+    "games_expected",
+    "zero_context",
+)
+
+
 def load_audit(engine: sa.Engine, project: SqlProject | None = None, *, build: bool = True) -> list[AuditRow]:
     project = project or load_project()
     if build:
         build_models(engine, project, [AUDIT_MODEL])
-    relation = qualified(project.schema, AUDIT_MODEL)
+    audit = sa.table(
+        AUDIT_MODEL,
+        *(sa.column(name) for name in AUDIT_COLUMNS),
+        schema=project.schema,
+    )
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.text(
-                "SELECT run_history_id, processor_name, data_date, run_status, audit_class, root_cause, "
-                "recovery_action, scrapers_without_raw, rows_now, games_expected, zero_context "
-                f"FROM {relation} ORDER BY data_date, processor_name, run_history_id"  # relation: quoted identifier, not input
+            sa.select(*(audit.c[name] for name in AUDIT_COLUMNS)).order_by(
+                audit.c.data_date, audit.c.processor_name, audit.c.run_history_id
             )
         ).all()
     return [
@@ -109,9 +125,9 @@ def load_audit_summary(engine: sa.Engine, project: SqlProject | None = None, *, 
     project = project or load_project()
     if build:
         build_models(engine, project, [SUMMARY_MODEL])
-    relation = qualified(project.schema, SUMMARY_MODEL)
+    relation = sa.table(SUMMARY_MODEL, schema=project.schema)
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(f"SELECT * FROM {relation}")).mappings().all()  # quoted identifier
+        rows = conn.execute(sa.select(sa.text("*")).select_from(relation)).mappings().all()
     return {row["processor_name"]: {k: _plain(v) for k, v in row.items() if k != "processor_name"} for row in rows}
 
 

@@ -46,6 +46,11 @@ ATTEMPT_STATUSES = ("in_flight", "succeeded", "failed", "ambiguous")
 ORPHAN_STATUSES = ("pending", "cancel_claimed", "cancelled", "gone")
 
 
+def _state_in(values: tuple[str, ...]) -> sa.ColumnElement[bool]:
+    """An index predicate over the state vocabulary (DDL renders the values as literals)."""
+    return sa.column("state").in_(values)
+
+
 def _in(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
@@ -115,7 +120,7 @@ schedule_ledger = sa.Table(
         "game_key",
         "kind",
         unique=True,
-        postgresql_where=sa.text(f"state IN {_in(LIVE_STATES)}"),
+        postgresql_where=_state_in(LIVE_STATES),
     ),
     # Sensor/check queries on a big ledger: "live rows by send time", "dispatch lookups".
     sa.Index(
@@ -127,12 +132,12 @@ schedule_ledger = sa.Table(
     sa.Index(
         "ix_schedule_ledger_live_send_at",
         "send_at_utc",
-        postgresql_where=sa.text(f"state IN {_in(LIVE_STATES)}"),
+        postgresql_where=_state_in(LIVE_STATES),
     ),
     sa.Index(
         "ix_schedule_ledger_unresolved",
         "id",
-        postgresql_where=sa.text(f"state IN {_in(UNRESOLVED_STATES)}"),
+        postgresql_where=_state_in(UNRESOLVED_STATES),
     ),
     sa.Index("ix_schedule_ledger_dispatch_id", "dispatch_id"),
     sa.Index("ix_schedule_ledger_game_key", "game_key"),
