@@ -40,9 +40,7 @@ def upcoming_games(
     for g in games:
         by_status[g.status] = by_status.get(g.status, 0) + 1
     context.log.info(f"{len(games)} upcoming games at {now.isoformat()}: {by_status}")
-    preview = [
-        {"game_key": g.game_key, "tipoff_utc": g.tipoff_utc, "status": g.status} for g in games[:20]
-    ]
+    preview = [{"game_key": g.game_key, "tipoff_utc": g.tipoff_utc, "status": g.status} for g in games[:20]]
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(games),
@@ -99,17 +97,20 @@ def braze_schedules(
     alerts: AlertsResource,
 ) -> dg.MaterializeResult:
     policy = notification_policy.policy(braze.campaign_id)
-    client = braze.client()
-    try:
-        report = run_sync(
-            database.engine(), client, policy, clock=clock.now, run_id=context.run.run_id, alerts=alerts,
-            lease_ttl_seconds=notification_policy.lease_ttl_seconds,
-            lease_wait_seconds=notification_policy.lease_wait_seconds,
-        )
-    except Exception as exc:
-        raise as_failure(exc) from exc
-    finally:
-        client.close()
+    with braze.client() as client:
+        try:
+            report = run_sync(
+                database.engine(),
+                client,
+                policy,
+                clock=clock.now,
+                run_id=context.run.run_id,
+                alerts=alerts,
+                lease_ttl_seconds=notification_policy.lease_ttl_seconds,
+                lease_wait_seconds=notification_policy.lease_wait_seconds,
+            )
+        except Exception as exc:
+            raise as_failure(exc) from exc
     context.log.info(f"sync {report.holder} fence {report.fence}: {dict(report.counts)}")
     error = first_error(report)
     if error is not None:
@@ -152,17 +153,21 @@ def notification_sends(context: dg.AssetExecutionContext, database: PostgresReso
     engine = database.engine()
     rematched = rematch_unmatched(engine)
     with engine.connect() as conn:
-        row = conn.execute(
-            sa.text(
-                """
+        row = (
+            conn.execute(
+                sa.text(
+                    """
                 SELECT count(*) AS events,
                        count(*) FILTER (WHERE NOT matched) AS unmatched,
                        count(DISTINCT game_key) AS games,
                        max(received_at) AS last_received
                   FROM notification_sends
                 """
+                )
             )
-        ).mappings().one()
+            .mappings()
+            .one()
+        )
     context.log.info(f"notification_sends: {dict(row)}; re-correlated {rematched}")
     return dg.MaterializeResult(
         metadata={

@@ -39,7 +39,10 @@ def _result(
     description="Gap 1: an active future notification without a live Braze schedule.",
 )
 def missing_schedules(
-    database: PostgresResource, clock: ClockResource, braze: BrazeResource, notification_policy: NotificationPolicyResource
+    database: PostgresResource,
+    clock: ClockResource,
+    braze: BrazeResource,
+    notification_policy: NotificationPolicyResource,
 ) -> dg.AssetCheckResult:
     policy = notification_policy.policy(braze.campaign_id)
     with database.engine().connect() as conn:
@@ -57,10 +60,24 @@ def orphaned_schedules(database: PostgresResource) -> dg.AssetCheckResult:
     with database.engine().connect() as conn:
         orphans = verification.open_orphans(conn)
         unresolved = verification.unresolved_schedules(conn)
-    rows = [{"kind": "orphan", "game_key": o["game_key"], "schedule_id": o["braze_schedule_id"],
-             "detail": f"{o['reason']} / {o['status']}"} for o in orphans]
-    rows += [{"kind": "unresolved", "game_key": u["game_key"], "schedule_id": u["braze_schedule_id"],
-              "detail": f"{u['state']} / {u['operation']} {u['attempt_status']}"} for u in unresolved]
+    rows = [
+        {
+            "kind": "orphan",
+            "game_key": o["game_key"],
+            "schedule_id": o["braze_schedule_id"],
+            "detail": f"{o['reason']} / {o['status']}",
+        }
+        for o in orphans
+    ]
+    rows += [
+        {
+            "kind": "unresolved",
+            "game_key": u["game_key"],
+            "schedule_id": u["braze_schedule_id"],
+            "detail": f"{u['state']} / {u['operation']} {u['attempt_status']}",
+        }
+        for u in unresolved
+    ]
     return _result(rows, extra={"orphans": len(orphans), "unresolved": len(unresolved)})
 
 
@@ -71,22 +88,25 @@ def orphaned_schedules(database: PostgresResource) -> dg.AssetCheckResult:
     "presence: more listed than the ledger knows is a mismatch, fewer is not).",
 )
 def count_mismatch(
-    database: PostgresResource, clock: ClockResource, braze: BrazeResource, notification_policy: NotificationPolicyResource
+    database: PostgresResource,
+    clock: ClockResource,
+    braze: BrazeResource,
+    notification_policy: NotificationPolicyResource,
 ) -> dg.AssetCheckResult:
     from nba_notify.lib.ledger.reconcile import count_reconcile
 
     policy = notification_policy.policy(braze.campaign_id)
-    client = braze.client()
-    try:
+    with braze.client() as client:
         result = count_reconcile(database.engine(), client, policy, now=clock.now(), raise_alert=False)
-    finally:
-        client.close()
     rows: Rows = []
     if result.counts.mismatch:
         rows.append({"what": "counts", **result.counts.as_dict()})
     rows += [{"what": "listed_beyond_ledger", **r} for r in result.listed_beyond_ledger]
-    return _result(rows, severity=dg.AssetCheckSeverity.WARN,
-                   extra={k: v for k, v in result.counts.as_dict().items() if isinstance(v, int)})
+    return _result(
+        rows,
+        severity=dg.AssetCheckSeverity.WARN,
+        extra={k: v for k, v in result.counts.as_dict().items() if isinstance(v, int)},
+    )
 
 
 @dg.asset_check(
@@ -95,7 +115,10 @@ def count_mismatch(
     description="Gap 4: send time + grace passed, no Currents send event: the push may not have gone out.",
 )
 def stale_pending(
-    database: PostgresResource, clock: ClockResource, braze: BrazeResource, notification_policy: NotificationPolicyResource
+    database: PostgresResource,
+    clock: ClockResource,
+    braze: BrazeResource,
+    notification_policy: NotificationPolicyResource,
 ) -> dg.AssetCheckResult:
     policy = notification_policy.policy(braze.campaign_id)
     with database.engine().connect() as conn:
@@ -122,7 +145,10 @@ def duplicate_schedules(database: PostgresResource) -> dg.AssetCheckResult:
     description="A live schedule (outside the update buffer) or a send that is not `lead` minutes before tip-off.",
 )
 def timing(
-    database: PostgresResource, clock: ClockResource, braze: BrazeResource, notification_policy: NotificationPolicyResource
+    database: PostgresResource,
+    clock: ClockResource,
+    braze: BrazeResource,
+    notification_policy: NotificationPolicyResource,
 ) -> dg.AssetCheckResult:
     policy = notification_policy.policy(braze.campaign_id)
     with database.engine().connect() as conn:
@@ -141,5 +167,12 @@ def unmatched_sends(database: PostgresResource) -> dg.AssetCheckResult:
     return _result(rows, severity=dg.AssetCheckSeverity.WARN)
 
 
-BRAZE_SCHEDULE_CHECKS = (missing_schedules, orphaned_schedules, count_mismatch, stale_pending, duplicate_schedules, timing)
+BRAZE_SCHEDULE_CHECKS = (
+    missing_schedules,
+    orphaned_schedules,
+    count_mismatch,
+    stale_pending,
+    duplicate_schedules,
+    timing,
+)
 ALL_CHECKS = (*BRAZE_SCHEDULE_CHECKS, unmatched_sends)

@@ -40,11 +40,16 @@ IN_PROCESS = dg.in_process_executor
 # Jobs that write to Braze carry the campaign, so the run queue's tag concurrency limit
 # (deploy/dagster.yaml: one run per unique `nba_notify/braze_campaign`) serialises them; the
 # fenced lease would make a second one wait anyway, this keeps it from holding a slot.
-BRAZE_WRITER_TAGS = {"domain": "notifications", "nba_notify/braze_campaign": Settings.from_env().braze_campaign_id}
+BRAZE_WRITER_TAGS = {
+    "domain": "notifications",
+    "nba_notify/braze_campaign": Settings.from_env().braze_campaign_id,
+}
 
 braze_sync_job = dg.define_asset_job(
     "braze_sync_job",
-    selection=dg.AssetSelection.assets(upcoming_games, desired_notifications, braze_schedules, notification_sends),
+    selection=dg.AssetSelection.assets(
+        upcoming_games, desired_notifications, braze_schedules, notification_sends
+    ),
     executor_def=IN_PROCESS,
     tags=BRAZE_WRITER_TAGS,
     description="upcoming_games -> desired_notifications -> braze_schedules (the fenced sync) -> notification_sends, "
@@ -69,12 +74,10 @@ gap_detection_job = dg.define_asset_job(
 )
 
 
-def _policy(notification_policy: NotificationPolicyResource, braze: BrazeResource):  # noqa: ANN202
-    return notification_policy.policy(braze.campaign_id)
-
-
-@dg.op(description="Adopt-or-cancel unresolved intents, cancel recorded orphans, re-correlate Currents "
-       "events, expire rows long past their send time. Never touches the ledger's live schedules.")
+@dg.op(
+    description="Adopt-or-cancel unresolved intents, cancel recorded orphans, re-correlate Currents "
+    "events, expire rows long past their send time. Never touches the ledger's live schedules."
+)
 def reconcile_op(
     context: dg.OpExecutionContext,
     database: PostgresResource,
@@ -83,24 +86,33 @@ def reconcile_op(
     notification_policy: NotificationPolicyResource,
     alerts: AlertsResource,
 ) -> None:
-    client = braze.client()
-    try:
-        report = reconcile(database.engine(), client, _policy(notification_policy, braze), clock=clock.now,
-                           run_id=context.run.run_id, alerts=alerts,
-                           lease_ttl_seconds=notification_policy.lease_ttl_seconds,
-                           lease_wait_seconds=notification_policy.lease_wait_seconds)
-    except Exception as exc:
-        raise as_failure(exc) from exc
-    finally:
-        client.close()
-    context.log_event(dg.AssetObservation(asset_key=braze_schedules.key, metadata={
-        "reconcile": dg.MetadataValue.json(report.as_metadata())}))
+    with braze.client() as client:
+        try:
+            report = reconcile(
+                database.engine(),
+                client,
+                notification_policy.policy(braze.campaign_id),
+                clock=clock.now,
+                run_id=context.run.run_id,
+                alerts=alerts,
+                lease_ttl_seconds=notification_policy.lease_ttl_seconds,
+                lease_wait_seconds=notification_policy.lease_wait_seconds,
+            )
+        except Exception as exc:
+            raise as_failure(exc) from exc
+    context.log_event(
+        dg.AssetObservation(
+            asset_key=braze_schedules.key, metadata={"reconcile": dg.MetadataValue.json(report.as_metadata())}
+        )
+    )
     if (error := first_error(report)) is not None:
         raise as_failure(error)
 
 
-@dg.op(description="Pre-send verification: prove each schedule about to leave the update window still "
-       "exists (list, else an identical idempotent update); recreate the provably gone (404), within limits.")
+@dg.op(
+    description="Pre-send verification: prove each schedule about to leave the update window still "
+    "exists (list, else an identical idempotent update); recreate the provably gone (404), within limits."
+)
 def pre_send_check_op(
     context: dg.OpExecutionContext,
     database: PostgresResource,
@@ -109,18 +121,25 @@ def pre_send_check_op(
     notification_policy: NotificationPolicyResource,
     alerts: AlertsResource,
 ) -> None:
-    client = braze.client()
-    try:
-        result = pre_send_verification(database.engine(), client, _policy(notification_policy, braze),
-                                       clock=clock.now, run_id=context.run.run_id, alerts=alerts,
-                                       lease_ttl_seconds=notification_policy.lease_ttl_seconds,
-                                       lease_wait_seconds=notification_policy.lease_wait_seconds)
-    except Exception as exc:
-        raise as_failure(exc) from exc
-    finally:
-        client.close()
-    context.log_event(dg.AssetObservation(asset_key=braze_schedules.key, metadata={
-        "pre_send": dg.MetadataValue.json(result.as_metadata())}))
+    with braze.client() as client:
+        try:
+            result = pre_send_verification(
+                database.engine(),
+                client,
+                notification_policy.policy(braze.campaign_id),
+                clock=clock.now,
+                run_id=context.run.run_id,
+                alerts=alerts,
+                lease_ttl_seconds=notification_policy.lease_ttl_seconds,
+                lease_wait_seconds=notification_policy.lease_wait_seconds,
+            )
+        except Exception as exc:
+            raise as_failure(exc) from exc
+    context.log_event(
+        dg.AssetObservation(
+            asset_key=braze_schedules.key, metadata={"pre_send": dg.MetadataValue.json(result.as_metadata())}
+        )
+    )
     if result.sync is not None and (error := first_error(result.sync)) is not None:
         raise as_failure(error)
 
@@ -134,17 +153,27 @@ def reconcile_counts_op(
     notification_policy: NotificationPolicyResource,
     alerts: AlertsResource,
 ) -> None:
-    client = braze.client()
-    try:
-        result = count_reconcile(database.engine(), client, _policy(notification_policy, braze),
-                                 now=clock.now(), alerts=alerts)
-    except Exception as exc:
-        raise as_failure(exc) from exc
-    finally:
-        client.close()
+    with braze.client() as client:
+        try:
+            result = count_reconcile(
+                database.engine(),
+                client,
+                notification_policy.policy(braze.campaign_id),
+                now=clock.now(),
+                alerts=alerts,
+            )
+        except Exception as exc:
+            raise as_failure(exc) from exc
     context.log.info(f"count reconcile: {result.as_metadata()}")
-    context.log_event(dg.AssetObservation(asset_key=braze_schedules.key, metadata={
-        "count_reconcile": dg.MetadataValue.json(result.as_metadata()), "mismatch": result.mismatch}))
+    context.log_event(
+        dg.AssetObservation(
+            asset_key=braze_schedules.key,
+            metadata={
+                "count_reconcile": dg.MetadataValue.json(result.as_metadata()),
+                "mismatch": result.mismatch,
+            },
+        )
+    )
 
 
 class ResolveUnknownConfig(dg.Config):
@@ -165,34 +194,51 @@ def resolve_unknown_op(
     braze: BrazeResource,
     notification_policy: NotificationPolicyResource,
 ) -> None:
-    result = resolve_unknown(database.engine(), _policy(notification_policy, braze), config.intent_key,
-                             schedule_id=config.schedule_id or None, dispatch_id=config.dispatch_id or None,
-                             orphan_ids=config.orphan_schedule_ids)
+    result = resolve_unknown(
+        database.engine(),
+        notification_policy.policy(braze.campaign_id),
+        config.intent_key,
+        schedule_id=config.schedule_id or None,
+        dispatch_id=config.dispatch_id or None,
+        orphan_ids=config.orphan_schedule_ids,
+    )
     if not result.applied:
         raise dg.Failure(description=f"not applied: {result.note}")
     context.log.info(f"{config.intent_key} -> {result.new_state}")
 
 
-@dg.job(executor_def=IN_PROCESS, tags=BRAZE_WRITER_TAGS,
-        description="Braze reconcile (seed 000, daily): unresolved intents, orphans, stale statuses.")
+@dg.job(
+    executor_def=IN_PROCESS,
+    tags=BRAZE_WRITER_TAGS,
+    description="Braze reconcile (seed 000, daily): unresolved intents, orphans, stale statuses.",
+)
 def reconcile_job() -> None:
     reconcile_op()
 
 
-@dg.job(executor_def=IN_PROCESS, tags=BRAZE_WRITER_TAGS,
-        description="Pre-Send Check (seed 000, every 10 minutes and on demand).")
+@dg.job(
+    executor_def=IN_PROCESS,
+    tags=BRAZE_WRITER_TAGS,
+    description="Pre-Send Check (seed 000, every 10 minutes and on demand).",
+)
 def pre_send_check_job() -> None:
     pre_send_check_op()
 
 
-@dg.job(executor_def=IN_PROCESS, tags={"domain": "notifications"},
-        description="Reconcile Counts (seed 000, on demand and from count_mismatch_sensor).")
+@dg.job(
+    executor_def=IN_PROCESS,
+    tags={"domain": "notifications"},
+    description="Reconcile Counts (seed 000, on demand and from count_mismatch_sensor).",
+)
 def reconcile_counts_job() -> None:
     reconcile_counts_op()
 
 
-@dg.job(executor_def=IN_PROCESS, tags=BRAZE_WRITER_TAGS,
-        description="Resolve an unknown (ambiguous) schedule after checking the Braze dashboard.")
+@dg.job(
+    executor_def=IN_PROCESS,
+    tags=BRAZE_WRITER_TAGS,
+    description="Resolve an unknown (ambiguous) schedule after checking the Braze dashboard.",
+)
 def resolve_unknown_schedule_job() -> None:
     resolve_unknown_op()
 
@@ -200,16 +246,29 @@ def resolve_unknown_schedule_job() -> None:
 RUNNING = dg.DefaultScheduleStatus.RUNNING
 
 braze_sync_schedule = dg.ScheduleDefinition(
-    name="braze_sync_schedule", job=braze_sync_job, cron_schedule="*/15 * * * *", default_status=RUNNING,
+    name="braze_sync_schedule",
+    job=braze_sync_job,
+    cron_schedule="*/15 * * * *",
+    default_status=RUNNING,
     description="The sync every 15 minutes (zero Braze calls when nothing changed).",
 )
 gap_detection_schedule = dg.ScheduleDefinition(
-    name="gap_detection_schedule", job=gap_detection_job, cron_schedule="*/5 * * * *", default_status=RUNNING,
+    name="gap_detection_schedule",
+    job=gap_detection_job,
+    cron_schedule="*/5 * * * *",
+    default_status=RUNNING,
 )
 pre_send_check_schedule = dg.ScheduleDefinition(
-    name="pre_send_check_schedule", job=pre_send_check_job, cron_schedule="*/10 * * * *", default_status=RUNNING,
+    name="pre_send_check_schedule",
+    job=pre_send_check_job,
+    cron_schedule="*/10 * * * *",
+    default_status=RUNNING,
 )
 reconcile_schedule = dg.ScheduleDefinition(
-    name="reconcile_schedule", job=reconcile_job, cron_schedule="30 9 * * *", execution_timezone="UTC",
-    default_status=RUNNING, description="Daily, in the quiet hours between the last sends and the next slate.",
+    name="reconcile_schedule",
+    job=reconcile_job,
+    cron_schedule="30 9 * * *",
+    execution_timezone="UTC",
+    default_status=RUNNING,
+    description="Daily, in the quiet hours between the last sends and the next slate.",
 )

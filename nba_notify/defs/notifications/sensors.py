@@ -24,8 +24,9 @@ def stale_pending_sensor(
     notification_policy: NotificationPolicyResource,
     alerts: AlertsResource,
 ):
-    tick = stale_pending_tick(database.engine(), notification_policy.policy(braze.campaign_id), clock.now(),
-                              context.cursor, alerts)
+    tick = stale_pending_tick(
+        database.engine(), notification_policy.policy(braze.campaign_id), clock.now(), context.cursor, alerts
+    )
     if tick.cursor != (context.cursor or ""):
         context.update_cursor(tick.cursor)
     if tick.run_key is None:
@@ -48,8 +49,9 @@ def count_mismatch_sensor(
     notification_policy: NotificationPolicyResource,
     alerts: AlertsResource,
 ):
-    tick = count_mismatch_tick(database.engine(), notification_policy.policy(braze.campaign_id), clock.now(),
-                               context.cursor, alerts)
+    tick = count_mismatch_tick(
+        database.engine(), notification_policy.policy(braze.campaign_id), clock.now(), context.cursor, alerts
+    )
     if tick.cursor != (context.cursor or ""):
         context.update_cursor(tick.cursor)
     if tick.run_key is None:
