@@ -364,7 +364,7 @@ def print_report(report: DemoReport) -> None:
         print("notifications (per game: schedules live/sent/cancelled at Braze, users messaged, duplicates):")
         for game in notes.get("games", []):
             print(
-                f"  {game['game_key']:<20} {str(game.get('ledger_state')):<10} created {game['schedules_created']}"
+                f"  {game['game_id']:<20} {str(game.get('ledger_state')):<10} created {game['schedules_created']}"
                 f" sent {game['schedules_sent']} cancelled {game['schedules_cancelled']}"
                 f"  users {game['users_messaged']:>3}  duplicates {game['duplicate_messages']}"
                 f"{'  MISSED' if game['missed'] else ''}{'  SENT FOR WITHDRAWN GAME' if game['sent_for_withdrawn_game'] else ''}"

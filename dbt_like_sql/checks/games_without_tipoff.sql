@@ -4,7 +4,7 @@
     description='Every scheduled game has a tip-off time; without one no notification can be scheduled for it.'
 ) }}
 SELECT
-    game_key,
+    game_id,
     game_date,
     home_team,
     away_team,
@@ -14,4 +14,4 @@ SELECT
 FROM {{ ref('stg_games') }}
 WHERE status = 'scheduled'
   AND tipoff_utc IS NULL
-ORDER BY game_date, game_key
+ORDER BY game_date, game_id

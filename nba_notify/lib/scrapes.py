@@ -228,11 +228,21 @@ class StoredPayload:
 def latest_payloads(conn: sa.Connection, scraper_name: str, target_date: date) -> list[StoredPayload] | None:
     """Pages of the most recent successful (or partial) scrape of a date, or ``None`` if that
     date was never scraped successfully — re-processing reads these, never the upstream."""
+    return latest_payloads_between(conn, scraper_name, target_date, target_date)
+
+
+def latest_payloads_between(
+    conn: sa.Connection, scraper_name: str, first: date, last: date
+) -> list[StoredPayload] | None:
+    """Pages of the most recent successful (or partial) scrape of any date in ``first..last``.
+
+    For a whole-season document (NBA.com's league schedule) the newest fetch is the league's
+    newest word on every game of the season, whichever game day asked for it."""
     event_id = conn.execute(
         sa.select(scrape_events.c.event_id)
         .where(
             scrape_events.c.scraper_name == scraper_name,
-            scrape_events.c.target_date == target_date,
+            scrape_events.c.target_date.between(first, last),
             scrape_events.c.status.in_(("success", "partial")),
             scrape_events.c.pages_fetched.is_not(None),
         )

@@ -28,7 +28,7 @@ Audience contract (how the simulated campaign picks its users):
 
 * the simulator has ``audience_per_team`` users per team, ``external_user_id`` ``fan-BOS-001``
   ..., custom attribute ``favorite_team`` = the team's tricode, timezone of the team's arena;
-* ``trigger_properties`` must carry ``game_key`` (any string: it keys the ground truth of
+* ``trigger_properties`` must carry ``game_id`` (any string: it keys the ground truth of
   messages per game), and — unless ``recipients`` or ``audience`` narrow the send —
   ``home_team`` and ``away_team`` tricodes; with ``broadcast: true`` the campaign's segment is
   "fans whose favorite_team is home_team or away_team";
@@ -40,8 +40,9 @@ Audience contract (how the simulated campaign picks its users):
 ``schedule_type``) but every send happens at ``schedule.time`` in UTC.
 
 When the clock moves past a live schedule's time, the schedule is sent: each audience user gets
-one message (ground truth counts messages per ``(external_user_id, game_key)``, so two live
-schedules for a game show up as two messages per user), and one
+one message (ground truth counts messages per ``(external_user_id, game_id)``, so two live
+schedules for a game show up as two messages per user, and records when each game's pushes
+went out, so a push at a stale time shows up as a second send time), and one
 ``users.messages.pushnotification.Send`` Currents event per message is queued and POSTed to
 ``SimConfig.currents_url`` in batches of at most 100 (``Authorization: Bearer <currents_token>``).
 A batch that fails (non-2xx, timeout, connection error) stays in the outbox and is retried
@@ -268,8 +269,8 @@ class Schedule:
     history: list[dict[str, Any]] = field(default_factory=list)
 
     @property
-    def game_key(self) -> str | None:
-        return self.trigger_properties.get("game_key")
+    def game_id(self) -> str | None:
+        return self.trigger_properties.get("game_id")
 
     def as_dict(self) -> dict[str, Any]:
         stamp = lambda d: iso_z(d) if d else None  # noqa: E731
@@ -278,7 +279,7 @@ class Schedule:
             "dispatch_id": self.dispatch_id,
             "campaign_id": self.campaign_id,
             "send_id": self.send_id,
-            "game_key": self.game_key,
+            "game_id": self.game_id,
             "time": iso_z(self.time),
             "schedule": dict(self.schedule),
             "trigger_properties": dict(self.trigger_properties),
@@ -461,8 +462,11 @@ class BrazeSim:
         self.schedules: dict[str, Schedule] = {}
         self._calls = {route: 0 for route in (*WRITE_ROUTES, ROUTE_LIST)}
         self._applied = {route: 0 for route in WRITE_ROUTES}
-        # game_key -> external_user_id -> schedule ids that messaged this user (one per message)
+        # game_id -> external_user_id -> schedule ids that messaged this user (one per message)
         self._messages: dict[str, dict[str, list[str]]] = {}
+        # game_id -> send time -> users messaged then: when each push went out (the oracle of
+        # "the right time"; one game messaged at two times is a wrong-time push)
+        self._push_times: dict[str, dict[datetime, int]] = {}
         self._outbox: list[CurrentsBatch] = []
         self._batch_ids = 0
         self._events_created = 0
@@ -513,9 +517,9 @@ class BrazeSim:
         trigger_properties = body.get("trigger_properties") or {}
         if not isinstance(trigger_properties, dict):
             raise BrazeApiError(400, "Invalid trigger_properties", ["trigger_properties must be an object"])
-        if not trigger_properties.get("game_key"):
+        if not trigger_properties.get("game_id"):
             raise BrazeApiError(
-                400, "Invalid trigger_properties", ["trigger_properties.game_key is required by this campaign"]
+                400, "Invalid trigger_properties", ["trigger_properties.game_id is required by this campaign"]
             )
         audience = body.get("audience")
         recipients = body.get("recipients")
@@ -751,7 +755,9 @@ class BrazeSim:
                 users = self._audience_of(record)
                 record.status, record.sent_at, record.recipients_sent = SENT, record.time, len(users)
                 record.history.append({"at": iso_z(now), "action": "sent", "recipients": len(users)})
-                per_user = self._messages.setdefault(str(record.game_key), {})
+                per_user = self._messages.setdefault(str(record.game_id), {})
+                at = self._push_times.setdefault(str(record.game_id), {})
+                at[record.time] = at.get(record.time, 0) + len(users)
                 for user in users:
                     per_user.setdefault(user.external_user_id, []).append(record.schedule_id)
                     events.append(self._send_event(record, user))
@@ -831,22 +837,27 @@ class BrazeSim:
 
     # -- ground truth -----------------------------------------------------------------------
 
-    def live_schedules_for(self, game_key: str) -> list[dict[str, Any]]:
+    def live_schedules_for(self, game_id: str) -> list[dict[str, Any]]:
         with self._lock:
             return [
                 s.as_dict()
                 for s in self.schedules.values()
-                if s.status == SCHEDULED and str(s.game_key) == str(game_key)
+                if s.status == SCHEDULED and str(s.game_id) == str(game_id)
             ]
 
-    def schedules_for(self, game_key: str) -> list[dict[str, Any]]:
+    def schedules_for(self, game_id: str) -> list[dict[str, Any]]:
         with self._lock:
-            return [s.as_dict() for s in self.schedules.values() if str(s.game_key) == str(game_key)]
+            return [s.as_dict() for s in self.schedules.values() if str(s.game_id) == str(game_id)]
 
-    def messages_for(self, game_key: str) -> dict[str, int]:
+    def messages_for(self, game_id: str) -> dict[str, int]:
         """external_user_id -> number of pushes this user received for the game."""
         with self._lock:
-            return {user: len(ids) for user, ids in self._messages.get(str(game_key), {}).items()}
+            return {user: len(ids) for user, ids in self._messages.get(str(game_id), {}).items()}
+
+    def push_times_for(self, game_id: str) -> dict[str, int]:
+        """send time (ISO, UTC) -> users messaged at that time, for one game."""
+        with self._lock:
+            return {iso_z(t): n for t, n in sorted(self._push_times.get(str(game_id), {}).items())}
 
     def call_counts(self) -> dict[str, int]:
         with self._lock:
@@ -881,6 +892,9 @@ class BrazeSim:
                 "schedules": [s.as_dict() for s in self.schedules.values()],
                 "live_schedules": sum(1 for s in self.schedules.values() if s.status == SCHEDULED),
                 "messages": messages,
+                "push_times": {
+                    game: {iso_z(t): n for t, n in sorted(times.items())} for game, times in self._push_times.items()
+                },
                 "messages_total": sum(sum(p.values()) for p in messages.values()),
                 "duplicate_messages": extra,
                 "games_with_duplicates": sorted(

@@ -89,13 +89,13 @@ def bench_season(url: str, year: int = 2026, seed: int = 2026) -> None:
     rows = []
     for g in season.games:
         day = g.tipoff_utc.astimezone(EASTERN).date()
-        rows.append({"game_key": f"{day.isoformat()}_{g.away.tricode}@{g.home.tricode}", "game_date": day,
+        rows.append({"game_id": f"{day.isoformat()}_{g.away.tricode}@{g.home.tricode}", "game_date": day,
                      "home_team": g.home.tricode, "away_team": g.away.tricode, "tipoff_utc": g.tipoff_utc,
                      "status": "scheduled", "in_bdl": True, "in_nbac": True})
     with engine.begin() as conn:
         conn.execute(sa.text(
-            "INSERT INTO games (game_key, game_date, home_team, away_team, tipoff_utc, status, in_bdl, in_nbac) "
-            "VALUES (:game_key, :game_date, :home_team, :away_team, :tipoff_utc, :status, :in_bdl, :in_nbac)"), rows)
+            "INSERT INTO games (game_id, game_date, home_team, away_team, tipoff_utc, status, in_bdl, in_nbac) "
+            "VALUES (:game_id, :game_date, :home_team, :away_team, :tipoff_utc, :status, :in_bdl, :in_nbac)"), rows)
 
     settings = Settings(**{**Settings.from_env().__dict__, "database_url": url, "currents_token": TOKEN})
     start = datetime.combine(opening, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
@@ -117,7 +117,7 @@ def bench_season(url: str, year: int = 2026, seed: int = 2026) -> None:
         def newly_schedulable() -> int:
             now = clock()
             horizon = now + policy.horizon
-            keys = {r["game_key"] for r in rows
+            keys = {r["game_id"] for r in rows
                     if r["status"] == "scheduled" and now + timedelta(seconds=policy.min_lead_seconds)
                     < r["tipoff_utc"] - policy.lead <= horizon}
             fresh = keys - created_keys
@@ -145,18 +145,18 @@ def bench_season(url: str, year: int = 2026, seed: int = 2026) -> None:
 
         # Real changes: 40 tip-offs move, 10 games postponed, 40 jittered by one second.
         rng = random.Random(seed)
-        in_window = [r for r in rows if r["game_key"] in created_keys and r["tipoff_utc"] > clock() + timedelta(days=2)]
+        in_window = [r for r in rows if r["game_id"] in created_keys and r["tipoff_utc"] > clock() + timedelta(days=2)]
         sample = rng.sample(in_window, 90)
         with engine.begin() as conn:
             for r in sample[:40]:
                 r["tipoff_utc"] += timedelta(minutes=30)
-                conn.execute(sa.text("UPDATE games SET tipoff_utc = :t WHERE game_key = :k"), {"t": r["tipoff_utc"], "k": r["game_key"]})
+                conn.execute(sa.text("UPDATE games SET tipoff_utc = :t WHERE game_id = :k"), {"t": r["tipoff_utc"], "k": r["game_id"]})
             for r in sample[40:50]:
                 r["status"] = "postponed"
-                conn.execute(sa.text("UPDATE games SET status = 'postponed' WHERE game_key = :k"), {"k": r["game_key"]})
+                conn.execute(sa.text("UPDATE games SET status = 'postponed' WHERE game_id = :k"), {"k": r["game_id"]})
             for r in sample[50:90]:
-                conn.execute(sa.text("UPDATE games SET tipoff_utc = :t WHERE game_key = :k"),
-                             {"t": r["tipoff_utc"] + timedelta(seconds=1), "k": r["game_key"]})
+                conn.execute(sa.text("UPDATE games SET tipoff_utc = :t WHERE game_id = :k"),
+                             {"t": r["tipoff_utc"] + timedelta(seconds=1), "k": r["game_id"]})
         expected += 50
         changes = sync_once(engine, braze, policy, clock=clock)
         print(f"  40 moves + 10 postponements + 40 one-second jitters: {changes.write_calls} write calls "
@@ -224,7 +224,7 @@ def bench_webhook(url: str, total: int = 50_000, batch: int = 100, senders: int 
     dispatches = [f"dispatch-{i:04d}" for i in range(500)]
     with engine.begin() as conn:  # a realistic ledger to correlate against
         conn.execute(sa.text(
-            "INSERT INTO schedule_ledger (intent_key, game_key, kind, campaign_id, template_version, send_id, state, "
+            "INSERT INTO schedule_ledger (intent_key, game_id, kind, campaign_id, template_version, send_id, state, "
             "braze_schedule_id, dispatch_id, signature, send_at_utc) "
             "SELECT 'bench-' || g, 'game-' || g, 'tipoff_reminder', :c, 'v1', 'send-' || g, 'scheduled', "
             "'sched-' || g, 'dispatch-' || lpad((g - 1)::text, 4, '0'), 'sig', now() + interval '1 day' "
@@ -314,7 +314,7 @@ def bench_sensors(url: str, rows: int = 1_000_000, ticks: int = 20) -> None:
         # History: 98.9 % sent or cancelled in the past; 1 % scheduled ahead; 20 stale rows.
         conn.execute(sa.text(
             """
-            INSERT INTO schedule_ledger (intent_key, game_key, kind, campaign_id, template_version, send_id, state,
+            INSERT INTO schedule_ledger (intent_key, game_id, kind, campaign_id, template_version, send_id, state,
                                          braze_schedule_id, dispatch_id, signature, send_at_utc, sent_at)
             SELECT 'bench-' || g, 'game-' || g, 'tipoff_reminder', :c, 'v1', 'send-' || g,
                    CASE WHEN g <= :n - 10020 THEN (CASE WHEN g % 50 = 0 THEN 'cancelled' ELSE 'sent' END)
@@ -328,10 +328,10 @@ def bench_sensors(url: str, rows: int = 1_000_000, ticks: int = 20) -> None:
             """), {"c": CAMPAIGN, "n": rows, "now": now})
         conn.execute(sa.text(
             """
-            INSERT INTO desired_notifications (intent_key, game_key, kind, campaign_id, template_version, home_team,
+            INSERT INTO desired_notifications (intent_key, game_id, kind, campaign_id, template_version, home_team,
                                                away_team, tipoff_utc, send_at_utc, signature, active, reason,
                                                game_status, computed_at)
-            SELECT intent_key, game_key, kind, campaign_id, template_version, 'NYK', 'BOS',
+            SELECT intent_key, game_id, kind, campaign_id, template_version, 'NYK', 'BOS',
                    send_at_utc + interval '1 hour', send_at_utc, signature, state <> 'cancelled',
                    CASE WHEN state = 'cancelled' THEN 'postponed' ELSE 'scheduled' END, 'scheduled', :now
               FROM schedule_ledger

@@ -20,7 +20,7 @@ from nba_notify.lib.web.serve import free_port
 from nba_notify_tests.braze.conftest import API_KEY, CAMPAIGN
 
 TIPOFF_SEND = datetime(2026, 11, 24, 23, 0, tzinfo=UTC)
-PROPS = {"game_key": "0022600123", "home_team": "BOS", "away_team": "NYK"}
+PROPS = {"game_id": "0022600123", "home_team": "BOS", "away_team": "NYK"}
 
 
 @pytest.fixture
@@ -41,8 +41,8 @@ def client(sim, sleeps):
         yield braze
 
 
-def live(sim, game_key: str = "0022600123") -> list[dict]:
-    return sim.sim.braze.live_schedules_for(game_key)
+def live(sim, game_id: str = "0022600123") -> list[dict]:
+    return sim.sim.braze.live_schedules_for(game_id)
 
 
 def wait_until(predicate, seconds: float = 5.0) -> bool:
@@ -154,7 +154,7 @@ def test_single_429_is_retried_and_succeeds(sim, client, sleeps):
 def test_persistent_rate_limit_is_retried_then_a_definite_failure(sim, client, sleeps):
     sim.control.add_fault("rate_limit", route="braze.*", params={"per_minute": 1})
     assert client.create_schedule(CAMPAIGN, TIPOFF_SEND, PROPS).succeeded  # the minute's one slot
-    outcome = client.create_schedule(CAMPAIGN, TIPOFF_SEND, {**PROPS, "game_key": "other"})
+    outcome = client.create_schedule(CAMPAIGN, TIPOFF_SEND, {**PROPS, "game_id": "other"})
     assert outcome.kind is OutcomeKind.DEFINITE_FAILURE and outcome.status_code == 429
     assert outcome.error.category is ErrorCategory.RATE_LIMIT and outcome.rate_limit_remaining == 0
     assert len(sleeps) == 2 and all(s >= 1 for s in sleeps)  # waited as X-RateLimit-Reset said
@@ -168,7 +168,7 @@ def test_hourly_quota_with_a_far_reset_is_not_slept_through(sim, sleeps):
         sim.url + "/braze", API_KEY, retry=RetryPolicy(max_attempts=3, max_retry_after=0.5), sleep=sleeps.append
     ) as braze:
         assert braze.create_schedule(CAMPAIGN, TIPOFF_SEND, PROPS).succeeded
-        outcome = braze.create_schedule(CAMPAIGN, TIPOFF_SEND, {**PROPS, "game_key": "other"})
+        outcome = braze.create_schedule(CAMPAIGN, TIPOFF_SEND, {**PROPS, "game_id": "other"})
     assert outcome.kind is OutcomeKind.DEFINITE_FAILURE and outcome.status_code == 429
     assert sleeps == [] and outcome.error.details["retry_after_seconds"] > 0
 
@@ -209,7 +209,7 @@ def test_timeout_after_applied_update_is_ambiguous_and_the_move_happened(sim, cl
 
 def test_list_returns_entries_up_to_end_time_and_records_rate_limit(sim, client):
     client.create_schedule(CAMPAIGN, TIPOFF_SEND, PROPS)
-    client.create_schedule(CAMPAIGN, TIPOFF_SEND + timedelta(hours=3), {**PROPS, "game_key": "late"})
+    client.create_schedule(CAMPAIGN, TIPOFF_SEND + timedelta(hours=3), {**PROPS, "game_id": "late"})
     entries = client.list_scheduled_broadcasts(TIPOFF_SEND + timedelta(hours=1))
     assert [e["next_send_time"] for e in entries] == ["2026-11-24T23:00:00Z"]
     assert entries[0]["id"] == CAMPAIGN

@@ -24,11 +24,11 @@ def call(sim, method: str, path: str, body: Any = None, **kwargs: Any) -> httpx.
     return httpx.request(method, sim.url + path, json=body, headers=headers, timeout=10, **kwargs)
 
 
-def create_body(game_key: str = "g1", time: str = "2026-11-24T23:00:00Z", **overrides: Any) -> dict:
+def create_body(game_id: str = "g1", time: str = "2026-11-24T23:00:00Z", **overrides: Any) -> dict:
     body = {
         "campaign_id": CAMPAIGN,
         "broadcast": True,
-        "trigger_properties": {"game_key": game_key, "home_team": "BOS", "away_team": "NYK"},
+        "trigger_properties": {"game_id": game_id, "home_team": "BOS", "away_team": "NYK"},
         "schedule": {"time": time},
     }
     body.update(overrides)
@@ -80,7 +80,7 @@ def test_unknown_or_no_longer_live_schedule_ids_answer_404(sim):
     unknown = call(sim, "POST", DELETE, {"campaign_id": CAMPAIGN, "schedule_id": "no-such-id"})
     assert unknown.status_code == 404
 
-    sent = create(sim, game_key="g2", time="2026-11-24T16:00:00Z")
+    sent = create(sim, game_id="g2", time="2026-11-24T16:00:00Z")
     sim.sim.clock.advance(timedelta(hours=2))
     assert call(sim, "POST", DELETE, {"campaign_id": CAMPAIGN, "schedule_id": sent["schedule_id"]}).status_code == 404
 
@@ -113,7 +113,7 @@ def test_every_response_carries_rate_limit_headers(sim):
 def test_hourly_quota_exhausted_answers_429_with_headers(sim):
     sim.sim.config.braze_rate_limit_per_hour = 2
     sim.sim.reset()
-    statuses = [call(sim, "POST", CREATE, create_body(game_key=f"g{i}")).status_code for i in range(3)]
+    statuses = [call(sim, "POST", CREATE, create_body(game_id=f"g{i}")).status_code for i in range(3)]
     assert statuses == [201, 201, 429]
     limited = call(sim, "GET", LIST, params={"end_time": "2026-11-25"})
     assert limited.status_code == 429
@@ -129,9 +129,9 @@ def test_hourly_quota_exhausted_answers_429_with_headers(sim):
         ({"schedule": {"time": "next tuesday"}}, "not ISO 8601"),
         ({"schedule": {"time": "2026-11-24T14:59:00Z"}}, "in the past"),
         ({"schedule": {"time": "2027-02-23T15:01:00Z"}}, "90 days"),
-        ({"trigger_properties": {"home_team": "BOS", "away_team": "NYK"}}, "game_key is required"),
+        ({"trigger_properties": {"home_team": "BOS", "away_team": "NYK"}}, "game_id is required"),
         ({"broadcast": False}, "broadcast must be true"),
-        ({"trigger_properties": {"game_key": "g", "home_team": "BOS", "away_team": "XXX"}}, "away_team"),
+        ({"trigger_properties": {"game_id": "g", "home_team": "BOS", "away_team": "XXX"}}, "away_team"),
         ({"audience": {"email_subscription_status": {"comparison": "is", "value": "opted_in"}}}, "unsupported"),
     ],
 )
@@ -148,9 +148,9 @@ def test_schedule_exactly_90_days_ahead_is_accepted(sim):
 
 
 def test_list_names_the_campaign_and_next_send_time_of_live_api_schedules(sim):
-    first = create(sim, game_key="g1", time="2026-11-24T23:00:00Z")
-    create(sim, game_key="g2", time="2026-11-25T01:00:00Z")
-    create(sim, game_key="g3", time="2026-11-26T01:00:00Z")  # after end_time's midnight
+    first = create(sim, game_id="g1", time="2026-11-24T23:00:00Z")
+    create(sim, game_id="g2", time="2026-11-25T01:00:00Z")
+    create(sim, game_id="g3", time="2026-11-26T01:00:00Z")  # after end_time's midnight
     call(sim, "POST", DELETE, {"campaign_id": CAMPAIGN, "schedule_id": first["schedule_id"]})
     # end_time counts as midnight UTC of its date: 2026-11-26T00:00Z
     listed = call(sim, "GET", LIST, params={"end_time": "2026-11-26T20:00:00Z"}).json()
@@ -189,8 +189,8 @@ def test_clock_past_send_time_messages_each_follower_once_and_posts_currents_bat
     sim.sim.config.audience_per_team = 60  # 120 followers: more than one Currents batch
     sim.sim.reset()
     assert create_send_id(sim, "send-abc").status_code == 201
-    created = create(sim, game_key="0022600123", send_id="send-abc")
-    create(sim, game_key="later", time="2026-11-25T23:00:00Z")
+    created = create(sim, game_id="0022600123", send_id="send-abc")
+    create(sim, game_id="later", time="2026-11-25T23:00:00Z")
 
     sim.control.advance(8 * 3600 - 1)  # one second early: nothing yet
     assert receiver.posts == [] and sim.sim.braze.messages_for("0022600123") == {}
@@ -260,8 +260,8 @@ def test_duplicate_delivery_fault_resends_the_same_event_ids(sim, receiver):
 
 
 def test_two_live_schedules_for_one_game_message_every_follower_twice(sim):
-    create(sim, game_key="dup")
-    create(sim, game_key="dup", time="2026-11-24T23:01:00Z")
+    create(sim, game_id="dup")
+    create(sim, game_id="dup", time="2026-11-24T23:01:00Z")
     assert len(sim.sim.braze.live_schedules_for("dup")) == 2
     sim.control.advance(9 * 3600)
     messages = sim.sim.braze.messages_for("dup")
@@ -271,8 +271,8 @@ def test_two_live_schedules_for_one_game_message_every_follower_twice(sim):
 
 
 def test_deleted_and_moved_schedules_send_only_at_their_final_time(sim):
-    cancelled = create(sim, game_key="cancelled")
-    moved = create(sim, game_key="moved")
+    cancelled = create(sim, game_id="cancelled")
+    moved = create(sim, game_id="moved")
     call(sim, "POST", DELETE, {"campaign_id": CAMPAIGN, "schedule_id": cancelled["schedule_id"]})
     call(sim, "POST", UPDATE, {
         "campaign_id": CAMPAIGN, "schedule_id": moved["schedule_id"], "schedule": {"time": "2026-11-25T02:00:00Z"},
@@ -289,7 +289,7 @@ def test_connected_audience_filter_selects_fans_by_favorite_team(sim):
         {"custom_attribute": {"custom_attribute_name": "favorite_team", "comparison": "equals", "value": "LAL"}},
         {"custom_attribute": {"custom_attribute_name": "favorite_team", "comparison": "equals", "value": "GSW"}},
     ]}
-    body = create_body(game_key="aud", audience=audience, trigger_properties={"game_key": "aud"})
+    body = create_body(game_id="aud", audience=audience, trigger_properties={"game_id": "aud"})
     del body["broadcast"]
     assert call(sim, "POST", CREATE, body).status_code == 201
     sim.control.advance(9 * 3600)
@@ -300,7 +300,7 @@ def test_connected_audience_filter_selects_fans_by_favorite_team(sim):
 
 def test_new_id_on_update_fault_leaves_old_schedule_live_as_well(sim):
     sim.control.add_fault("new_id_on_update", route="braze.update", times=1)
-    old = create(sim, game_key="g6")
+    old = create(sim, game_id="g6")
     answer = call(sim, "POST", UPDATE, {
         "campaign_id": CAMPAIGN, "schedule_id": old["schedule_id"], "schedule": {"time": "2026-11-24T23:30:00Z"},
     }).json()
@@ -314,7 +314,7 @@ def test_new_id_on_update_fault_leaves_old_schedule_live_as_well(sim):
 
 def test_new_id_on_update_without_keep_old_cancels_the_old_schedule(sim):
     sim.control.add_fault("new_id_on_update", route="braze.update", times=1, params={"keep_old": False})
-    old = create(sim, game_key="g7")
+    old = create(sim, game_id="g7")
     answer = call(sim, "POST", UPDATE, {
         "campaign_id": CAMPAIGN, "schedule_id": old["schedule_id"], "schedule": {"time": "2026-11-24T23:30:00Z"},
     }).json()

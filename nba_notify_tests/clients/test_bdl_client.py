@@ -17,7 +17,7 @@ from starlette.routing import Route
 from nba_notify.lib.clients.bdl import BdlClient
 from nba_notify.lib.clients.http import RetryPolicy, Timeouts
 from nba_notify.lib.errors import ErrorCategory, PipelineError
-from nba_notify.lib.ingest.parse import game_key, parse_bdl_box_scores, parse_bdl_games
+from nba_notify.lib.ingest.parse import parse_bdl_box_scores, parse_bdl_games
 from nba_notify.lib.web.serve import BackgroundServer
 
 TODAY = date(2026, 11, 24)  # the simulator's default clock: 2026-11-24 15:00 UTC, games ahead
@@ -69,11 +69,11 @@ def test_cursor_paging_collects_every_game_of_a_date_exactly_once(sim, bdl):
 
 def test_games_match_simulator_truth_for_a_finished_day(sim, bdl):
     client, _ = bdl
-    facts = {game_key(YESTERDAY, g["away"], g["home"]): g for g in truth(sim, YESTERDAY)}
+    facts = {str(g["bdl_game_id"]): g for g in truth(sim, YESTERDAY)}
     games = parse_bdl_games([p.payload for p in client.games_pages(YESTERDAY)])
-    assert {g.game_key for g in games} == set(facts)
+    assert {g.source_game_id for g in games} == set(facts)
     for game in games:
-        fact = facts[game.game_key]
+        fact = facts[game.source_game_id]
         assert (game.status, game.home_score, game.away_score) == ("final", fact["home_score"], fact["away_score"])
         assert game.tipoff_utc is not None and game.tipoff_utc.isoformat().replace("+00:00", "Z") == fact["tipoff_utc"]
 
@@ -153,14 +153,15 @@ def test_read_timeout_is_classified_timeout(sim):
 
 def test_box_scores_have_a_line_per_player_who_played_in_every_started_game(sim, bdl):
     client, _ = bdl
-    facts = {game_key(YESTERDAY, g["away"], g["home"]): g for g in truth(sim, YESTERDAY)}
+    facts = {(g["away"], g["home"]): g for g in truth(sim, YESTERDAY)}
     page = client.box_scores(YESTERDAY)
     assert (page.endpoint, dict(page.params)) == ("box_scores", {"date": YESTERDAY.isoformat()})
     lines = parse_bdl_box_scores(page.payload)
-    assert {line.game_key for line in lines} == set(facts)
+    assert {(line.away_team, line.home_team) for line in lines} == set(facts)
     for key, fact in facts.items():
-        assert sum(1 for line in lines if line.game_key == key) == fact["home_players"] + fact["away_players"]
-        assert sum(line.points for line in lines if line.game_key == key and line.team == fact["home"]) == fact["home_score"]
+        mine = [line for line in lines if (line.away_team, line.home_team) == key]
+        assert len(mine) == fact["home_players"] + fact["away_players"]
+        assert sum(line.points for line in mine if line.team == fact["home"]) == fact["home_score"]
     # tonight's games have not started: no rows yet, and that is not an error
     assert parse_bdl_box_scores(client.box_scores(TODAY).payload) == []
 

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from nba_notify.lib.clients.http import ResponseCache, RetryPolicy, Timeouts
 from nba_notify.lib.clients.nbac import NbacClient, season_for_date, season_param
 from nba_notify.lib.errors import ErrorCategory, PipelineError
-from nba_notify.lib.ingest.parse import game_key, parse_nbac_box_score, parse_nbac_schedule
+from nba_notify.lib.ingest.parse import parse_nbac_box_score, parse_nbac_schedule
 from nba_notify.lib.web.serve import BackgroundServer
 
 TODAY = date(2026, 11, 24)  # the simulator's default clock: 2026-11-24 15:00 UTC
@@ -97,11 +97,11 @@ def test_republished_schedule_is_seen_on_the_next_call(sim, nbac):
 
 
 def test_schedule_matches_simulator_truth(sim, nbac):
-    facts = {game_key(YESTERDAY, g["away"], g["home"]): g for g in truth(sim, YESTERDAY)}
+    facts = {g["nba_game_id"]: g for g in truth(sim, YESTERDAY)}
     games = parse_nbac_schedule(nbac.schedule(SEASON, current_season_start_year=SEASON).payload, YESTERDAY)
-    assert {g.game_key for g in games} == set(facts)
+    assert {g.source_game_id for g in games} == set(facts)
     for g in games:
-        fact = facts[g.game_key]
+        fact = facts[g.source_game_id]
         assert g.source_game_id == fact["nba_game_id"]
         assert (g.status, g.home_score, g.away_score) == ("final", fact["home_score"], fact["away_score"])
         assert g.tipoff_utc.isoformat().replace("+00:00", "Z") == fact["tipoff_utc"]
@@ -148,7 +148,7 @@ def test_box_score_of_a_final_game_parses_into_player_lines(sim, nbac):
     assert (page.endpoint, dict(page.params)) == ("box_score", {"game_id": fact["nba_game_id"]})
     lines = parse_nbac_box_score(page.payload, YESTERDAY)
     assert len(lines) == fact["home_players"] + fact["away_players"]
-    assert {line.game_key for line in lines} == {game_key(YESTERDAY, fact["away"], fact["home"])}
+    assert {line.source_game_id for line in lines} == {fact["nba_game_id"]}
     assert sum(line.points for line in lines if line.team == fact["away"]) == fact["away_score"]
 
 

@@ -58,7 +58,7 @@ def test_a_game_day_matches_the_simulators_ground_truth(db, sim, materialize_day
     for row in rows:
         expected = truth[(row.away_team, row.home_team)]
         assert row.in_bdl and row.in_nbac
-        assert row.nbac_game_id == expected["nba_game_id"]
+        assert row.game_id == expected["nba_game_id"]  # the league's id is the game's identity
         assert row.bdl_game_id == expected["bdl_game_id"]
         assert (row.status, row.home_score, row.away_score) == (
             "final",
@@ -210,7 +210,7 @@ def test_a_source_silently_dropping_games_is_visible_in_phase_two(db, sim, mater
     sim.control.add_fault("drop_games", "bdl.games", params={"date": DAY, "count": 2})
     assert materialize_day(DAY).success
     with db.connect() as conn:
-        only_nbac = conn.execute(sa.select(games.c.game_key).where(~games.c.in_bdl)).scalars().all()
+        only_nbac = conn.execute(sa.select(games.c.game_id).where(~games.c.in_bdl)).scalars().all()
     assert len(only_nbac) == 2
 
 

@@ -13,7 +13,6 @@ import pytest
 
 from nba_notify.lib.errors import ErrorCategory, PipelineError
 from nba_notify.lib.ingest.parse import (
-    game_key,
     parse_bdl_box_scores,
     parse_bdl_games,
     parse_nbac_box_score,
@@ -142,7 +141,9 @@ def nbac_schedule(*buckets: tuple[str, list[dict[str, Any]]], season: str = "202
 
 def test_live_box_score_has_one_line_per_player_who_played():
     lines = parse_nbac_box_score(realdata("nbacom_live_boxscore_0042200123.json"), date(2023, 4, 20))
-    assert {line.game_key for line in lines} == {"2023-04-20_PHI@BKN"}
+    # NBA.com lines carry the league's gameId: the game's identity
+    assert {line.source_game_id for line in lines} == {"0042200123"}
+    assert {(line.game_date, line.away_team, line.home_team) for line in lines} == {(date(2023, 4, 20), "PHI", "BKN")}
     assert {line.team for line in lines} == {"BKN", "PHI"}
     # 15 listed per team; the DNPs (played "0", e.g. Seth Curry) and the inactive Ben Simmons
     # are not player lines
@@ -186,18 +187,19 @@ def test_scoreboard_game_day_is_the_eastern_date_of_tipoff_not_the_utc_date():
     # gameEt says "2025-11-05T19:00:00Z" — Eastern wall clock with a misleading Z; read as
     # UTC it would put tip-off five hours early. gameTimeUTC is the truth.
     assert cle.tipoff_utc == datetime(2025, 11, 6, 0, 0, tzinfo=UTC)
-    assert cle.game_key == "2025-11-05_PHI@CLE"
+    assert cle.matchup == "PHI@CLE"
     assert (cle.status, cle.home_score, cle.away_score, cle.season) == ("final", 132, 121, 2025)
     assert cle.source == "nbac" and cle.source_game_id == "0022500171"
 
 
 def test_live_scoreboard_maps_game_status_2_to_live_with_running_scores():
-    games = {g.game_key: g for g in parse_nbac_scoreboard(realdata("nbacom_live_todaysScoreboard_00_2023-04-20.json"))}
-    assert set(games) == {"2023-04-20_SAC@GSW", "2023-04-20_PHX@LAC", "2023-04-20_PHI@BKN"}
-    gsw = games["2023-04-20_SAC@GSW"]
+    games = {g.matchup: g for g in parse_nbac_scoreboard(realdata("nbacom_live_todaysScoreboard_00_2023-04-20.json"))}
+    assert set(games) == {"SAC@GSW", "PHX@LAC", "PHI@BKN"}
+    assert {g.game_date for g in games.values()} == {date(2023, 4, 20)}
+    gsw = games["SAC@GSW"]
     assert (gsw.status, gsw.home_score, gsw.away_score) == ("live", 39, 30)
     assert gsw.tipoff_utc == datetime(2023, 4, 21, 2, 0, tzinfo=UTC)  # 10pm ET on the 20th
-    assert games["2023-04-20_PHI@BKN"].status == "final"
+    assert games["PHI@BKN"].status == "final"
     assert {g.season for g in games.values()} == {2022}
 
 
@@ -212,7 +214,7 @@ def test_schedule_tipoff_comes_from_gameDateTimeUTC_never_the_est_fields():
     assert game.tipoff_utc == datetime(2025, 11, 6, 3, 0, tzinfo=UTC)
     assert game.tipoff_utc.tzinfo is not None
     assert game.game_date == date(2025, 11, 5)
-    assert game.game_key == "2025-11-05_GSW@SAC"
+    assert game.matchup == "GSW@SAC"
     assert (game.status, game.home_score, game.away_score) == ("scheduled", None, None)
     assert game.season == 2025 and game.source_game_id == "0022500181"
 
@@ -323,7 +325,7 @@ def test_bdl_scheduled_status_holds_the_utc_tipoff_and_midnight_z_date_is_the_ga
     assert game.game_date == date(2024, 4, 4)
     assert game.tipoff_utc == datetime(2024, 4, 4, 23, 30, tzinfo=UTC)
     assert (game.status, game.home_score, game.away_score) == ("scheduled", None, None)
-    assert game.game_key == "2024-04-04_PHI@MIA"
+    assert game.matchup == "PHI@MIA"
     assert (game.source, game.source_game_id, game.season) == ("bdl", "1038703", 2023)
 
 
@@ -402,9 +404,10 @@ def box_score_row(date_: str = "2024-01-04T00:00:00.000Z") -> dict[str, Any]:
             "home_team_score": 118, "visitor_team_score": 123, "home_team": home, "visitor_team": away}  # fmt: skip
 
 
-def test_bdl_box_scores_are_keyed_by_date_and_teams_and_skip_players_who_did_not_play():
+def test_bdl_box_scores_carry_no_game_id_so_lines_name_day_and_teams_and_skip_players_who_did_not_play():
     lines = parse_bdl_box_scores({"data": [box_score_row()]})
-    assert {line.game_key for line in lines} == {game_key(date(2024, 1, 4), "CHI", "BOS")} == {"2024-01-04_CHI@BOS"}
+    assert {line.source_game_id for line in lines} == {None}
+    assert {(line.game_date, line.away_team, line.home_team) for line in lines} == {(date(2024, 1, 4), "CHI", "BOS")}
     assert sorted((line.player_id, line.team, line.minutes) for line in lines) == [
         ("1", "BOS", 34.0),
         ("2", "BOS", 34.2),  # "34:12"
@@ -415,10 +418,12 @@ def test_bdl_box_scores_are_keyed_by_date_and_teams_and_skip_players_who_did_not
     assert line.source == "bdl" and line.game_date == date(2024, 1, 4)
 
 
-def test_bdl_box_score_and_game_of_the_same_matchup_share_a_key():
+def test_bdl_box_score_and_game_of_the_same_matchup_name_the_same_day_and_teams():
     [game] = parse_bdl_games([bdl_page(bdl_game(5, date_="2024-01-04", status="Final", home="BOS", away="CHI"))])
     lines = parse_bdl_box_scores({"data": [box_score_row(date_="2024-01-04")]})
-    assert {line.game_key for line in lines} == {game.game_key}
+    assert {(line.game_date, line.home_team, line.away_team) for line in lines} == {
+        (game.game_date, game.home_team, game.away_team)
+    }
 
 
 def test_bdl_box_score_bad_minutes_fail_naming_the_field():

@@ -14,7 +14,7 @@ DAY = date(2026, 1, 14)
 
 def game_row(key: str, day: date = DAY) -> dict:
     return {
-        "game_key": key,
+        "game_id": key,
         "game_date": day,
         "home_team": key[-3:],
         "away_team": key[-7:-4],
@@ -37,7 +37,7 @@ def history(db) -> list:
 
 
 def test_records_processed_is_the_number_of_rows_written(db):
-    rows = [game_row("2026-01-14_BOS@NYK"), game_row("2026-01-14_LAL@DEN")]
+    rows = [game_row("0022500601"), game_row("0022500602")]
     with processor_run(db, "games", DAY, "run-1") as (conn, run):
         run.add(replace_partition(conn, games, where=games.c.game_date == DAY, rows=rows))
     [entry] = history(db)
@@ -50,7 +50,7 @@ def test_rematerializing_a_partition_replaces_rather_than_duplicates(db):
         with processor_run(db, "games", DAY, run_id) as (conn, run):
             run.add(
                 replace_partition(
-                    conn, games, where=games.c.game_date == DAY, rows=[game_row("2026-01-14_BOS@NYK")]
+                    conn, games, where=games.c.game_date == DAY, rows=[game_row("0022500601")]
                 )
             )
     assert table_count(db) == 1
@@ -63,7 +63,7 @@ def test_other_partitions_are_untouched(db):
     with processor_run(db, "games", other, "r") as (conn, run):
         run.add(
             replace_partition(
-                conn, games, where=games.c.game_date == other, rows=[game_row("2026-01-15_BOS@NYK", other)]
+                conn, games, where=games.c.game_date == other, rows=[game_row("0022500611", other)]
             )
         )
     with processor_run(db, "games", DAY, "r") as (conn, run):
@@ -77,7 +77,7 @@ def test_zero_record_run_does_not_block_a_later_run_with_data(db):
     with processor_run(db, "games", DAY, "full") as (conn, run):
         run.add(
             replace_partition(
-                conn, games, where=games.c.game_date == DAY, rows=[game_row("2026-01-14_BOS@NYK")]
+                conn, games, where=games.c.game_date == DAY, rows=[game_row("0022500601")]
             )
         )
     assert [h.records_processed for h in history(db)] == [0, 1]
@@ -88,17 +88,17 @@ def test_a_failed_write_leaves_nothing_half_written_and_is_recorded_classified(d
     with processor_run(db, "games", DAY, "good") as (conn, run):
         run.add(
             replace_partition(
-                conn, games, where=games.c.game_date == DAY, rows=[game_row("2026-01-14_BOS@NYK")]
+                conn, games, where=games.c.game_date == DAY, rows=[game_row("0022500601")]
             )
         )
-    bad = [game_row("2026-01-14_LAL@DEN"), {**game_row("2026-01-14_MIA@ORL"), "status": "not-a-status"}]
+    bad = [game_row("0022500602"), {**game_row("0022500603"), "status": "not-a-status"}]
     with pytest.raises(PipelineError) as info:
         with processor_run(db, "games", DAY, "bad") as (conn, run):
             run.add(replace_partition(conn, games, where=games.c.game_date == DAY, rows=bad))
     assert info.value.category is ErrorCategory.DATABASE
     with db.connect() as conn:
-        keys = conn.execute(sa.select(games.c.game_key)).scalars().all()
-    assert keys == ["2026-01-14_BOS@NYK"]  # the delete rolled back with the failed insert
+        keys = conn.execute(sa.select(games.c.game_id)).scalars().all()
+    assert keys == ["0022500601"]  # the delete rolled back with the failed insert
     failed = history(db)[-1]
     assert failed.status == "failed" and failed.records_processed == 0
     assert failed.details["error"]["category"] == "DATABASE"

@@ -54,11 +54,11 @@ def test_default_rules_match_migration_seed():
 
 def test_reraising_an_open_alert_bumps_it_instead_of_opening_another(mdb):
     first = raise_alert(mdb, rule_key="stale_pending", entity="notifications_sync", title="pending",
-                        details={"game": "A"}, dedupe_key="2026-11-24_BOS@NYK", now=T0)
+                        details={"game": "A"}, dedupe_key="0022600301", now=T0)
     second = raise_alert(mdb, rule_key="stale_pending", entity="notifications_sync", title="still pending",
-                         details={"game": "A", "n": 2}, dedupe_key="2026-11-24_BOS@NYK", now=T0 + timedelta(minutes=5))
+                         details={"game": "A", "n": 2}, dedupe_key="0022600301", now=T0 + timedelta(minutes=5))
     other_game = raise_alert(mdb, rule_key="stale_pending", entity="notifications_sync", title="pending",
-                             details={}, dedupe_key="2026-11-24_LAL@GSW", now=T0)
+                             details={}, dedupe_key="0022600302", now=T0)
     assert first.is_new and not second.is_new and other_game.is_new
     assert second.alert_id == first.alert_id != other_game.alert_id
     row = _alert(mdb, first.alert_id)
@@ -171,17 +171,17 @@ def test_webhook_and_email_channels_deliver_readable_messages(mdb, webhook_recei
         smtp_from="alerts@nba-notify.test", smtp_to=("oncall@nba-notify.test",), timeout_seconds=2.0,
     ))
     ref = raise_alert(mdb, rule_key="ambiguous_schedule", entity="notifications_sync", title="Braze create timed out",
-                      details={"game_key": "2026-11-24_BOS@NYK"}, dedupe_key="2026-11-24_BOS@NYK", now=T0)
+                      details={"game_id": "0022600301"}, dedupe_key="0022600301", now=T0)
     outcomes = deliver_pending(mdb, channels, now=T0)
     assert {(o.channel, o.status) for o in outcomes} == {("webhook", "DELIVERED"), ("email", "DELIVERED")}
     [payload] = webhook_receiver.received
-    assert payload["text"] == "[CRITICAL] RAISED: Braze create timed out (notifications_sync/2026-11-24_BOS@NYK)"
+    assert payload["text"] == "[CRITICAL] RAISED: Braze create timed out (notifications_sync/0022600301)"
     assert payload["attachments"][0]["color"] == "#E01E5A"
     assert payload["alert"]["alert_id"] == ref.alert_id
-    assert payload["alert"]["details"] == {"game_key": "2026-11-24_BOS@NYK"}
+    assert payload["alert"]["details"] == {"game_id": "0022600301"}
     [mail] = smtp_server.messages
     assert mail.rcpt_tos == ["oncall@nba-notify.test"]
-    assert b"Braze create timed out" in mail.content and b"2026-11-24_BOS@NYK" in mail.content
+    assert b"Braze create timed out" in mail.content and b"0022600301" in mail.content
     assert deliver_pending(mdb, channels, now=T0 + timedelta(hours=1)) == []  # nothing re-sent
 
 

@@ -92,37 +92,43 @@ class Games:
 
     engine: sa.Engine
 
-    def put(self, game_key: str, home: str, away: str, tipoff: datetime | None, status: str = "scheduled") -> None:
+    def put(self, game_id: str, home: str, away: str, tipoff: datetime | None, status: str = "scheduled") -> None:
         game_date = (tipoff or T0).astimezone(EASTERN).date()
         with self.engine.begin() as conn:
             conn.execute(
                 sa.text(
                     """
-                    INSERT INTO games (game_key, game_date, home_team, away_team, tipoff_utc, status, in_bdl, in_nbac)
+                    INSERT INTO games (game_id, game_date, home_team, away_team, tipoff_utc, status, in_bdl, in_nbac)
                     VALUES (:k, :d, :h, :a, :t, :s, true, true)
-                    ON CONFLICT (game_key) DO UPDATE
-                       SET tipoff_utc = EXCLUDED.tipoff_utc, status = EXCLUDED.status, updated_at = now()
+                    ON CONFLICT (game_id) DO UPDATE
+                       SET tipoff_utc = EXCLUDED.tipoff_utc, status = EXCLUDED.status, game_date = EXCLUDED.game_date,
+                           updated_at = now()
                     """
                 ),
-                {"k": game_key, "d": game_date, "h": home, "a": away, "t": tipoff, "s": status},
+                {"k": game_id, "d": game_date, "h": home, "a": away, "t": tipoff, "s": status},
             )
 
-    def move(self, game_key: str, tipoff: datetime) -> None:
+    def move(self, game_id: str, tipoff: datetime) -> None:
+        """The game is rescheduled (same day or another): its day follows its tip-off."""
         with self.engine.begin() as conn:
-            conn.execute(sa.text("UPDATE games SET tipoff_utc = :t WHERE game_key = :k"), {"t": tipoff, "k": game_key})
+            conn.execute(
+                sa.text("UPDATE games SET tipoff_utc = :t, game_date = :d WHERE game_id = :k"),
+                {"t": tipoff, "d": tipoff.astimezone(EASTERN).date(), "k": game_id},
+            )
 
-    def set_status(self, game_key: str, status: str) -> None:
+    def unlist(self, game_id: str) -> None:
+        """No source lists the game any more."""
         with self.engine.begin() as conn:
-            conn.execute(sa.text("UPDATE games SET status = :s WHERE game_key = :k"), {"s": status, "k": game_key})
+            conn.execute(sa.text("UPDATE games SET listed = false WHERE game_id = :k"), {"k": game_id})
+
+    def set_status(self, game_id: str, status: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE games SET status = :s WHERE game_id = :k"), {"s": status, "k": game_id})
 
 
 @pytest.fixture
 def games(db: sa.Engine) -> Games:
     return Games(db)
-
-
-def game_key(day: datetime, away: str, home: str) -> str:
-    return f"{day.astimezone(EASTERN).date().isoformat()}_{away}@{home}"
 
 
 # -- assertions over the simulator's ground truth ----------------------------------------------
@@ -135,15 +141,15 @@ def braze_truth(sim: SimServer) -> dict[str, Any]:
 def live_schedules(sim: SimServer, game: str | None = None) -> list[dict[str, Any]]:
     return [
         s for s in braze_truth(sim)["schedules"]
-        if s["status"] == "scheduled" and (game is None or s["game_key"] == game)
+        if s["status"] == "scheduled" and (game is None or s["game_id"] == game)
     ]
 
 
 def scheduler_log(engine: sa.Engine, game: str | None = None) -> list[tuple[str, str | None, str | None]]:
-    """(action, reason, game_key) of every scheduler_logs row, oldest first."""
+    """(action, reason, game_id) of every scheduler_logs row, oldest first."""
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT action, reason, game_key FROM scheduler_logs ORDER BY id")).all()
-    return [tuple(r) for r in rows if game is None or r.game_key == game]
+        rows = conn.execute(sa.text("SELECT action, reason, game_id FROM scheduler_logs ORDER BY id")).all()
+    return [tuple(r) for r in rows if game is None or r.game_id == game]
 
 
 def ledger_rows(engine: sa.Engine) -> list[dict[str, Any]]:
@@ -158,7 +164,7 @@ def assert_invariants(engine: sa.Engine, sim: SimServer, now: datetime, policy: 
     live_by_game: dict[str, list[dict[str, Any]]] = {}
     for s in truth["schedules"]:
         if s["status"] == "scheduled":
-            live_by_game.setdefault(s["game_key"], []).append(s)
+            live_by_game.setdefault(s["game_id"], []).append(s)
     doubles = {g: [s["schedule_id"] for s in ss] for g, ss in live_by_game.items() if len(ss) > 1}
     assert not doubles, f"two live schedules for a game: {doubles}"
     assert truth["duplicate_messages"] == 0, truth["games_with_duplicates"]
@@ -166,7 +172,7 @@ def assert_invariants(engine: sa.Engine, sim: SimServer, now: datetime, policy: 
         rows = conn.execute(
             sa.text(
                 """
-                SELECT l.game_key, l.state, l.braze_schedule_id, l.send_at_utc, d.send_at_utc AS desired_at, d.active
+                SELECT l.game_id, l.state, l.braze_schedule_id, l.send_at_utc, d.send_at_utc AS desired_at, d.active
                   FROM schedule_ledger l JOIN desired_notifications d USING (intent_key)
                  WHERE l.state = 'scheduled'
                 """
@@ -176,7 +182,7 @@ def assert_invariants(engine: sa.Engine, sim: SimServer, now: datetime, policy: 
     for row in rows:
         braze_row = by_id.get(row["braze_schedule_id"])
         assert braze_row is not None and braze_row["status"] in ("scheduled", "sent"), (
-            f"ledger holds {row['braze_schedule_id']} for {row['game_key']} but Braze has {braze_row}"
+            f"ledger holds {row['braze_schedule_id']} for {row['game_id']} but Braze has {braze_row}"
         )
     _ = now, policy
 

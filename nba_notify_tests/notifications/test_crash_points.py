@@ -24,7 +24,7 @@ from nba_notify_tests.notifications.conftest import (
 )
 from nba_notify_tests.notifications.crashing_sync import KILLED_EXIT_CODE
 
-GAME = "2026-11-24_BOS@NYK"
+GAME = "0022600301"
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -16,8 +16,8 @@ from nba_notify.defs.resources import AlertsResource, BrazeResource, ClockResour
 from nba_notify.definitions import load
 from nba_notify_tests.notifications.conftest import BRAZE_KEY, CAMPAIGN, at, ledger_rows, live_schedules
 
-NYK = "2026-11-24_BOS@NYK"
-GSW = "2026-11-24_LAL@GSW"
+NYK = "0022600301"
+GSW = "0022600302"
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_postponed_game_costs_one_delete_and_moved_game_one_update(db, games, br
     games.move(GSW, at(hours=7, minutes=30))
     meta = materialization(execute("braze_sync_job", resources=resources, instance=instance), "braze_schedules")
     assert (meta["cancelled"], meta["updated"], meta["braze_write_calls"]) == (1, 1, 2)
-    assert [s["game_key"] for s in live_schedules(braze_sim)] == [GSW]
+    assert [s["game_id"] for s in live_schedules(braze_sim)] == [GSW]
 
 
 def test_stale_pending_check_fails_with_the_game_in_its_rows_and_sensor_alerts_once(

@@ -15,7 +15,7 @@ from nba_notify.lib.ledger.service import sync_once
 from nba_notify_tests.notifications.conftest import CAMPAIGN, at, braze_truth, ledger_rows, live_schedules
 
 NAME = lease_name(CAMPAIGN)
-GAME = "2026-11-24_BOS@NYK"
+GAME = "0022600301"
 
 
 def test_second_scheduler_cannot_overwrite_newer_fence(db):
@@ -51,7 +51,7 @@ def logged(db) -> list[tuple[str, str | None]]:
 
 def test_update_buffer_and_missed_window_skips_are_logged_with_reasons(db, games, braze, braze_sim, clock, policy):
     games.put(GAME, "NYK", "BOS", at(hours=1, minutes=30))  # send in 30 min
-    games.put("2026-11-24_LAL@GSW", "GSW", "LAL", at(minutes=61))  # send in 1 min: too late
+    games.put("0022600302", "GSW", "LAL", at(minutes=61))  # send in 1 min: too late
     sync_once(db, braze, policy, clock=clock)
     games.move(GAME, at(hours=1, minutes=45))  # moved while the send is 30 -> 15 min away
     braze_sim.control.advance(15 * 60)

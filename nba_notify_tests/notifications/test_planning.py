@@ -26,7 +26,7 @@ from nba_notify.lib.ledger.planning import (
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 POLICY = NotificationPolicy(campaign_id="camp")
-GAME = "2026-11-24_BOS@NYK"
+GAME = "0022600301"
 
 
 def game(tipoff: datetime | None, status: str = "scheduled") -> UpcomingGame:
@@ -35,7 +35,7 @@ def game(tipoff: datetime | None, status: str = "scheduled") -> UpcomingGame:
 
 def row(state: str, send_at: datetime | None = None, schedule_id: str | None = "s1", **kw) -> LedgerRow:
     d = desired_for_game(game(send_at + POLICY.lead if send_at else NOW + timedelta(hours=4)), POLICY)
-    return LedgerRow(id=1, intent_key=d.intent_key, game_key=GAME, kind=POLICY.kind, state=state,
+    return LedgerRow(id=1, intent_key=d.intent_key, game_id=GAME, kind=POLICY.kind, state=state,
                      braze_schedule_id=schedule_id, signature=kw.pop("sig", d.signature), send_at=send_at or d.send_at,
                      fence=1, send_id=send_id_for(d.intent_key), **kw)
 
@@ -68,22 +68,50 @@ def test_new_game_is_created_unchanged_is_skipped():
     assert plan.actions == [] and [(s.action, s.reason) for s in plan.skips] == [("skipped_unchanged", "unchanged")]
 
 
-def test_moved_kickoff_is_one_update_unless_inside_the_update_buffer():
+def test_moved_kickoff_is_one_update_unless_the_held_send_is_inside_the_update_buffer():
     old = row("scheduled", send_at=NOW + timedelta(hours=3))
     moved = desired_for_game(game(NOW + timedelta(hours=4, minutes=30)), POLICY)
     assert [a.kind for a in plan_actions([moved], [old], NOW, POLICY).actions] == [ActionKind.UPDATE]
-    imminent = row("scheduled", send_at=NOW + timedelta(minutes=19))
+    imminent = row("scheduled", send_at=NOW + timedelta(minutes=19))  # Braze may be dispatching it
     plan = plan_actions([moved], [imminent], NOW, POLICY)
     assert plan.actions == [] and plan.skips[0].reason == "inside_update_buffer"
+
+
+def test_a_tipoff_moved_earlier_updates_even_when_the_new_send_is_close_never_leaving_the_old_time():
+    old = row("scheduled", send_at=NOW + timedelta(hours=3))
     moved_close = desired_for_game(game(NOW + timedelta(minutes=75)), POLICY)  # new send in 15 min
-    plan = plan_actions([moved_close], [old], NOW, POLICY)
-    assert plan.skips[0].reason == "inside_update_buffer"
+    [action] = plan_actions([moved_close], [old], NOW, POLICY).actions
+    assert (action.kind, action.desired.send_at) == (ActionKind.UPDATE, NOW + timedelta(minutes=15))
+
+
+def test_a_tipoff_moved_into_the_missed_window_cancels_the_old_schedule():
+    old = row("scheduled", send_at=NOW + timedelta(hours=3))
+    too_late = desired_for_game(game(NOW + timedelta(minutes=61)), POLICY)  # new send in 1 minute
+    [action] = plan_actions([too_late], [old], NOW, POLICY).actions
+    assert (action.kind, action.reason) == (ActionKind.CANCEL, "moved_into_missed_window")
+
+
+def test_a_game_moved_weeks_ahead_is_one_update_and_beyond_brazes_limit_a_cancel():
+    old = row("scheduled", send_at=NOW + timedelta(hours=3))
+    make_up = desired_for_game(game(NOW + timedelta(days=30)), POLICY)  # far beyond the 3-day horizon
+    [action] = plan_actions([make_up], [old], NOW, POLICY).actions
+    assert action.kind is ActionKind.UPDATE
+    next_season = desired_for_game(game(NOW + timedelta(days=120)), POLICY)
+    [action] = plan_actions([next_season], [old], NOW, POLICY).actions
+    assert (action.kind, action.reason) == (ActionKind.CANCEL, "moved_beyond_braze_limit")
+
+
+def test_a_game_no_source_lists_any_more_withdraws_its_notification():
+    gone = desired_for_game(dataclasses.replace(game(NOW + timedelta(hours=4)), listed=False), POLICY)
+    assert (gone.active, gone.reason) == (False, "unlisted")
+    [action] = plan_actions([gone], [row("scheduled", send_at=NOW + timedelta(hours=3))], NOW, POLICY).actions
+    assert action.kind is ActionKind.CANCEL
 
 
 def test_missed_window_and_beyond_horizon_are_skipped_with_reasons():
     missed = desired_for_game(game(NOW + timedelta(minutes=61)), POLICY)  # send in 1 minute
     far = desired_for_game(game(NOW + timedelta(days=95)), POLICY)
-    plan = plan_actions([missed, dataclasses.replace(far, intent_key="far", game_key="far")], [], NOW, POLICY)
+    plan = plan_actions([missed, dataclasses.replace(far, intent_key="far", game_id="far")], [], NOW, POLICY)
     assert plan.actions == []
     assert sorted(s.reason for s in plan.skips) == ["beyond_horizon", "missed_window"]
 

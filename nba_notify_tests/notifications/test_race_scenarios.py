@@ -30,7 +30,7 @@ from nba_notify_tests.notifications.conftest import (
 )
 from nba_notify_tests.notifications.interleave import Pauses, start
 
-GAME = "2026-11-24_BOS@NYK"
+GAME = "0022600301"
 SHORT_LEASE = 0.3  # seconds: "the lock expired while the Braze call was in flight"
 
 
@@ -156,7 +156,7 @@ def test_scenario_5_simultaneous_lease_acquisition_has_exactly_one_winner(db):
 
 def test_scenario_5_simultaneous_schedulers_create_exactly_once(db, games, braze_sim, clock, policy):
     games.put(GAME, "NYK", "BOS", at(hours=4))
-    games.put("2026-11-24_LAL@GSW", "GSW", "LAL", at(hours=6))
+    games.put("0022600302", "GSW", "LAL", at(hours=6))
     refresh_desired(db, policy, now=clock())
     barrier = threading.Barrier(3)
 

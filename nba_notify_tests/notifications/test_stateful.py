@@ -30,13 +30,13 @@ from nba_notify_tests.notifications.conftest import CURRENTS_TOKEN, T0, Games, m
 from nba_notify_tests.notifications.interleave import Pauses, Runner, start
 
 GAMES = {
-    "2026-11-24_BOS@NYK": ("NYK", "BOS", T0 + timedelta(hours=3)),
-    "2026-11-24_LAL@GSW": ("GSW", "LAL", T0 + timedelta(hours=5)),
+    "0022600301": ("NYK", "BOS", T0 + timedelta(hours=3)),
+    "0022600302": ("GSW", "LAL", T0 + timedelta(hours=5)),
 }
 # Games ingest adds later (more creates for faults to hit).
 LATER_GAMES = {
-    "2026-11-24_MIA@CHI": ("CHI", "MIA", T0 + timedelta(hours=4)),
-    "2026-11-24_DEN@PHX": ("PHX", "DEN", T0 + timedelta(hours=6, minutes=30)),
+    "0022600303": ("CHI", "MIA", T0 + timedelta(hours=4)),
+    "0022600304": ("PHX", "DEN", T0 + timedelta(hours=6, minutes=30)),
 }
 TABLES = (
     "games, desired_notifications, schedule_ledger, schedule_attempts, schedule_orphans, scheduler_leases, "
@@ -235,13 +235,13 @@ class NotificationMachine(RuleBasedStateMachine):
         t = truth()
         assert t["duplicate_messages"] == 0, f"a fan got two pushes: {t['games_with_duplicates']}"
         rows = self.ledger()
-        unresolved_games = {r["game_key"] for r in rows if r["state"] in UNRESOLVED}
+        unresolved_games = {r["game_id"] for r in rows if r["state"] in UNRESOLVED}
         mid_call = self.paused is not None and self.paused[2] != "after_claim"
         if not mid_call:
             live: dict[str, list[str]] = {}
             for s in t["schedules"]:
                 if s["status"] == "scheduled":
-                    live.setdefault(s["game_key"], []).append(s["schedule_id"])
+                    live.setdefault(s["game_id"], []).append(s["schedule_id"])
             doubles = {g: ids for g, ids in live.items() if len(ids) > 1 and g not in unresolved_games}
             assert not doubles, f"two live schedules: {doubles}"
         by_id = {s["schedule_id"]: s for s in t["schedules"]}
@@ -252,7 +252,7 @@ class NotificationMachine(RuleBasedStateMachine):
         live_rows: dict[str, int] = {}
         for row in rows:
             if row["state"] in ("creating", "updating", "scheduled", "unknown", "cancel_requested"):
-                live_rows[row["game_key"]] = live_rows.get(row["game_key"], 0) + 1
+                live_rows[row["game_id"]] = live_rows.get(row["game_id"], 0) + 1
         assert all(n == 1 for n in live_rows.values()), live_rows
         with Env.engine.connect() as conn:
             stored = conn.execute(sa.text("SELECT count(*) FROM notification_sends")).scalar_one()
@@ -272,12 +272,12 @@ class NotificationMachine(RuleBasedStateMachine):
         self.sync()
         now = self.now()
         buffer_edge = now + Env.policy.update_buffer
-        rows = {r["game_key"]: r for r in self.ledger()}
+        rows = {r["game_id"]: r for r in self.ledger()}
         t = truth()
         with Env.engine.connect() as conn:
-            desired = {r["game_key"]: dict(r) for r in conn.execute(sa.text("SELECT * FROM desired_notifications")).mappings()}
+            desired = {r["game_id"]: dict(r) for r in conn.execute(sa.text("SELECT * FROM desired_notifications")).mappings()}
         for game, d in desired.items():
-            live = [s for s in t["schedules"] if s["status"] == "scheduled" and s["game_key"] == game]
+            live = [s for s in t["schedules"] if s["status"] == "scheduled" and s["game_id"] == game]
             sent = bool(t["messages"].get(game))
             if not d["active"]:
                 assert live == [], f"{game} is {d['reason']} but Braze still holds {live}"

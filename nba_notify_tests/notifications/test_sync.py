@@ -19,18 +19,18 @@ from nba_notify_tests.notifications.conftest import (
 
 
 def test_first_sync_creates_one_schedule_per_game_at_tipoff_minus_lead(games, braze, braze_sim, clock, policy, db):
-    games.put("2026-11-24_BOS@NYK", "NYK", "BOS", at(hours=4, minutes=30))
-    games.put("2026-11-24_LAL@GSW", "GSW", "LAL", at(hours=7))
+    games.put("0022600301", "NYK", "BOS", at(hours=4, minutes=30))
+    games.put("0022600302", "GSW", "LAL", at(hours=7))
     report = sync_once(db, braze, policy, clock=clock)
     assert report.counts["created"] == 2 and report.write_calls == 2, report.as_metadata()
-    live = {s["game_key"]: s for s in live_schedules(braze_sim)}
-    assert scheduled_time(live["2026-11-24_BOS@NYK"]) == at(hours=3, minutes=30)
-    assert scheduled_time(live["2026-11-24_LAL@GSW"]) == at(hours=6)
+    live = {s["game_id"]: s for s in live_schedules(braze_sim)}
+    assert scheduled_time(live["0022600301"]) == at(hours=3, minutes=30)
+    assert scheduled_time(live["0022600302"]) == at(hours=6)
     assert {r["state"] for r in ledger_rows(db)} == {"scheduled"}
 
 
 def test_unchanged_resync_makes_no_braze_calls(games, braze, braze_sim, clock, policy, db):
-    games.put("2026-11-24_BOS@NYK", "NYK", "BOS", at(hours=4))
+    games.put("0022600301", "NYK", "BOS", at(hours=4))
     sync_once(db, braze, policy, clock=clock)
     before = braze_truth(braze_sim)["calls"]
     report = sync_once(db, braze, policy, clock=clock)
@@ -41,7 +41,7 @@ def test_unchanged_resync_makes_no_braze_calls(games, braze, braze_sim, clock, p
 
 # -- send identifiers -------------------------------------------------------------------------
 
-GAME = "2026-11-24_BOS@NYK"
+GAME = "0022600301"
 
 
 def send_id_calls(sim) -> int:
@@ -50,20 +50,20 @@ def send_id_calls(sim) -> int:
 
 def test_sync_creates_each_send_id_once_before_its_first_schedule_create(games, braze, braze_sim, clock, policy, db):
     games.put(GAME, "NYK", "BOS", at(hours=4))
-    games.put("2026-11-24_LAL@GSW", "GSW", "LAL", at(hours=7))
+    games.put("0022600302", "GSW", "LAL", at(hours=7))
     report = sync_once(db, braze, policy, clock=clock)
     assert report.send_id_calls == 2 and report.counts["send_ids_created"] == 2
     assert report.write_calls == 2, "send ids are not schedule writes"
-    rows = {r["game_key"]: r for r in ledger_rows(db)}
+    rows = {r["game_id"]: r for r in ledger_rows(db)}
     truth = braze_truth(braze_sim)
     assert sorted(s["send_id"] for s in truth["send_ids"]) == sorted(r["send_id"] for r in rows.values())
     assert all(r["send_id_created_at"] is not None for r in rows.values())
     for live in live_schedules(braze_sim):
-        assert live["send_id"] == rows[live["game_key"]]["send_id"]
+        assert live["send_id"] == rows[live["game_id"]]["send_id"]
     # The simulator rejects a create naming an uncreated send id; the log shows the order too.
     assert [(a, g) for a, _r, g in scheduler_log(db) if a in ("send_id_created", "created")] == [
         ("send_id_created", GAME), ("created", GAME),
-        ("send_id_created", "2026-11-24_LAL@GSW"), ("created", "2026-11-24_LAL@GSW"),
+        ("send_id_created", "0022600302"), ("created", "0022600302"),
     ]
     assert report.as_metadata()["braze_send_id_calls"] == 2
 
@@ -92,22 +92,22 @@ def test_send_id_daily_limit_leaves_intents_planned_with_a_logged_reason_until_t
 ):
     httpx.post(f"{braze_sim.url}/_sim/braze/config", json={"send_id_daily_limit": 2}, timeout=10).raise_for_status()
     # Creates go in intent-key order: these game keys sort as listed.
-    tonight = ["2026-11-24_BOS@NYK", "2026-11-24_DEN@PHX", "2026-11-24_LAL@GSW", "2026-11-24_MIA@CHI"]
+    tonight = ["0022600301", "0022600304", "0022600302", "0022600303"]
     for n, game in enumerate(tonight):  # tip-offs 03:00-04:30 UTC tomorrow: sends after midnight
         away, home = game.split("_")[1].split("@")
         games.put(game, home, away, at(hours=12, minutes=30 * n))
 
     first = sync_once(db, braze, policy, clock=clock)
     assert first.counts["created"] == 2 and first.write_calls == 2
-    assert {s["game_key"] for s in live_schedules(braze_sim)} == set(tonight[:2])
+    assert {s["game_id"] for s in live_schedules(braze_sim)} == set(tonight[:2])
     assert first.send_id_calls == 3, "one 429, then no more send-id calls this run"
     assert first.skip_reasons["send_id_rate_limited"] == 1
     (error,) = first.errors
-    assert error["game_key"] == tonight[2] and error["reason"] == "send_id_rate_limited"
+    assert error["game_id"] == tonight[2] and error["reason"] == "send_id_rate_limited"
     assert error["category"] == "RATE_LIMIT" and error["http_status"] == 429
     assert ("error", "send_id_rate_limited", tonight[2]) in scheduler_log(db)
     assert ("skipped", "send_id_rate_limited", tonight[3]) in scheduler_log(db)
-    rows = {r["game_key"]: r for r in ledger_rows(db)}
+    rows = {r["game_id"]: r for r in ledger_rows(db)}
     for game in tonight[2:]:
         assert rows[game]["state"] == "planned" and rows[game]["send_id_created_at"] is None
         assert live_schedules(braze_sim, game) == []

@@ -17,7 +17,7 @@ from nba_notify.webhook.currents import bearer_token_matches
 from nba_notify_tests.notifications.conftest import CAMPAIGN, CURRENTS_TOKEN
 
 SEND = "users.messages.pushnotification.Send"
-GAME = "2026-11-24_BOS@NYK"
+GAME = "0022600301"
 INTENT = intent_key(GAME, "tipoff_reminder", CAMPAIGN, "v1")
 
 
@@ -57,7 +57,7 @@ def scheduled_row(db):
         conn.execute(
             sa.text(
                 """
-                INSERT INTO schedule_ledger (intent_key, game_key, kind, campaign_id, template_version, send_id,
+                INSERT INTO schedule_ledger (intent_key, game_id, kind, campaign_id, template_version, send_id,
                                              state, braze_schedule_id, dispatch_id, signature, send_at_utc)
                 VALUES (:k, :g, 'tipoff_reminder', :c, 'v1', :s, 'scheduled', 'sched-1', 'disp-1', 'sig',
                         '2026-11-24T18:00:00Z')
@@ -120,7 +120,7 @@ def test_first_send_event_moves_the_ledger_row_to_sent(post, db, scheduled_row):
     assert response.json() == {"received": 2, "stored": 2, "duplicates": 0, "unmatched": 0, "ledger_sent": 1}
     assert ledger_state(db) == "sent"
     with db.connect() as conn:
-        games = conn.execute(sa.text("SELECT DISTINCT game_key FROM notification_sends")).scalars().all()
+        games = conn.execute(sa.text("SELECT DISTINCT game_id FROM notification_sends")).scalars().all()
     assert games == [GAME]
 
 
@@ -150,14 +150,14 @@ def test_unknown_events_are_kept_flagged_and_matched_later_when_out_of_order(pos
     with db.begin() as conn:
         conn.execute(
             sa.text(
-                "INSERT INTO schedule_ledger (intent_key, game_key, kind, campaign_id, template_version, send_id, state) "
+                "INSERT INTO schedule_ledger (intent_key, game_id, kind, campaign_id, template_version, send_id, state) "
                 "VALUES (:k, :g, 'tipoff_reminder', :c, 'v1', :s, 'unknown')"
             ),
             {"k": INTENT, "g": GAME, "c": CAMPAIGN, "s": send_id_for(INTENT)},
         )
     assert rematch_unmatched(db) == 1
     with db.connect() as conn:
-        assert conn.execute(sa.text("SELECT matched, game_key FROM notification_sends")).one() == (True, GAME)
+        assert conn.execute(sa.text("SELECT matched, game_id FROM notification_sends")).one() == (True, GAME)
 
 
 def test_older_event_arriving_after_newer_keeps_first_send_time(post, db, scheduled_row):

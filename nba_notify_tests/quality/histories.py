@@ -60,11 +60,11 @@ def processed(conn, processor: str, day: date, at: datetime, *, records=0, statu
 
 
 def game_rows(conn, day: date, n: int, run_id: str) -> list[str]:
-    keys = [f"{day}_A{i}@H{i}" for i in range(n)]
+    keys = [f"G{day:%Y%m%d}{i:02d}" for i in range(n)]  # game ids, one per game of the day
     conn.execute(
         games.insert(),
         [
-            dict(game_key=k, game_date=day, home_team=f"H{i}", away_team=f"A{i}", status="final",
+            dict(game_id=k, game_date=day, home_team=f"H{i}", away_team=f"A{i}", status="final",
                  in_bdl=True, in_nbac=True, run_id=run_id)
             for i, k in enumerate(keys)
         ],
@@ -76,7 +76,7 @@ def box_rows(conn, day: date, keys: list[str], run_id: str) -> None:
     conn.execute(
         player_box_scores.insert(),
         [
-            dict(game_key=k, source="nbac", player_id=str(p), game_date=day, team="H0",
+            dict(game_id=k, source="nbac", player_id=str(p), game_date=day, team="H0",
                  player_name=f"P{p}", minutes=30, points=10, run_id=run_id)
             for k in keys
             for p in range(3)

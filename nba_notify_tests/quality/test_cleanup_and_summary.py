@@ -19,23 +19,24 @@ UNTOUCHED = date(2026, 11, 21)
 def test_box_lines_of_a_game_its_day_no_longer_lists_are_deleted_and_recorded(db):
     with db.begin() as conn:
         kept = game_rows(conn, MOVED_FROM, 1, "g")
-        box_rows(conn, MOVED_FROM, [*kept, "2026-11-20_BOS@NYK"], "b")  # BOS@NYK moved away since
+        moved = game_rows(conn, MOVED_FROM + timedelta(days=2), 1, "g")[0]  # now two days later
+        box_rows(conn, MOVED_FROM, [*kept, moved], "b")  # filed under the day it moved away from
         processed(conn, "player_box_scores", MOVED_FROM, T0)
         processed(conn, "games", MOVED_FROM, T0 + timedelta(hours=1))
         # a day whose box scores were processed after its games: its unknown lines stay
-        box_rows(conn, UNTOUCHED, ["2026-11-21_LAL@GSW"], "b")
+        box_rows(conn, UNTOUCHED, ["0022600998"], "b")
         processed(conn, "games", UNTOUCHED, T0)
         processed(conn, "player_box_scores", UNTOUCHED, T0 + timedelta(hours=1))
 
     result = clean_superseded_rows(db, run_id="cleanup-run")
 
-    assert (result.deleted, result.game_keys) == (3, ["2026-11-20_BOS@NYK"])
+    assert (result.deleted, result.game_ids) == (3, [moved])
     with db.connect() as conn:
-        left = set(conn.execute(sa.select(player_box_scores.c.game_key).distinct()).scalars())
+        left = set(conn.execute(sa.select(player_box_scores.c.game_id).distinct()).scalars())
         history = conn.execute(
             sa.select(processor_run_history).where(processor_run_history.c.processor_name == "stale_row_cleanup")
         ).one()
-    assert left == {*kept, "2026-11-21_LAL@GSW"}
+    assert left == {*kept, "0022600998"}
     assert (history.status, history.records_deleted, history.run_id) == ("success", 3, "cleanup-run")
 
 

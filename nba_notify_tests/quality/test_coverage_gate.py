@@ -30,7 +30,7 @@ def test_coverage_is_measured_per_source_against_the_other_sources_box_score():
     assert (bdl.processed_games, bdl.expected_players, bdl.processed_players) == (2, 38, 29)
     assert nbac.player_ratio == 1.0 and round(bdl.player_ratio, 3) == 0.763
     assert not coverage.passed() and coverage.passed(threshold=0.75)
-    assert [(r.game_key, r.source, r.expected_players, r.processed_players) for r in coverage.shortfall] == [
+    assert [(r.game_id, r.source, r.expected_players, r.processed_players) for r in coverage.shortfall] == [
         ("g2", "bdl", 18, 9)
     ]
     assert day_coverage(date(2026, 11, 22), [], {}).passed()  # no final game yet: nothing expected

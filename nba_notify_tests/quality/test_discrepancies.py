@@ -11,7 +11,7 @@ def game(key: str, *, bdl=True, nbac=True, status="final", disagreements=None) -
 
 
 def kinds(found) -> set[tuple[str, str, str]]:
-    return {(d.game_key.split("_")[1], d.kind, d.scraper_name) for d in found}
+    return {(d.game_id.split("_")[1], d.kind, d.scraper_name) for d in found}
 
 
 def test_games_missing_from_either_listing_are_put_on_that_source():
@@ -49,7 +49,7 @@ def test_status_score_and_tipoff_disagreements_are_put_on_bdl():
 
 def test_box_scores_are_compared_for_final_games_only_and_players_against_the_other_source():
     games = [game("BOS@NYK"), game("LAL@GSW"), game("MIA@ORL", status="live")]
-    box = {"bdl": {"2026-01-19_BOS@NYK": 20, "2026-01-19_LAL@GSW": 10}, "nbac": {"2026-01-19_BOS@NYK": 21, "2026-01-19_LAL@GSW": 20}}
+    box = {"bdl": {"0022500601": 20, "0022500602": 10}, "nbac": {"0022500601": 21, "0022500602": 20}}
     found = compare_day(games, box)
     # 20 of 21 is within the 90% tolerance (a few seconds one source rounds to "did not play")
     assert kinds(found) == {("LAL@GSW", "players_missing_in_bdl", "bdl_box_scores")}
@@ -59,7 +59,7 @@ def test_box_scores_are_compared_for_final_games_only_and_players_against_the_ot
 
 def test_shortfall_reads_like_seed_003s_partial_event():
     games = [game(f"T{n}@H{n}", bdl=n >= 5) for n in range(9)]
-    box = {"nbac": {g.game_key: 20 for g in games}, "bdl": {g.game_key: 20 for g in games if g.in_bdl}}
+    box = {"nbac": {g.game_id: 20 for g in games}, "bdl": {g.game_id: 20 for g in games if g.in_bdl}}
     found = compare_day(games, box)
     falls = shortfalls(games, box, found)
     assert set(falls) == {"bdl_games", "bdl_box_scores"}
@@ -71,5 +71,5 @@ def test_shortfall_reads_like_seed_003s_partial_event():
 
 def test_a_day_where_the_sources_agree_has_no_discrepancy():
     games = [game("BOS@NYK"), game("LAL@GSW", status="scheduled")]
-    box = {"bdl": {"2026-01-19_BOS@NYK": 22}, "nbac": {"2026-01-19_BOS@NYK": 22}}
+    box = {"bdl": {"0022500601": 22}, "nbac": {"0022500601": 22}}
     assert compare_day(games, box) == [] and shortfalls(games, box, []) == {}

@@ -23,12 +23,12 @@ def truth(sim, day: str = DAY) -> list[dict]:
     return httpx.get(f"{sim.url}/_sim/truth/games", params={"date": day}).json()["games"]
 
 
-def game_key(game: dict) -> str:
-    return f"{game['date']}_{game['away']}@{game['home']}"
+def game_id(game: dict) -> str:
+    return game["nba_game_id"]
 
 
 def hidden_from(sim, route: str, day: str = DAY) -> set[str]:
-    return {game_key(g) for g in truth(sim, day) if route in (g.get("hidden_from") or {})}
+    return {game_id(g) for g in truth(sim, day) if route in (g.get("hidden_from") or {})}
 
 
 def queue_items(db) -> dict[str, sa.Row]:
@@ -63,7 +63,7 @@ def test_games_bdl_drops_are_detected_in_the_same_run_queued_and_recovered_once_
 
     # detected in the same run, by game identity, for the listing and the box scores
     with db.connect() as conn:
-        found = {(r.game_key, r.kind): r.scraper_name for r in conn.execute(sa.select(source_discrepancies))}
+        found = {(r.game_id, r.kind): r.scraper_name for r in conn.execute(sa.select(source_discrepancies))}
     assert found == {
         **{(key, "missing_in_bdl"): "bdl_games" for key in dropped},
         **{(key, "box_score_missing_in_bdl"): "bdl_box_scores" for key in dropped},

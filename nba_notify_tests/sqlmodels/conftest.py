@@ -66,7 +66,7 @@ def add_games(
     """Games of 2026-11-24 (BOS at NYK), one per key."""
     rows = [
         {
-            "game_key": key,
+            "game_id": key,
             "game_date": date(2026, 11, 24),
             "home_team": "NYK",
             "away_team": "BOS",

@@ -13,21 +13,21 @@ from nba_notify_tests.sqlmodels.conftest import SOURCES, add_games
 
 PROJECT = {
     "models/staging/stg.sql": """
-        SELECT game_key, status, tipoff_utc FROM {{ source('public', 'games') }}
+        SELECT game_id, status, tipoff_utc FROM {{ source('public', 'games') }}
     """,
     "models/marts/downstream.sql": """
         SELECT count(*) AS games FROM {{ ref('stg') }}
     """,
     "checks/missing_tipoff.sql": """
         {{ config(asset='stg', description='Scheduled games have a tip-off.') }}
-        SELECT game_key, status
+        SELECT game_id, status
         FROM {{ ref('stg') }}
         WHERE tipoff_utc IS NULL
-        ORDER BY game_key
+        ORDER BY game_id
     """,
     "checks/finished_games.sql": """
         {{ config(asset='stg', severity='WARN') }}
-        SELECT game_key FROM {{ ref('stg') }} WHERE status = 'final'
+        SELECT game_id FROM {{ ref('stg') }} WHERE status = 'final'
     """,
 }
 
@@ -61,7 +61,7 @@ def test_failing_error_check_reports_its_count_and_first_rows_and_blocks_downstr
     assert check.metadata["offending_row_count"].value == 25
     table = check.metadata["offending_rows"].value
     assert table.startswith("First 20 of 25 offending rows")
-    assert "| game_key | status |" in table
+    assert "| game_id | status |" in table
     assert "| g00 | scheduled |" in table and "| g19 | scheduled |" in table
     assert "g20" not in table
     # Blocking: the model downstream of the failed asset is not built.
@@ -107,7 +107,7 @@ def test_check_can_guard_a_python_asset(db, schema, write_project, resources):
         "models/stg.sql": "SELECT 1 AS x",
         "checks/raw_games_without_tipoff.sql": """
             {{ config(asset='games') }}
-            SELECT game_key FROM {{ source('public', 'games') }} WHERE tipoff_utc IS NULL
+            SELECT game_id FROM {{ source('public', 'games') }} WHERE tipoff_utc IS NULL
         """,
     }
     _, evaluations = run(write_project, schema, resources, files, extra_assets=[games_asset])

@@ -68,8 +68,8 @@ def test_models_are_selectable_by_folder_tag_and_group(graph):
 
 
 def test_sql_models_job_builds_every_model_and_runs_their_checks(db, database_url):
-    add_games(db, "2026-11-24_BOS@NYK")
-    add_games(db, "2026-11-24_LAL@GSW", tipoff=None)
+    add_games(db, "0022600301")
+    add_games(db, "0022600302", tipoff=None)
     defs = with_database(database_url)
 
     result = defs.resolve_job_def(SQL_MODELS_JOB).execute_in_process(raise_on_error=False)
@@ -81,7 +81,7 @@ def test_sql_models_job_builds_every_model_and_runs_their_checks(db, database_ur
     assert set(evaluations) == checks_on_models
     missing = evaluations["games_without_tipoff"]
     assert not missing.passed and missing.metadata["offending_row_count"].value == 1
-    assert "2026-11-24_LAL@GSW" in missing.metadata["offending_rows"].value
+    assert "0022600302" in missing.metadata["offending_rows"].value
     assert evaluations["duplicate_player_rows"].passed
 
 

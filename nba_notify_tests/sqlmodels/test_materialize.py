@@ -42,7 +42,7 @@ def test_view_materialization_reports_row_count_columns_and_rendered_sql(
         {
             "models/staging/scheduled_games.sql": """
                 {{ config(description='Games still to be played.') }}
-                SELECT game_key, tipoff_utc
+                SELECT game_id, tipoff_utc
                 FROM {{ source('public', 'games') }}
                 WHERE status = 'scheduled'
             """
@@ -57,7 +57,7 @@ def test_view_materialization_reports_row_count_columns_and_rendered_sql(
     assert metadata["dagster/row_count"].value == 2
     columns = metadata["dagster/column_schema"].value.columns
     assert [(c.name, c.type) for c in columns] == [
-        ("game_key", "character varying(32)"),
+        ("game_id", "character varying(32)"),
         ("tipoff_utc", "timestamp with time zone"),
     ]
     assert 'FROM "public"."games"' in metadata["rendered_sql"].value
@@ -143,7 +143,7 @@ def test_readers_see_the_old_table_until_the_rebuilt_one_is_swapped_in(
         {
             "models/t.sql": """
                 {{ config(materialized='table') }}
-                SELECT game_key FROM {{ source('public', 'games') }}
+                SELECT game_id FROM {{ source('public', 'games') }}
             """
         }
     )
@@ -190,9 +190,9 @@ def test_failed_table_rebuild_keeps_the_previous_table_and_its_dependents(
     files = {
         "models/t.sql": """
             {{ config(materialized='table') }}
-            SELECT game_key, 1 AS one FROM {{ source('public', 'games') }}
+            SELECT game_id, 1 AS one FROM {{ source('public', 'games') }}
         """,
-        "models/on_t.sql": "SELECT game_key FROM {{ ref('t') }}",
+        "models/on_t.sql": "SELECT game_id FROM {{ ref('t') }}",
     }
     project = load_project(write_project(files), schema=schema, sources=SOURCES)
     materialize_model(db, project, "t")
@@ -200,7 +200,7 @@ def test_failed_table_rebuild_keeps_the_previous_table_and_its_dependents(
 
     files["models/t.sql"] = """
         {{ config(materialized='table') }}
-        SELECT game_key, 1 / (CASE WHEN game_key = 'g2' THEN 0 ELSE 1 END) AS one
+        SELECT game_id, 1 / (CASE WHEN game_id = 'g2' THEN 0 ELSE 1 END) AS one
         FROM {{ source('public', 'games') }}
     """
     broken = load_project(write_project(files), schema=schema, sources=SOURCES)
@@ -220,7 +220,7 @@ def test_rebuild_that_would_drop_a_view_outside_the_project_is_refused(
 ):
     add_games(db, "g1")
     root = write_project(
-        {"models/t.sql": "{{ config(materialized='table') }}\nSELECT game_key FROM {{ source('public', 'games') }}"}
+        {"models/t.sql": "{{ config(materialized='table') }}\nSELECT game_id FROM {{ source('public', 'games') }}"}
     )
     project = load_project(root, schema=schema, sources=SOURCES)
     materialize_model(db, project, "t")
@@ -236,7 +236,7 @@ def test_rebuild_that_would_drop_a_view_outside_the_project_is_refused(
 def test_switching_a_model_from_view_to_table_replaces_the_relation(db, schema, write_project):
     add_games(db, "g1")
     files = {
-        "models/m.sql": "SELECT game_key FROM {{ source('public', 'games') }}",
+        "models/m.sql": "SELECT game_id FROM {{ source('public', 'games') }}",
         "models/on_m.sql": "SELECT count(*) AS n FROM {{ ref('m') }}",
     }
     project = load_project(write_project(files), schema=schema, sources=SOURCES)
@@ -258,7 +258,7 @@ SQL_WITH_TYPO = """
     description='the multi-line header renders to nothing, shifting rendered lines'
 ) }}
 SELECT
-    game_key,
+    game_id,
     tipoff_utcc
 FROM {{ source('public', 'games') }}
 """

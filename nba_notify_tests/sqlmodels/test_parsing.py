@@ -28,21 +28,21 @@ def load_error(root: Path) -> PipelineError:
 def test_ref_and_source_render_to_relations_and_are_recorded_with_their_lines(write_project):
     root = write_project(
         {
-            "models/staging/base.sql": "SELECT game_key FROM {{ source('public', 'games') }}\n",
+            "models/staging/base.sql": "SELECT game_id FROM {{ source('public', 'games') }}\n",
             "models/marts/report.sql": """
                 {{ config(materialized='table') }}
-                SELECT b.game_key
+                SELECT b.game_id
                 FROM {{ ref('base') }} AS b
             """,
         }
     )
     project = load(root)
     report = project.models["report"]
-    assert report.rendered_sql == 'SELECT b.game_key\nFROM "analytics"."base" AS b'
+    assert report.rendered_sql == 'SELECT b.game_id\nFROM "analytics"."base" AS b'
     assert [(r.name, r.line) for r in report.refs] == [("base", 3)]
     base = project.models["base"]
     assert [(s.schema, s.table, s.line) for s in base.sources] == [("public", "games", 1)]
-    assert base.rendered_sql == 'SELECT game_key FROM "public"."games"'
+    assert base.rendered_sql == 'SELECT game_id FROM "public"."games"'
 
 
 def test_refs_inside_jinja_control_flow_count_only_when_rendered(write_project):

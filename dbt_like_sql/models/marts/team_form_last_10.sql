@@ -5,11 +5,11 @@
     tags=['phase4']
 ) }}
 WITH team_games AS (
-    SELECT game_date, game_key, season, home_team AS team, away_team AS opponent,
+    SELECT game_date, game_id, season, home_team AS team, away_team AS opponent,
            home_score AS points_for, away_score AS points_against, TRUE AS is_home
     FROM {{ ref('game_summary') }}
     UNION ALL
-    SELECT game_date, game_key, season, away_team, home_team, away_score, home_score, FALSE
+    SELECT game_date, game_id, season, away_team, home_team, away_score, home_score, FALSE
     FROM {{ ref('game_summary') }}
 ),
 windowed AS (
@@ -19,10 +19,10 @@ windowed AS (
         SUM(CASE WHEN t.points_for > t.points_against THEN 1 ELSE 0 END) OVER last_10 AS wins_last_10,
         AVG(t.points_for) OVER last_10 AS avg_points_for_last_10,
         AVG(t.points_against) OVER last_10 AS avg_points_against_last_10,
-        ROW_NUMBER() OVER (PARTITION BY t.team, t.season ORDER BY t.game_date, t.game_key) AS season_game_number
+        ROW_NUMBER() OVER (PARTITION BY t.team, t.season ORDER BY t.game_date, t.game_id) AS season_game_number
     FROM team_games AS t
     WINDOW last_10 AS (
-        PARTITION BY t.team, t.season ORDER BY t.game_date, t.game_key
+        PARTITION BY t.team, t.season ORDER BY t.game_date, t.game_id
         ROWS BETWEEN 9 PRECEDING AND CURRENT ROW
     )
 )
@@ -30,7 +30,7 @@ SELECT
     team,
     season,
     game_date,
-    game_key,
+    game_id,
     opponent,
     is_home,
     points_for,

@@ -1,15 +1,14 @@
 {{ config(
     materialized='view',
-    description='One row per game (both sources merged): tip-off in UTC and US Eastern, which source saw it, and whether the sources disagree.',
+    description='One row per league game (NBA.com gameId; both sources merged): the day it is on now, tip-off in UTC and US Eastern, which source lists it, and whether the sources disagree.',
     tags=['games']
 ) }}
 SELECT
-    g.game_key,
+    g.game_id,
     g.game_date,
     g.season,
     g.home_team,
     g.away_team,
-    g.nbac_game_id,
     g.bdl_game_id,
     g.tipoff_utc,
     g.tipoff_utc AT TIME ZONE 'America/New_York' AS tipoff_et,
@@ -18,6 +17,7 @@ SELECT
     g.away_score,
     g.in_bdl,
     g.in_nbac,
+    g.listed,
     CASE
         WHEN g.in_bdl AND g.in_nbac THEN 'both'
         WHEN g.in_bdl THEN 'bdl_only'

@@ -3,7 +3,7 @@
     tags=['box_scores']
 ) }}
 SELECT
-    p.game_key,
+    p.game_id,
     p.source,
     p.player_id,
     p.game_date,

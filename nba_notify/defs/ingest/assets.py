@@ -161,20 +161,26 @@ def nbac_box_scores_raw(
     deps=[bdl_games_raw, nbac_schedule_raw],
     group_name="ingest",
     kinds={"python", "postgres"},
-    description="One canonical row per game (both source ids, tip-off UTC, status, scores), "
-    "merged from the stored raw payloads.",
+    description="One row per league game (NBA.com gameId), built from what each source currently says: the "
+    "day it is on now, tip-off, status, scores, which source lists it and where they disagree. BDL ids are "
+    "mapped to league games by proof (same teams, same day) and the links stored; a game that moves keeps its "
+    "identity and its row follows it to the new day. Identity conflicts are kept and flagged, never merged.",
 )
 def games(context: dg.AssetExecutionContext, database: PostgresResource) -> dg.MaterializeResult:
     engine, run_id = database.engine(), context.run.run_id
     results = run_days(context, lambda day: pipeline.process_games(engine, day, run_id=run_id))
-    only_bdl = sorted(k for r in results for k in r.details["only_in_bdl"])
-    only_nbac = sorted(k for r in results for k in r.details["only_in_nbac"])
+    moved = {gid: move for r in results for gid, move in r.details["moved"].items()}
+    conflicts = [c for r in results for c in r.details["identity_conflicts"]]
     return dg.MaterializeResult(
         metadata={
             **day_metadata(results),
-            "only_in_bdl": len(only_bdl),
-            "only_in_nbac": len(only_nbac),
-            "source_disagreements": sum(r.details["disagreements"] for r in results),
+            "rows_written": sum(r.details["written"] for r in results),
+            "moved_games": len(moved),
+            "moves": dg.MetadataValue.json(moved),
+            "gone_from_feeds": sum(len(r.details["gone_from_feeds"]) for r in results),
+            "unproven_bdl_games": sum(len(r.details["unproven_bdl_games"]) for r in results),
+            "new_identity_links": sum(r.details["new_links"] for r in results),
+            "identity_conflicts": len(conflicts),
             "peak_memory_mb": peak_memory_mb(),
         }
     )

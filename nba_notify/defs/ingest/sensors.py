@@ -18,13 +18,13 @@ LIVE_WINDOW = timedelta(hours=4)
 def games_on(conn: sa.Connection, now) -> list[str]:
     return list(
         conn.execute(
-            sa.select(games.c.game_key)
+            sa.select(games.c.game_id)
             .where(
                 games.c.tipoff_utc <= now,
                 games.c.tipoff_utc > now - LIVE_WINDOW,
                 games.c.status.in_(("scheduled", "live")),
             )
-            .order_by(games.c.game_key)
+            .order_by(games.c.game_id)
         ).scalars()
     )
 

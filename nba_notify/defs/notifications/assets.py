@@ -40,7 +40,7 @@ def upcoming_games(
     for g in games:
         by_status[g.status] = by_status.get(g.status, 0) + 1
     context.log.info(f"{len(games)} upcoming games at {now.isoformat()}: {by_status}")
-    preview = [{"game_key": g.game_key, "tipoff_utc": g.tipoff_utc, "status": g.status} for g in games[:20]]
+    preview = [{"game_id": g.game_id, "tipoff_utc": g.tipoff_utc, "status": g.status} for g in games[:20]]
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(games),
@@ -159,7 +159,7 @@ def notification_sends(context: dg.AssetExecutionContext, database: PostgresReso
                     """
                 SELECT count(*) AS events,
                        count(*) FILTER (WHERE NOT matched) AS unmatched,
-                       count(DISTINCT game_key) AS games,
+                       count(DISTINCT game_id) AS games,
                        max(received_at) AS last_received
                   FROM notification_sends
                 """

@@ -47,7 +47,7 @@ def missing_schedules(
     policy = notification_policy.policy(braze.campaign_id)
     with database.engine().connect() as conn:
         rows = verification.missing_schedules(conn, clock.now(), policy)
-    return _result(rows, columns=["game_key", "send_at_utc", "ledger_state", "last_error"])
+    return _result(rows, columns=["game_id", "send_at_utc", "ledger_state", "last_error"])
 
 
 @dg.asset_check(
@@ -63,7 +63,7 @@ def orphaned_schedules(database: PostgresResource) -> dg.AssetCheckResult:
     rows = [
         {
             "kind": "orphan",
-            "game_key": o["game_key"],
+            "game_id": o["game_id"],
             "schedule_id": o["braze_schedule_id"],
             "detail": f"{o['reason']} / {o['status']}",
         }
@@ -72,7 +72,7 @@ def orphaned_schedules(database: PostgresResource) -> dg.AssetCheckResult:
     rows += [
         {
             "kind": "unresolved",
-            "game_key": u["game_key"],
+            "game_id": u["game_id"],
             "schedule_id": u["braze_schedule_id"],
             "detail": f"{u['state']} / {u['operation']} {u['attempt_status']}",
         }
@@ -123,7 +123,7 @@ def stale_pending(
     policy = notification_policy.policy(braze.campaign_id)
     with database.engine().connect() as conn:
         rows = verification.stale_pending(conn, clock.now(), policy)
-    return _result(rows, columns=["game_key", "state", "send_at_utc", "braze_schedule_id"])
+    return _result(rows, columns=["game_id", "state", "send_at_utc", "braze_schedule_id"])
 
 
 @dg.asset_check(

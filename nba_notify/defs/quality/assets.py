@@ -85,7 +85,7 @@ def discrepancy_metadata(results: list[DayResult], evaluations: list[DayEvaluati
     metadata: dict[str, object] = {
         "dagster/row_count": sum(r.records for r in results),
         "game_days": len(results),
-        "games_missing_from_a_source": len({d.game_key for _, d in missing}),
+        "games_missing_from_a_source": len({d.game_id for _, d in missing}),
         "disagreements": sum(1 for _, d in found if d.kind.endswith("_mismatch")),
         "partial_events_logged": sum(len(e.detection_event_ids) for e in evaluations),
         "retry_items_queued": sum(len(e.queued) for e in evaluations),
@@ -95,11 +95,11 @@ def discrepancy_metadata(results: list[DayResult], evaluations: list[DayEvaluati
     }
     if found:
         rows = [
-            (day.isoformat(), d.game_key, d.kind, d.scraper_name) for day, d in found[:MAX_ROWS_SHOWN]
+            (day.isoformat(), d.game_id, d.kind, d.scraper_name) for day, d in found[:MAX_ROWS_SHOWN]
         ]
         metadata["discrepancies"] = dg.MetadataValue.md(
             f"{len(found)} discrepancies (first {len(rows)})\n\n"
-            + markdown_table(("game_date", "game_key", "kind", "scraper"), rows)
+            + markdown_table(("game_date", "game_id", "kind", "scraper"), rows)
         )
     return metadata
 
@@ -128,7 +128,7 @@ def stale_row_cleanup(context: dg.AssetExecutionContext, database: PostgresResou
     return dg.MaterializeResult(
         metadata={
             "rows_deleted": result.deleted,
-            "games": dg.MetadataValue.json(result.game_keys[:MAX_ROWS_SHOWN]),
+            "games": dg.MetadataValue.json(result.game_ids[:MAX_ROWS_SHOWN]),
         }
     )
 

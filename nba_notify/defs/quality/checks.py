@@ -10,6 +10,9 @@ without partitions — a check launched on its own — evaluates every game day 
   source has and the other lacks (ERROR, not blocking: the retry queue is already on it).
 * ``sources_agree_on_games`` on ``source_discrepancies`` — status/score/tip-off
   disagreements (WARN).
+* ``no_game_identity_conflicts`` on ``games`` — source ids that cannot be trusted to name one
+  league game (one id for two games, an id that changed teams, two ids for one game, a tie
+  between candidates): ERROR, with the conflicting rows; nothing was merged or deleted.
 """
 
 from datetime import date
@@ -17,10 +20,11 @@ from datetime import date
 import dagster as dg
 import sqlalchemy as sa
 
+from nba_notify.defs.ingest.assets import games as games_asset
 from nba_notify.defs.ingest.assets import player_box_scores
 from nba_notify.defs.quality.assets import MAX_ROWS_SHOWN, source_discrepancies
 from nba_notify.defs.resources import PostgresResource
-from nba_notify.lib.db.tables.ingest import games
+from nba_notify.lib.db.tables.ingest import game_identity_conflicts, games
 from nba_notify.lib.db.tables.quality import source_discrepancies as discrepancy_table
 from nba_notify.lib.quality.coverage import COVERAGE_THRESHOLD, DayCoverage, load_day_coverage
 from nba_notify.lib.sqlmodels import markdown_table
@@ -69,7 +73,7 @@ def coverage_result(coverages: list[DayCoverage], threshold: float = COVERAGE_TH
         )
     if below:
         rows = [
-            (c.day.isoformat(), r.game_key, r.source, r.expected_players, r.processed_players)
+            (c.day.isoformat(), r.game_id, r.source, r.expected_players, r.processed_players)
             for c in below
             for r in c.shortfall
         ]
@@ -77,7 +81,7 @@ def coverage_result(coverages: list[DayCoverage], threshold: float = COVERAGE_TH
             "\n".join(c.summary() for c in below[:10])
             + f"\n\n{len(rows)} game(s) short (first {min(len(rows), MAX_ROWS_SHOWN)})\n\n"
             + markdown_table(
-                ("game_date", "game_key", "source", "expected_players", "processed_players"),
+                ("game_date", "game_id", "source", "expected_players", "processed_players"),
                 rows[:MAX_ROWS_SHOWN],
             )
         )
@@ -101,13 +105,13 @@ def _discrepancy_rows(database: PostgresResource, days: list[date], missing: boo
             for r in conn.execute(
                 sa.select(
                     discrepancy_table.c.game_date,
-                    discrepancy_table.c.game_key,
+                    discrepancy_table.c.game_id,
                     discrepancy_table.c.kind,
                     discrepancy_table.c.scraper_name,
                     discrepancy_table.c.details,
                 )
                 .where(discrepancy_table.c.game_date.in_(days), condition)
-                .order_by(discrepancy_table.c.game_date, discrepancy_table.c.game_key, kind)
+                .order_by(discrepancy_table.c.game_date, discrepancy_table.c.game_id, kind)
             )
         ]
 
@@ -117,7 +121,7 @@ def _result(rows: list[tuple], severity: dg.AssetCheckSeverity, what: str) -> dg
     if rows:
         metadata["offending_rows"] = dg.MetadataValue.md(
             markdown_table(
-                ("game_date", "game_key", "kind", "scraper", "details"),
+                ("game_date", "game_id", "kind", "scraper", "details"),
                 [(r[0].isoformat(), r[1], r[2], r[3], r[4]) for r in rows[:MAX_ROWS_SHOWN]],
             )
         )
@@ -153,3 +157,40 @@ def sources_agree_on_games(
 ) -> dg.AssetCheckResult:
     rows = _discrepancy_rows(database, check_days(context, database), missing=False)
     return _result(rows, dg.AssetCheckSeverity.WARN, "where BDL disagrees with NBA.com")
+
+
+@dg.asset_check(
+    asset=games_asset,
+    name="no_game_identity_conflicts",
+    description="Every source game id names one league game. Fails with the ids that do not (one id listed "
+    "for two games, an id now naming other teams, two ids proving to one game, two equally good candidates): "
+    "those games are kept apart and unmapped — never merged or deleted — until the source corrects itself or "
+    "an operator links them. What to do: compare the listed games in the raw payloads of that day.",
+)
+def no_game_identity_conflicts(
+    context: dg.AssetCheckExecutionContext, database: PostgresResource
+) -> dg.AssetCheckResult:
+    days = check_days(context, database)
+    c = game_identity_conflicts.c
+    with database.engine().connect() as conn:
+        rows = conn.execute(
+            sa.select(c.game_date, c.source, c.source_game_id, c.kind, c.game_id, c.occurrences, c.details)
+            .where(c.resolved_at.is_(None), c.game_date.in_(days))
+            .order_by(c.game_date, c.source, c.source_game_id)
+        ).all()
+    metadata: dict[str, object] = {"offending_row_count": len(rows)}
+    if rows:
+        metadata["offending_rows"] = dg.MetadataValue.md(
+            markdown_table(
+                ("game_date", "source", "source_game_id", "kind", "game_id", "occurrences", "details"),
+                [(r.game_date.isoformat(), r.source, r.source_game_id, r.kind, r.game_id, r.occurrences, r.details)
+                 for r in rows[:MAX_ROWS_SHOWN]],
+            )
+        )
+    return dg.AssetCheckResult(
+        passed=not rows,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata=metadata,
+        description=None if not rows else f"{len(rows)} source game id(s) in conflict: "
+        + ", ".join(f"{r.source} {r.source_game_id} ({r.kind})" for r in rows[:10]),
+    )

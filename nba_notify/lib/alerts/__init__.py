@@ -3,7 +3,7 @@ webhook / email / dashboard channels. Any domain raises an alert with::
 
     from nba_notify.lib.alerts import raise_alert
     raise_alert(engine_or_conn, rule_key="ambiguous_schedule", entity="notifications_sync",
-                severity=Severity.CRITICAL, title="...", details={...}, dedupe_key=game_key)
+                severity=Severity.CRITICAL, title="...", details={...}, dedupe_key=game_id)
 
 and the monitoring sensor delivers and escalates it.
 """

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from nba_notify.lib.db.tables.ingest import processor_run_history
 from nba_notify.lib.errors import PipelineError, classify_exception
@@ -46,6 +47,34 @@ def replace_partition(
         key = next(iter(table.primary_key.columns))
         inserted = len(conn.execute(table.insert().returning(key), list(rows)).all())
     return WriteResult(table.name, deleted, inserted)
+
+
+def upsert_rows(
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    key: Sequence[str],
+    compare: Sequence[str] | None = None,
+) -> WriteResult:
+    """Insert rows, or update the existing row with the same ``key``, inside the caller's
+    transaction; ``inserted`` counts the rows PostgreSQL returned. With ``compare`` (columns),
+    an existing row is rewritten only if one of them changed, so an unchanged re-run writes —
+    and reports — nothing; by default (``None``: every non-key column) likewise; ``()``
+    rewrites every row. Nothing is ever deleted here."""
+    if not rows:
+        return WriteResult(table.name, 0, 0)
+    columns = [c for c in rows[0] if c not in key]
+    compare = list(compare) if compare is not None else columns
+    stmt = pg_insert(table).values(list(rows))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c[k] for k in key],
+        set_={c: stmt.excluded[c] for c in columns},
+        where=sa.or_(*[table.c[c].is_distinct_from(stmt.excluded[c]) for c in compare]) if compare else None,
+    )
+    first_key = table.c[key[0]]
+    written = len(conn.execute(stmt.returning(first_key)).all())
+    return WriteResult(table.name, 0, written)
 
 
 @dataclass

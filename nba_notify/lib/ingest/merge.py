@@ -1,101 +1,96 @@
-"""Phase 2: one canonical row per game from the two sources.
+"""Phase 2: one canonical row per league game from what each source currently claims.
 
-Identity is business identity — US-Eastern game day plus the two tricodes — because the
-sources share no id (BDL box scores carry none at all). NBA.com is the league's own record,
-so it wins for tip-off and status; every disagreement is kept on the row instead of being
-silently resolved."""
+A *claim* is one source's latest word on one game (``source_games``). The game's identity is
+its NBA.com ``gameId``; a BDL claim counts for it only once its BDL id is proven to be that
+game (:mod:`nba_notify.lib.ingest.identity`). NBA.com is the league's own record, so while it
+lists the game it wins for day, tip-off and status; every disagreement is kept on the row
+instead of being silently resolved. A game no source lists any more is kept, marked
+``listed = false`` (it withdraws its notification), never deleted.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 
-class SourceGameLike(Protocol):
+@dataclass(frozen=True)
+class Claim:
+    """One source's current claim about one game (a ``source_games`` row)."""
+
     source: str
     source_game_id: str
+    game_id: str | None
     game_date: date
-    season: int
+    season: int | None
     home_team: str
     away_team: str
     tipoff_utc: datetime | None
     status: str
     home_score: int | None
     away_score: int | None
+    listed: bool
 
-    @property
-    def game_key(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class MergeReport:
-    rows: list[dict[str, Any]]
-    only_in_bdl: list[str]
-    only_in_nbac: list[str]
-    disagreements: dict[str, dict[str, Any]]
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Claim:
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
 
 
-COMPARED_FIELDS = ("tipoff_utc", "status", "home_score", "away_score")
+COMPARED_FIELDS = ("game_date", "tipoff_utc", "status", "home_score", "away_score")
 PROGRESS_STATUSES = {"scheduled", "live", "final"}
 
 
-def merge_games(
-    bdl_games: Sequence[SourceGameLike], nbac_games: Sequence[SourceGameLike], run_id: str | None = None
-) -> MergeReport:
-    bdl = _by_key(bdl_games, "bdl")
-    nbac = _by_key(nbac_games, "nbac")
-    rows: list[dict[str, Any]] = []
-    disagreements: dict[str, dict[str, Any]] = {}
-    for key in sorted(set(bdl) | set(nbac)):
-        b, n = bdl.get(key), nbac.get(key)
-        primary = n or b
-        assert primary is not None
-        diff = _disagreements(b, n) if b and n else {}
-        if diff:
-            disagreements[key] = diff
-        rows.append(
-            {
-                "game_key": key,
-                "game_date": primary.game_date,
-                "season": primary.season,
-                "home_team": primary.home_team,
-                "away_team": primary.away_team,
-                "nbac_game_id": n.source_game_id if n else None,
-                "bdl_game_id": int(b.source_game_id) if b else None,
-                "tipoff_utc": (n.tipoff_utc if n and n.tipoff_utc else b.tipoff_utc if b else None),
-                "status": primary.status,
-                "home_score": _score(n.home_score if n else None, b.home_score if b else None),
-                "away_score": _score(n.away_score if n else None, b.away_score if b else None),
-                "in_bdl": b is not None,
-                "in_nbac": n is not None,
-                "source_disagreements": diff or None,
-                "run_id": run_id,
-            }
-        )
-    return MergeReport(
-        rows=rows,
-        only_in_bdl=sorted(set(bdl) - set(nbac)),
-        only_in_nbac=sorted(set(nbac) - set(bdl)),
-        disagreements=disagreements,
-    )
+def merge_claims(
+    game_id: str, nbac: Claim | None, bdl: Claim | None, run_id: str | None = None
+) -> dict[str, Any]:
+    """The ``games`` row of one league game from its two claims (either may be missing)."""
+    if nbac is None and bdl is None:
+        raise ValueError(f"game {game_id}: no claim to merge")
+    listed = [c for c in (nbac, bdl) if c is not None and c.listed]
+    primary = listed[0] if listed else (nbac or bdl)
+    assert primary is not None
+    both = nbac is not None and bdl is not None and nbac.listed and bdl.listed
+    diff = disagreements(bdl, nbac) if both else {}  # type: ignore[arg-type]
+    return {
+        "game_id": game_id,
+        "game_date": primary.game_date,
+        "season": primary.season,
+        "home_team": primary.home_team,
+        "away_team": primary.away_team,
+        "bdl_game_id": int(bdl.source_game_id) if bdl is not None else None,
+        "tipoff_utc": primary.tipoff_utc if primary.tipoff_utc else _tipoff(nbac, bdl),
+        "status": primary.status,
+        "home_score": _score(primary, nbac, bdl, "home_score"),
+        "away_score": _score(primary, nbac, bdl, "away_score"),
+        "in_bdl": bdl is not None and bdl.listed,
+        "in_nbac": nbac is not None and nbac.listed,
+        "listed": bool(listed),
+        "source_disagreements": diff or None,
+        "run_id": run_id,
+    }
 
 
-def _by_key(games: Iterable[SourceGameLike], source: str) -> dict[str, SourceGameLike]:
-    out: dict[str, SourceGameLike] = {}
-    for game in games:
-        # A source listing the same game twice (ScoreboardV2 lists one row per broadcaster)
-        # is one game, not two.
-        out.setdefault(game.game_key, game)
-    return out
+def _tipoff(nbac: Claim | None, bdl: Claim | None) -> datetime | None:
+    for claim in (nbac, bdl):
+        if claim is not None and claim.listed and claim.tipoff_utc is not None:
+            return claim.tipoff_utc
+    return None
 
 
-def _score(preferred: int | None, fallback: int | None) -> int | None:
-    return preferred if preferred is not None else fallback
+def _score(primary: Claim, nbac: Claim | None, bdl: Claim | None, name: str) -> int | None:
+    value = getattr(primary, name)
+    if value is not None:
+        return value
+    for claim in (nbac, bdl):
+        if claim is not None and claim.listed and getattr(claim, name) is not None:
+            return getattr(claim, name)
+    return None
 
 
-def _disagreements(b: SourceGameLike, n: SourceGameLike) -> dict[str, Any]:
+def disagreements(b: Claim, n: Claim) -> dict[str, Any]:
+    """What BDL (``b``) and NBA.com (``n``) say differently about one game."""
     diff = {}
     for name in COMPARED_FIELDS:
         bv, nv = getattr(b, name), getattr(n, name)
@@ -113,4 +108,4 @@ def _disagreements(b: SourceGameLike, n: SourceGameLike) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
+    return value.isoformat() if isinstance(value, date | datetime) else value

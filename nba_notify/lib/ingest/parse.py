@@ -4,9 +4,10 @@ Each function validates its payload first (:mod:`nba_notify.lib.ingest.payloads`
 payload fails as ``PipelineError(VALIDATION)`` naming the field, then maps it to
 :class:`SourceGame` / :class:`PlayerLine`:
 
-* a game's identity is business identity — the US-Eastern game day of its tip-off plus the
-  two tricodes (:func:`game_key`) — because the sources share no id and BDL box score rows
-  carry none at all;
+* a game's identity is the league's: NBA.com's ``gameId``. Each source's games keep their own
+  ids here (:class:`SourceGame`); :mod:`nba_notify.lib.ingest.identity` proves which league
+  game a BDL id is. The game day (US-Eastern date of the tip-off) is an attribute that changes;
+  BDL box score rows carry no game id at all, so their lines name the day and the two teams;
 * instants are aware UTC datetimes taken only from UTC fields (NBA.com's ``*Est``/``gameEt``
   fields end in a misleading ``Z`` but are Eastern wall-clock times, so they are never read);
 * statuses are one vocabulary: scheduled, live, final, postponed, cancelled;
@@ -50,9 +51,9 @@ NBAC_SKIPPED_SEASON_TYPES = {"1": "preseason", "3": "all-star"}
 SCORED_STATUSES = frozenset({"live", "final"})
 
 
-def game_key(game_date: date, away: str, home: str) -> str:
-    """The cross-source identity of a game: ``"2025-11-05_PHI@CLE"``."""
-    return f"{game_date.isoformat()}_{away}@{home}"
+def matchup(away: str, home: str) -> str:
+    """A game's label for people: ``"PHI@CLE"`` (never an identity: teams meet many times)."""
+    return f"{away}@{home}"
 
 
 def eastern_game_day(tipoff_utc: datetime) -> date:
@@ -85,15 +86,19 @@ class SourceGame:
     away_score: int | None
 
     @property
-    def game_key(self) -> str:
-        return game_key(self.game_date, self.away_team, self.home_team)
+    def matchup(self) -> str:
+        return matchup(self.away_team, self.home_team)
 
 
 @dataclass(frozen=True)
 class PlayerLine:
     source: str
-    game_key: str
+    # NBA.com lines carry the gameId; BDL box score rows carry no game id (None): they are
+    # matched to a game by day and teams.
+    source_game_id: str | None
     game_date: date
+    home_team: str
+    away_team: str
     team: str  # tricode
     player_id: str  # source-specific (BDL id, NBA.com personId)
     player_name: str
@@ -153,20 +158,22 @@ def parse_bdl_box_scores(payload: dict[str, Any]) -> list[PlayerLine]:
     page = validate(BdlBoxScoresPage, payload, source="bdl box scores")
     lines: list[PlayerLine] = []
     for box in page.data:
-        key = game_key(box.date, box.visitor_team.abbreviation, box.home_team.abbreviation)
+        home, away = box.home_team.abbreviation, box.visitor_team.abbreviation
         for team in (box.home_team, box.visitor_team):
-            lines.extend(_bdl_team_lines(team, key, box.date))
+            lines.extend(_bdl_team_lines(team, box.date, home, away))
     return lines
 
 
-def _bdl_team_lines(team: BdlBoxTeam, key: str, game_date: date) -> Iterable[PlayerLine]:
+def _bdl_team_lines(team: BdlBoxTeam, game_date: date, home: str, away: str) -> Iterable[PlayerLine]:
     for line in team.players:
         if not line.minutes:  # "" / None / "0" / "00": did not play
             continue
         yield PlayerLine(
             source="bdl",
-            game_key=key,
+            source_game_id=None,
             game_date=game_date,
+            home_team=home,
+            away_team=away,
             team=team.abbreviation,
             player_id=str(line.player.id),
             player_name=f"{line.player.first_name} {line.player.last_name}".strip(),
@@ -181,33 +188,63 @@ def _bdl_team_lines(team: BdlBoxTeam, key: str, game_date: date) -> Iterable[Pla
 
 
 def parse_nbac_schedule(payload: dict[str, Any], game_date: date) -> list[SourceGame]:
-    """The games of one Eastern game day from a whole-season ``scheduleLeagueV2`` payload.
+    """The games of one Eastern game day from a whole-season ``scheduleLeagueV2`` payload."""
+    return parse_nbac_schedule_days(payload, [game_date])
 
-    Games are validated one by one, and only those that can be on that day — in a
-    ``gameDates`` bucket within a day of it, or anywhere with a UTC tip-off on that date or the
-    next — because a 180-date backfill parses the same ~1,300-game file 180 times. Errors
+
+def parse_nbac_schedule_days(payload: dict[str, Any], days: Iterable[date]) -> list[SourceGame]:
+    """The games on any of ``days`` (Eastern game days) from a whole-season payload.
+
+    Games are validated one by one, and only those that can be on those days — in a
+    ``gameDates`` bucket within a day of one, or anywhere with a UTC tip-off on such a date or
+    the next — because a 180-date backfill parses the same ~1,300-game file 180 times. Errors
     still name the full path (``leagueSchedule.gameDates.41.games.2.homeTeam.teamTricode``)."""
+    wanted = set(days)
+    if not wanted:
+        return []
     schedule = validate(NbacSchedule, payload, source="nbac schedule").leagueSchedule
     # An Eastern game day's tip-offs fall on that UTC date or the next one.
-    utc_days = (game_date.isoformat(), (game_date + timedelta(days=1)).isoformat())
+    utc_days = {d.isoformat() for day in wanted for d in (day, day + timedelta(days=1))}
     games: dict[str, SourceGame] = {}
     for i, bucket in enumerate(schedule.gameDates):
-        near = abs((bucket.gameDate - game_date).days) <= 1
+        near = any(abs((bucket.gameDate - day).days) <= 1 for day in wanted)
         for j, raw in enumerate(bucket.games):
             # Far buckets only matter for a game filed under a stale date after a move:
             # pick those out by their raw UTC tip-off, without validating the whole season.
             if not near and str(raw.get("gameDateTimeUTC", ""))[:10] not in utc_days:
                 continue
-            game = validate(
-                NbacScheduleGame,
-                raw,
-                source="nbac schedule",
-                at=("leagueSchedule", "gameDates", i, "games", j),
-            )
-            row = _nbac_schedule_game(game, bucket.gameDate, schedule.seasonYear)
-            if row is not None and row.game_date == game_date:
+            row = _validated_schedule_game(raw, i, j, bucket.gameDate, schedule.seasonYear)
+            if row is not None and row.game_date in wanted:
                 games.setdefault(row.source_game_id, row)
     return list(games.values())
+
+
+def parse_nbac_schedule_ids(payload: dict[str, Any], game_ids: Iterable[str]) -> dict[str, SourceGame]:
+    """Where the season file has these games now, wherever they moved: ``{gameId: game}``.
+    An id the file no longer carries (or carries as a game we skip) is absent from the result."""
+    wanted = set(game_ids)
+    if not wanted:
+        return {}
+    schedule = validate(NbacSchedule, payload, source="nbac schedule").leagueSchedule
+    found: dict[str, SourceGame] = {}
+    for i, bucket in enumerate(schedule.gameDates):
+        for j, raw in enumerate(bucket.games):
+            if str(raw.get("gameId", "")) not in wanted:
+                continue
+            row = _validated_schedule_game(raw, i, j, bucket.gameDate, schedule.seasonYear)
+            if row is not None:
+                found.setdefault(row.source_game_id, row)
+    return found
+
+
+def _validated_schedule_game(raw: Any, i: int, j: int, bucket_day: date, season: int) -> SourceGame | None:
+    game = validate(
+        NbacScheduleGame,
+        raw,
+        source="nbac schedule",
+        at=("leagueSchedule", "gameDates", i, "games", j),
+    )
+    return _nbac_schedule_game(game, bucket_day, season)
 
 
 def _nbac_schedule_game(game: NbacScheduleGame, bucket_day: date, season: int) -> SourceGame | None:
@@ -284,14 +321,14 @@ def parse_nbac_box_score(payload: dict[str, Any], game_date: date) -> list[Playe
                 "game_id": game.gameId,
             },
         )
-    key = game_key(game_date, game.awayTeam.teamTricode, game.homeTeam.teamTricode)
+    home, away = game.homeTeam.teamTricode, game.awayTeam.teamTricode
     lines: list[PlayerLine] = []
     for team in (game.homeTeam, game.awayTeam):
-        lines.extend(_nbac_team_lines(team, key, game_date))
+        lines.extend(_nbac_team_lines(team, game.gameId, game_date, home, away))
     return lines
 
 
-def _nbac_team_lines(team: NbacBoxTeam, key: str, game_date: date) -> Iterable[PlayerLine]:
+def _nbac_team_lines(team: NbacBoxTeam, game_id: str, game_date: date, home: str, away: str) -> Iterable[PlayerLine]:
     for player in team.players:
         stats = player.statistics
         played = player.played == "1" if player.played is not None else bool(stats.minutes)
@@ -299,8 +336,10 @@ def _nbac_team_lines(team: NbacBoxTeam, key: str, game_date: date) -> Iterable[P
             continue
         yield PlayerLine(
             source="nbac",
-            game_key=key,
+            source_game_id=game_id,
             game_date=game_date,
+            home_team=home,
+            away_team=away,
             team=team.teamTricode,
             player_id=str(player.personId),
             player_name=player.name,
@@ -316,11 +355,13 @@ __all__ = [
     "PlayerLine",
     "SourceGame",
     "eastern_game_day",
-    "game_key",
+    "matchup",
     "parse_bdl_box_scores",
     "parse_bdl_games",
     "parse_nbac_box_score",
     "parse_nbac_schedule",
+    "parse_nbac_schedule_days",
+    "parse_nbac_schedule_ids",
     "parse_nbac_scoreboard",
     "season_for_date",
 ]

@@ -17,9 +17,8 @@ from nba_notify.lib.clients.http import CallRecorder
 from nba_notify.lib.db.tables.ingest import games, player_box_scores
 from nba_notify.lib.db.writes import processor_run, replace_partition
 from nba_notify.lib.errors import ErrorCategory, PipelineError
-from nba_notify.lib.ingest import parse
-from nba_notify.lib.ingest.merge import merge_games
-from nba_notify.lib.scrapes import latest_payloads, scrape_attempt
+from nba_notify.lib.ingest import claims, parse
+from nba_notify.lib.scrapes import StoredPayload, latest_payloads, latest_payloads_between, scrape_attempt
 
 # scraper names (scrape_events.scraper_name) — also the retry queue's unit of work
 BDL_GAMES = "bdl_games"
@@ -57,7 +56,7 @@ def scrape_bdl_box_scores(
         page = client.box_scores(day)
         attempt.add_page(page)
         lines = parse.parse_bdl_box_scores(page.payload)
-        attempt.records_received = len({line.game_key for line in lines})
+        attempt.records_received = len({(line.home_team, line.away_team) for line in lines})
     return DayResult(day, attempt.records_received, {"players": len(lines)})
 
 
@@ -85,14 +84,14 @@ def scrape_nbac_box_scores(
     """Box scores of the day's started games, per the stored schedule (phase 1 of NBA.com
     depends on its own schedule scrape, not on the upstream again)."""
     with engine.connect() as conn:
-        schedule = latest_payloads(conn, NBAC_SCHEDULE, day)
+        schedule = latest_season_schedule(conn, parse.season_for_date(day))
     if schedule is None:
         raise PipelineError(
             ErrorCategory.VALIDATION,
-            f"no stored NBA.com schedule for {day}: materialize nbac_schedule_raw first",
+            f"no stored NBA.com schedule for {day}: run the raw scrape nbac_schedule_raw for this day first",
             details={"target_date": day.isoformat(), "missing": NBAC_SCHEDULE},
         )
-    started = [g for g in parse.parse_nbac_schedule(schedule[0].json(), day) if g.status in ("live", "final")]
+    started = [g for g in parse.parse_nbac_schedule(schedule.json(), day) if g.status in ("live", "final")]
     with scrape_attempt(engine, NBAC_BOX_SCORES, "nbac", day, run_id=run_id, recorder=recorder) as attempt:
         attempt.records_expected = sum(1 for g in started if g.status == "final")
         unavailable = []
@@ -113,79 +112,70 @@ def scrape_nbac_box_scores(
 
 # -- phase 2 ---------------------------------------------------------------------------------
 
+# Serialises phase-2 game processing (a live-scoreboard run and a schedule refresh may process
+# the same day at once): identities are proven and claims moved under this transaction lock.
+_GAMES_LOCK_KEY = 0x6E62615F67616D65  # "nba_game"
+
+
+def season_days(season: int) -> tuple[date, date]:
+    """The calendar days whose games belong to ``season`` (see :func:`parse.season_for_date`)."""
+    return date(season, 10, 1), date(season + 1, 9, 30)
+
+
+def latest_season_schedule(conn: sa.Connection, season: int) -> StoredPayload | None:
+    """The newest stored NBA.com league schedule of a season (a whole-season document: its
+    newest fetch is the league's newest word on every game, whichever day asked for it)."""
+    pages = latest_payloads_between(conn, NBAC_SCHEDULE, *season_days(season))
+    return pages[0] if pages else None
+
 
 def process_games(engine: sa.Engine, day: date, *, run_id: str | None) -> DayResult:
+    """Phase 2 for one game day: record what each source now says (claims), prove BDL ids
+    to league games, and rebuild the ``games`` row of every game touched — those on the day,
+    those that left it (moved: the row follows the game to its new day; gone from every feed:
+    ``listed = false``), and those whose BDL claim changed. Nothing is deleted."""
     with engine.connect() as conn:
         bdl_pages = latest_payloads(conn, BDL_GAMES, day)
-        nbac_pages = latest_payloads(conn, NBAC_SCHEDULE, day)
-    if bdl_pages is None and nbac_pages is None:
+        schedule = latest_season_schedule(conn, parse.season_for_date(day))
+    if bdl_pages is None and schedule is None:
         raise PipelineError(
             ErrorCategory.VALIDATION,
-            f"no stored scrape of either source for {day}; nothing to process",
-            details={"target_date": day.isoformat()},
+            f"no stored scrape of either source for {day}: run the raw scrapes (bdl_games_raw, "
+            "nbac_schedule_raw) for this day first",
+            details={"target_date": day.isoformat(), "missing": [BDL_GAMES, NBAC_SCHEDULE]},
         )
-    bdl_games = parse.parse_bdl_games([p.json() for p in bdl_pages]) if bdl_pages else []
-    nbac_games = parse.parse_nbac_schedule(nbac_pages[0].json(), day) if nbac_pages else []
-    report = merge_games(bdl_games, nbac_games, run_id=run_id)
+    season_file = schedule.json() if schedule is not None else None
+    bdl_listing = parse.parse_bdl_games([p.json() for p in bdl_pages]) if bdl_pages is not None else None
     with processor_run(engine, "games", day, run_id) as (conn, run):
-        moved = _release_ids_of_moved_games(conn, day, report.rows)
-        run.add(replace_partition(conn, games, where=games.c.game_date == day, rows=report.rows))
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_GAMES_LOCK_KEY)))
+        outcome = claims.refresh_day(conn, day, season_file, bdl_listing, run_id=run_id)
+        run.add(outcome.games_written)
+        on_day = conn.execute(sa.select(sa.func.count()).select_from(games).where(games.c.game_date == day)).scalar_one()
         run.details.update(
             {
-                "only_in_bdl": report.only_in_bdl,
-                "only_in_nbac": report.only_in_nbac,
-                "moved_from_other_dates": moved,
-                "sources": {"bdl": bdl_pages is not None, "nbac": nbac_pages is not None},
+                **outcome.details(),
+                "games_on_day": on_day,
+                "source_claims_written": outcome.claims_written.inserted,
+                "sources": {"bdl": bdl_pages is not None, "nbac": schedule is not None},
             }
         )
-    return DayResult(
-        day,
-        run.records_processed,
-        {
-            "only_in_bdl": report.only_in_bdl,
-            "only_in_nbac": report.only_in_nbac,
-            "disagreements": len(report.disagreements),
-            "moved": moved,
-        },
-    )
-
-
-def _release_ids_of_moved_games(conn: sa.Connection, day: date, rows: list[dict[str, Any]]) -> list[str]:
-    """A rescheduled game keeps its source ids but lands on another game day: the latest
-    scrape wins, so the row under its old date gives the ids up (they are unique)."""
-    nbac_ids = [r["nbac_game_id"] for r in rows if r["nbac_game_id"]]
-    bdl_ids = [r["bdl_game_id"] for r in rows if r["bdl_game_id"] is not None]
-    if not nbac_ids and not bdl_ids:
-        return []
-    moved = (
-        conn.execute(
-            games.delete()
-            .where(
-                games.c.game_date != day,
-                sa.or_(games.c.nbac_game_id.in_(nbac_ids), games.c.bdl_game_id.in_(bdl_ids)),
-            )
-            .returning(games.c.game_key)
-        )
-        .scalars()
-        .all()
-    )
-    return sorted(moved)
+    return DayResult(day, on_day, {**outcome.details(), "written": run.records_processed})
 
 
 def process_player_box_scores(engine: sa.Engine, day: date, *, run_id: str | None) -> DayResult:
     with engine.connect() as conn:
         bdl_pages = latest_payloads(conn, BDL_BOX_SCORES, day)
         nbac_pages = latest_payloads(conn, NBAC_BOX_SCORES, day)
-        known_games = set(conn.execute(sa.select(games.c.game_key).where(games.c.game_date == day)).scalars())
-    lines = []
-    if bdl_pages:
-        lines.extend(parse.parse_bdl_box_scores(bdl_pages[0].json()))
-    for page in nbac_pages or []:
-        lines.extend(parse.parse_nbac_box_score(page.json(), day))
-    unknown = sorted({line.game_key for line in lines} - known_games)
+        lines = []
+        if bdl_pages:
+            lines.extend(parse.parse_bdl_box_scores(bdl_pages[0].json()))
+        for page in nbac_pages or []:
+            lines.extend(parse.parse_nbac_box_score(page.json(), day))
+        resolved = claims.resolve_box_score_games(conn, lines)
+    unknown = sorted({label for line, game_id, label in resolved if game_id is None})
     rows = [
         {
-            "game_key": line.game_key,
+            "game_id": game_id,
             "source": line.source,
             "player_id": line.player_id,
             "game_date": line.game_date,
@@ -197,7 +187,7 @@ def process_player_box_scores(engine: sa.Engine, day: date, *, run_id: str | Non
             "assists": line.assists,
             "run_id": run_id,
         }
-        for line in _dedupe_lines(lines)
+        for line, game_id in _dedupe_lines([(line, game_id) for line, game_id, _ in resolved if game_id])
     ]
     with processor_run(engine, "player_box_scores", day, run_id) as (conn, run):
         run.add(
@@ -207,10 +197,10 @@ def process_player_box_scores(engine: sa.Engine, day: date, *, run_id: str | Non
     return DayResult(day, run.records_processed, {"unknown_games": unknown})
 
 
-def _dedupe_lines(lines: list[Any]) -> list[Any]:
-    seen: dict[tuple[str, str, str], Any] = {}
-    for line in lines:
-        seen.setdefault((line.game_key, line.source, line.player_id), line)
+def _dedupe_lines(lines: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
+    seen: dict[tuple[str, str, str], tuple[Any, str]] = {}
+    for line, game_id in lines:
+        seen.setdefault((game_id, line.source, line.player_id), (line, game_id))
     return list(seen.values())
 
 

@@ -75,16 +75,16 @@ def raise_unresolved_alert(
     send_at: datetime | None,
 ) -> str | None:
     """CRITICAL: Braze may hold a schedule for this game that we cannot see or change."""
-    teams = f"{desired.away_team}@{desired.home_team}" if desired else row.game_key
+    teams = f"{desired.away_team}@{desired.home_team}" if desired else row.game_id
     when = send_at.isoformat() if send_at else "unknown time"
     withdrawn = desired is not None and not desired.active
     title = (
-        f"Ambiguous Braze schedule for game {row.game_key} ({teams}), send at {when}: "
+        f"Ambiguous Braze schedule for game {row.game_id} ({teams}), send at {when}: "
         + ("game is " + desired.reason + ", a push may still go out" if withdrawn and desired else
            "cannot confirm whether it exists; not re-created to avoid a duplicate push")
     )
     details = {
-        "game_key": row.game_key,
+        "game_id": row.game_id,
         "intent_key": row.intent_key,
         "state": row.state,
         "send_id": row.send_id,

@@ -43,16 +43,16 @@ def stale_pending_tick(
     for row in rows[:MAX_ALERTS_PER_TICK]:
         error = raise_domain_alert(
             engine, alerts, rule_key=RULE_STALE_PENDING,
-            title=f"No send confirmed for game {row['game_key']}: scheduled {row['send_at_utc'].isoformat()}, "
+            title=f"No send confirmed for game {row['game_id']}: scheduled {row['send_at_utc'].isoformat()}, "
                   f"{policy.send_grace_minutes} min grace passed (state {row['state']})",
             details={k: str(v) for k, v in row.items()}, dedupe_key=row["intent_key"], now=now,
         )
-        tick.alerts.append(row["game_key"] if error is None else f"{row['game_key']} (alert failed: {error})")
+        tick.alerts.append(row["game_id"] if error is None else f"{row['game_id']} (alert failed: {error})")
     if len(rows) > MAX_ALERTS_PER_TICK:
         raise_domain_alert(
             engine, alerts, rule_key=RULE_STALE_PENDING,
             title=f"{len(rows) - MAX_ALERTS_PER_TICK} more notifications without a send confirmation",
-            details={"games": [r["game_key"] for r in rows[MAX_ALERTS_PER_TICK:]][:500]},
+            details={"games": [r["game_id"] for r in rows[MAX_ALERTS_PER_TICK:]][:500]},
             dedupe_key="bulk", now=now,
         )
         tick.alerts.append(f"+{len(rows) - MAX_ALERTS_PER_TICK} more")

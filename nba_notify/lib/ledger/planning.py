@@ -19,8 +19,14 @@ DEFAULT_KIND = "tipoff_reminder"
 DEFAULT_TEMPLATE_VERSION = "v1"
 
 # Game statuses that prove a notification must not go out (DESIGN §3: deletes only by proof).
-# A game missing from a source, or a source returning fewer games, proves nothing.
+# A game missing from one source, or a source returning fewer games, proves nothing; a game
+# that no source lists any more (``listed = false``: gone from NBA.com's whole-season schedule
+# and from BDL's listing of its day) is withdrawn as "unlisted".
 WITHDRAWING_STATUSES = frozenset({"postponed", "cancelled"})
+UNLISTED = "unlisted"
+# Braze accepts schedule times at most 90 days ahead; a moved game beyond that is cancelled
+# (and created again when it comes back within the horizon) rather than updated.
+BRAZE_MAX_AHEAD = timedelta(days=89)
 
 LIVE_STATES = frozenset({"creating", "updating", "scheduled", "unknown", "cancel_requested"})
 UNRESOLVED_STATES = frozenset({"creating", "updating", "unknown"})
@@ -74,10 +80,10 @@ class NotificationPolicy:
 # -- identity and normalisation -------------------------------------------------------------
 
 
-def intent_key(game_key: str, kind: str, campaign_id: str, template_version: str) -> str:
+def intent_key(game_id: str, kind: str, campaign_id: str, template_version: str) -> str:
     """Business identity of a notification: never send_at (a moved tip-off is an *update* of
     the same intent, not a new one)."""
-    return f"{game_key}|{kind}|{campaign_id}|{template_version}"
+    return f"{game_id}|{kind}|{campaign_id}|{template_version}"
 
 
 def send_id_for(intent: str) -> str:
@@ -109,17 +115,18 @@ def signature(send_at: datetime, home_team: str, away_team: str, template_versio
 
 @dataclass(frozen=True)
 class UpcomingGame:
-    game_key: str
+    game_id: str  # the league's game id (NBA.com gameId): the notification's identity
     home_team: str
     away_team: str
     tipoff_utc: datetime | None
     status: str
+    listed: bool = True  # false: no source lists the game any more
 
 
 @dataclass(frozen=True)
 class Desired:
     intent_key: str
-    game_key: str
+    game_id: str
     kind: str
     campaign_id: str
     template_version: str
@@ -129,13 +136,13 @@ class Desired:
     send_at: datetime | None
     signature: str | None
     active: bool
-    reason: str  # scheduled | postponed | cancelled | no_tipoff
+    reason: str  # scheduled | postponed | cancelled | unlisted | no_tipoff
     game_status: str
 
     def trigger_properties(self) -> dict[str, Any]:
         """What the campaign templates into the push (and the simulator keys its truth by)."""
         return {
-            "game_key": self.game_key,
+            "game_id": self.game_id,
             "home_team": self.home_team,
             "away_team": self.away_team,
             "tipoff_utc": self.tipoff_utc.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -147,7 +154,7 @@ class Desired:
     def as_row(self) -> dict[str, Any]:
         return {
             "intent_key": self.intent_key,
-            "game_key": self.game_key,
+            "game_id": self.game_id,
             "kind": self.kind,
             "campaign_id": self.campaign_id,
             "template_version": self.template_version,
@@ -165,7 +172,7 @@ class Desired:
     def from_row(cls, row: Mapping[str, Any]) -> "Desired":
         return cls(
             intent_key=row["intent_key"],
-            game_key=row["game_key"],
+            game_id=row["game_id"],
             kind=row["kind"],
             campaign_id=row["campaign_id"],
             template_version=row["template_version"],
@@ -181,18 +188,20 @@ class Desired:
 
 
 def desired_for_game(game: UpcomingGame, policy: NotificationPolicy) -> Desired:
-    key = intent_key(game.game_key, policy.kind, policy.campaign_id, policy.template_version)
-    withdrawn = game.status in WITHDRAWING_STATUSES
+    key = intent_key(game.game_id, policy.kind, policy.campaign_id, policy.template_version)
+    withdrawn = game.status in WITHDRAWING_STATUSES or not game.listed
     send_at = to_minute(game.tipoff_utc - policy.lead) if game.tipoff_utc is not None else None
-    if withdrawn:
+    if game.status in WITHDRAWING_STATUSES:
         reason = game.status
+    elif not game.listed:
+        reason = UNLISTED
     elif send_at is None:
         reason = "no_tipoff"
     else:
         reason = "scheduled"
     return Desired(
         intent_key=key,
-        game_key=game.game_key,
+        game_id=game.game_id,
         kind=policy.kind,
         campaign_id=policy.campaign_id,
         template_version=policy.template_version,
@@ -220,7 +229,7 @@ def desired_notifications(games: Iterable[UpcomingGame], policy: NotificationPol
 class LedgerRow:
     id: int
     intent_key: str
-    game_key: str
+    game_id: str
     kind: str
     state: str
     braze_schedule_id: str | None
@@ -242,7 +251,7 @@ class LedgerRow:
         return cls(
             id=row["id"],
             intent_key=row["intent_key"],
-            game_key=row["game_key"],
+            game_id=row["game_id"],
             kind=row["kind"],
             state=row["state"],
             braze_schedule_id=row["braze_schedule_id"],
@@ -271,7 +280,7 @@ class ActionKind(enum.StrEnum):
 class Action:
     kind: ActionKind
     intent_key: str
-    game_key: str
+    game_id: str
     desired: Desired | None = None
     row: LedgerRow | None = None
     reason: str = ""
@@ -292,7 +301,7 @@ class Action:
 @dataclass(frozen=True)
 class Skip:
     intent_key: str
-    game_key: str
+    game_id: str
     action: str  # skipped_unchanged | skipped
     reason: str  # unchanged | already_sent | missed_window | inside_update_buffer | beyond_horizon | ...
     send_at: datetime | None = None
@@ -326,8 +335,9 @@ def plan_actions(
 
     * an intent whose last call has no known outcome is RESOLVED first, never re-created;
     * unchanged signature -> skipped_unchanged (zero Braze calls);
-    * changed signature -> one UPDATE, unless either send time is inside the update buffer;
-    * game postponed/cancelled -> one CANCEL (the only proof that deletes);
+    * changed signature (tip-off moved, same day or another) -> one UPDATE, unless the held
+      send time is inside the update buffer; a new time Braze cannot take -> one CANCEL;
+    * game postponed/cancelled/gone from every feed -> one CANCEL (the only proofs that delete);
     * no desired row at all -> nothing (absence proves nothing);
     * at most one live schedule per game and kind: a live schedule of a superseded intent
       (e.g. template version bump) is cancelled before its successor is created.
@@ -337,76 +347,89 @@ def plan_actions(
     ledger_by_key = {r.intent_key: r for r in ledger}
     rows_by_game_kind: dict[tuple[str, str], list[LedgerRow]] = defaultdict(list)
     for row in ledger:
-        rows_by_game_kind[(row.game_key, row.kind)].append(row)
-    current_keys_by_game_kind = {(d.game_key, d.kind): d.intent_key for d in desired}
+        rows_by_game_kind[(row.game_id, row.kind)].append(row)
+    current_keys_by_game_kind = {(d.game_id, d.kind): d.intent_key for d in desired}
 
     for key in sorted(set(desired_by_key) | set(ledger_by_key)):
         d = desired_by_key.get(key)
         row = ledger_by_key.get(key)
-        game_key = d.game_key if d else row.game_key  # type: ignore[union-attr]
+        game_id = d.game_id if d else row.game_id  # type: ignore[union-attr]
 
         if row is not None and row.state in UNRESOLVED_STATES:
-            plan.actions.append(Action(ActionKind.RESOLVE, key, game_key, d, row, "unresolved"))
+            plan.actions.append(Action(ActionKind.RESOLVE, key, game_id, d, row, "unresolved"))
             continue
 
         if d is None:
             # No opinion about this intent. If a newer intent exists for the same game and
             # kind, this one is superseded and its live schedule must go.
-            successor = current_keys_by_game_kind.get((row.game_key, row.kind))  # type: ignore[union-attr]
+            successor = current_keys_by_game_kind.get((row.game_id, row.kind))  # type: ignore[union-attr]
             if successor is not None and successor != key and row is not None:
-                _withdraw(plan, row, "superseded_intent", game_key)
+                _withdraw(plan, row, "superseded_intent", game_id)
             continue
 
         if not d.active:
             if row is not None:
-                _withdraw(plan, row, d.reason, game_key)
+                _withdraw(plan, row, d.reason, game_id)
             continue
 
-        siblings = [r for r in rows_by_game_kind[(d.game_key, d.kind)] if r.intent_key != key]
+        siblings = [r for r in rows_by_game_kind[(d.game_id, d.kind)] if r.intent_key != key]
         if (row is not None and row.state == "sent") or any(r.state == "sent" for r in siblings):
             action = "skipped_unchanged" if row is not None and row.signature == d.signature else "skipped"
-            plan.skips.append(Skip(key, game_key, action, "already_sent", d.send_at, row.braze_schedule_id if row else None))
+            plan.skips.append(Skip(key, game_id, action, "already_sent", d.send_at, row.braze_schedule_id if row else None))
             continue
 
         if row is None or row.state in REUSABLE_STATES:
             reason = _create_window_problem(d, now, policy)
             if reason is not None:
-                plan.skips.append(Skip(key, game_key, "skipped", reason, d.send_at))
+                plan.skips.append(Skip(key, game_id, "skipped", reason, d.send_at))
             else:
-                plan.actions.append(Action(ActionKind.CREATE, key, game_key, d, row, "new" if row is None else row.state))
+                plan.actions.append(Action(ActionKind.CREATE, key, game_id, d, row, "new" if row is None else row.state))
             continue
 
         if row.state == "scheduled":
             if row.signature == d.signature:
-                plan.skips.append(Skip(key, game_key, "skipped_unchanged", "unchanged", d.send_at, row.braze_schedule_id))
+                plan.skips.append(Skip(key, game_id, "skipped_unchanged", "unchanged", d.send_at, row.braze_schedule_id))
                 continue
-            closest = min(t for t in (row.send_at, d.send_at) if t is not None)
-            if closest - now < policy.update_buffer:
-                plan.skips.append(
-                    Skip(key, game_key, "skipped", "inside_update_buffer", d.send_at, row.braze_schedule_id)
-                )
-                continue
-            if d.send_at is not None and d.send_at > now + policy.horizon:
-                plan.skips.append(Skip(key, game_key, "skipped", "beyond_horizon", d.send_at, row.braze_schedule_id))
-                continue
-            plan.actions.append(Action(ActionKind.UPDATE, key, game_key, d, row, "signature_changed"))
+            change = _change_of_scheduled(row, d, now, policy)
+            if isinstance(change, Skip):
+                plan.skips.append(change)
+            else:
+                plan.actions.append(change)
             continue
 
         if row.state == "cancel_requested":
             # The game came back before the delete finished: finish the delete (idempotent),
             # the next run creates afresh. Rare, and never risks two live schedules.
-            plan.actions.append(Action(ActionKind.CANCEL, key, game_key, d, row, "retry_cancel"))
+            plan.actions.append(Action(ActionKind.CANCEL, key, game_id, d, row, "retry_cancel"))
             continue
 
     plan.actions.sort(key=lambda a: (a.order, a.intent_key))
     return plan
 
 
-def _withdraw(plan: Plan, row: LedgerRow, reason: str, game_key: str) -> None:
+def _change_of_scheduled(row: LedgerRow, d: Desired, now: datetime, policy: NotificationPolicy) -> Action | Skip:
+    """A live schedule whose game changed (tip-off moved, same day or another): one UPDATE to
+    the new send time, whatever the horizon (updates cost no send id). The schedule Braze
+    holds is at the *old* time, so that is the time the update buffer protects: inside it Braze
+    may already be dispatching, and nothing is changed. A new time Braze cannot take (past, or
+    more than 90 days ahead) cancels the old schedule instead: a push at the old time would be
+    the wrong one."""
+    key, game_id = row.intent_key, row.game_id
+    held = row.send_at
+    if held is not None and held - now < policy.update_buffer:
+        return Skip(key, game_id, "skipped", "inside_update_buffer", d.send_at, row.braze_schedule_id)
+    if d.send_at is None or d.send_at - now < timedelta(seconds=policy.min_lead_seconds):
+        return Action(ActionKind.CANCEL, key, game_id, d, row, "moved_into_missed_window")
+    if d.send_at - now > BRAZE_MAX_AHEAD:
+        return Action(ActionKind.CANCEL, key, game_id, d, row, "moved_beyond_braze_limit")
+    return Action(ActionKind.UPDATE, key, game_id, d, row, "signature_changed")
+
+
+def _withdraw(plan: Plan, row: LedgerRow, reason: str, game_id: str) -> None:
     if row.state == "planned":
-        plan.actions.append(Action(ActionKind.DISCARD, row.intent_key, game_key, None, row, reason))
+        plan.actions.append(Action(ActionKind.DISCARD, row.intent_key, game_id, None, row, reason))
     elif row.state in ("scheduled", "cancel_requested"):
-        plan.actions.append(Action(ActionKind.CANCEL, row.intent_key, game_key, None, row, reason))
+        plan.actions.append(Action(ActionKind.CANCEL, row.intent_key, game_id, None, row, reason))
 
 
 def _create_window_problem(d: Desired, now: datetime, policy: NotificationPolicy) -> str | None:

@@ -98,10 +98,10 @@ def expire_past_sends(sync: ScheduleSync) -> int:
             sa.update(schedule_ledger)
             .where(L.state == "scheduled", L.send_at_utc < cutoff, L.campaign_id == sync.policy.campaign_id)
             .values(state="expired", fence=sync.lease.fence, updated_at=sa.func.now())
-            .returning(L.intent_key, L.game_key, L.braze_schedule_id, L.send_at_utc)
+            .returning(L.intent_key, L.game_id, L.braze_schedule_id, L.send_at_utc)
         ).mappings().all()
     for r in rows:
-        sync.log("expired", intent_key=r["intent_key"], game_key=r["game_key"], reason="no_send_event",
+        sync.log("expired", intent_key=r["intent_key"], game_id=r["game_id"], reason="no_send_event",
                  braze_schedule_id=r["braze_schedule_id"], send_at=r["send_at_utc"])
     return len(rows)
 
@@ -206,12 +206,12 @@ def pre_send_verification(
             written = store.write_back(sync.lease, claim, outcome)
             if outcome.status == "succeeded":
                 result.verified_by_probe += 1
-                sync.log("resolved", intent_key=row.intent_key, game_key=row.game_key, reason="presend_verified",
+                sync.log("resolved", intent_key=row.intent_key, game_id=row.game_id, reason="presend_verified",
                          braze_schedule_id=outcome.schedule_id, send_at=row.send_at,
                          details={"superseded": written.orphaned})
             elif outcome.not_found:
-                result.vanished.append(row.game_key)
-                sync.log("error", intent_key=row.intent_key, game_key=row.game_key, reason="presend_vanished",
+                result.vanished.append(row.game_id)
+                sync.log("error", intent_key=row.intent_key, game_id=row.game_id, reason="presend_vanished",
                          braze_schedule_id=row.braze_schedule_id, send_at=row.send_at)
         sync.cancel_orphans()
         if result.vanished:
@@ -228,15 +228,15 @@ def pre_send_verification(
     return result
 
 
-def _recreate_vanished(sync: ScheduleSync, game_keys: list[str]) -> None:
+def _recreate_vanished(sync: ScheduleSync, game_ids: list[str]) -> None:
     from nba_notify.lib.ledger.planning import Action, ActionKind, plan_actions
 
     desired, ledger = sync.load_state()
     plan = plan_actions(desired, ledger, sync.now(), sync.policy)
-    wanted = set(game_keys)
+    wanted = set(game_ids)
     for action in plan.of(ActionKind.CREATE):
-        if action.game_key in wanted and action.row is not None:
-            sync.act(Action(action.kind, action.intent_key, action.game_key, action.desired, action.row, "presend_recreate"))
+        if action.game_id in wanted and action.row is not None:
+            sync.act(Action(action.kind, action.intent_key, action.game_id, action.desired, action.row, "presend_recreate"))
 
 
 @dataclass

@@ -31,7 +31,7 @@ def notification_report(engine: sa.Engine, truth: dict[str, Any], *, now: dateti
         "users_messaged": 0, "messages": 0, "duplicate_messages": 0,
     })
     for s in schedules:
-        g = per_game[str(s.get("game_key"))]
+        g = per_game[str(s.get("game_id"))]
         g["schedules_created"] += 1
         status = s.get("status")
         if status == "scheduled":
@@ -48,31 +48,31 @@ def notification_report(engine: sa.Engine, truth: dict[str, Any], *, now: dateti
 
     with engine.connect() as conn:
         desired = {
-            r["game_key"]: dict(r)
+            r["game_id"]: dict(r)
             for r in conn.execute(
-                sa.text("SELECT game_key, active, reason, send_at_utc, tipoff_utc FROM desired_notifications")
+                sa.text("SELECT game_id, active, reason, send_at_utc, tipoff_utc FROM desired_notifications")
             ).mappings()
         }
         ledger = {
-            r["game_key"]: dict(r)
+            r["game_id"]: dict(r)
             for r in conn.execute(
                 sa.text(
                     """
-                    SELECT DISTINCT ON (game_key) game_key, state, braze_schedule_id, send_at_utc
-                      FROM schedule_ledger ORDER BY game_key, updated_at DESC
+                    SELECT DISTINCT ON (game_id) game_id, state, braze_schedule_id, send_at_utc
+                      FROM schedule_ledger ORDER BY game_id, updated_at DESC
                     """
                 )
             ).mappings()
         }
         events = {
-            r["game_key"]: dict(r)
+            r["game_id"]: dict(r)
             for r in conn.execute(
                 sa.text(
                     """
-                    SELECT game_key, count(*) AS send_events, count(DISTINCT external_user_id) AS users
+                    SELECT game_id, count(*) AS send_events, count(DISTINCT external_user_id) AS users
                       FROM notification_sends
-                     WHERE event_type = 'users.messages.pushnotification.Send' AND game_key IS NOT NULL
-                     GROUP BY game_key
+                     WHERE event_type = 'users.messages.pushnotification.Send' AND game_id IS NOT NULL
+                     GROUP BY game_id
                     """
                 )
             ).mappings()
@@ -80,17 +80,17 @@ def notification_report(engine: sa.Engine, truth: dict[str, Any], *, now: dateti
         unmatched = conn.execute(sa.text("SELECT count(*) FROM notification_sends WHERE NOT matched")).scalar_one()
 
     games = []
-    for game_key in sorted(set(per_game) | set(desired)):
-        g = dict(per_game[game_key])
-        d = desired.get(game_key)
-        lrow = ledger.get(game_key)
+    for game_id in sorted(set(per_game) | set(desired)):
+        g = dict(per_game[game_id])
+        d = desired.get(game_id)
+        lrow = ledger.get(game_id)
         due = bool(d and d["active"] and d["send_at_utc"] is not None and d["send_at_utc"] <= now)
         g.update(
-            game_key=game_key,
+            game_id=game_id,
             desired=(d["reason"] if d else None),
             send_at=d["send_at_utc"].isoformat() if d and d["send_at_utc"] else None,
             ledger_state=lrow["state"] if lrow else None,
-            currents_send_events=events.get(game_key, {}).get("send_events", 0),
+            currents_send_events=events.get(game_id, {}).get("send_events", 0),
             missed=due and g["messages"] == 0,
             sent_for_withdrawn_game=bool(d and not d["active"] and g["messages"] > 0),
             two_live_schedules=g["schedules_live"] > 1,

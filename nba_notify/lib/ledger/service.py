@@ -82,7 +82,7 @@ def resolve_unknown(
         result = store.operator_resolve(lease, intent, schedule_id=schedule_id, dispatch_id=dispatch_id,
                                         orphan_ids=orphan_ids)
         store.write_logs(engine, [{
-            "holder": lease.holder, "fence": lease.fence, "intent_key": intent, "game_key": intent.split("|")[0],
+            "holder": lease.holder, "fence": lease.fence, "intent_key": intent, "game_id": intent.split("|")[0],
             "action": "resolved", "reason": "operator_absent" if schedule_id is None else "operator_adopted",
             "braze_schedule_id": schedule_id, "details": {"applied": result.applied, "note": result.note},
         }])

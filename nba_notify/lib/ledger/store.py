@@ -50,23 +50,34 @@ O = schedule_orphans.c
 
 def load_upcoming_games(conn: sa.Connection, now: datetime, policy: NotificationPolicy) -> list[UpcomingGame]:
     """Games whose notification could still matter: tip-off from (now - lookback - lead) to
-    the Braze horizon. Postponed/cancelled games are included (they withdraw intents); games
-    without a tip-off time too (they are reported, not scheduled)."""
+    the Braze horizon, postponed/cancelled and unlisted ones included (they withdraw intents),
+    games without a tip-off time too (reported, not scheduled) — and, wherever they are now,
+    every game the campaign still wants notified or holds a live schedule for: a game that
+    moved out of the window (to another day, weeks later) must update or withdraw its intent
+    in the same run, never leave it behind at the old time."""
     start = now - timedelta(minutes=policy.missed_lookback_minutes) + policy.lead
     end = now + policy.horizon + policy.lead
     rows = conn.execute(
         sa.text(
             """
-            SELECT game_key, home_team, away_team, tipoff_utc, status
+            SELECT game_id, home_team, away_team, tipoff_utc, status, listed
               FROM games
              WHERE (tipoff_utc >= :start AND tipoff_utc <= :end)
                 OR (tipoff_utc IS NULL AND game_date >= CAST(:start AS date) AND game_date <= CAST(:end AS date))
-             ORDER BY tipoff_utc NULLS LAST, game_key
+                OR game_id IN (SELECT game_id FROM desired_notifications WHERE active AND campaign_id = :campaign)
+                OR game_id IN (SELECT game_id FROM schedule_ledger
+                                WHERE campaign_id = :campaign
+                                  AND state IN ('planned', 'creating', 'updating', 'scheduled', 'unknown',
+                                                'cancel_requested'))
+             ORDER BY tipoff_utc NULLS LAST, game_id
             """
         ),
-        {"start": start, "end": end},
+        {"start": start, "end": end, "campaign": policy.campaign_id},
     ).mappings()
-    return [UpcomingGame(r["game_key"], r["home_team"], r["away_team"], r["tipoff_utc"], r["status"]) for r in rows]
+    return [
+        UpcomingGame(r["game_id"], r["home_team"], r["away_team"], r["tipoff_utc"], r["status"], r["listed"])
+        for r in rows
+    ]
 
 
 def upsert_desired(conn: sa.Connection, desired: Sequence[Desired], computed_at: datetime, run_id: str | None) -> int:
@@ -148,7 +159,7 @@ def ensure_intents(lease: Lease, desired: Sequence[Desired]) -> int:
     values = [
         {
             "intent_key": d.intent_key,
-            "game_key": d.game_key,
+            "game_id": d.game_id,
             "kind": d.kind,
             "campaign_id": d.campaign_id,
             "template_version": d.template_version,
@@ -170,7 +181,7 @@ class Claim:
 
     row_id: int
     intent_key: str
-    game_key: str
+    game_id: str
     send_id: str
     operation: str  # create | update | delete
     claimed_state: str
@@ -227,7 +238,7 @@ def claim(
                 .values(
                     ledger_id=row.id,
                     intent_key=row.intent_key,
-                    game_key=row.game_key,
+                    game_id=row.game_id,
                     operation=operation,
                     fence=lease.fence,
                     holder=lease.holder,
@@ -246,7 +257,7 @@ def claim(
     return Claim(
         row_id=row.id,
         intent_key=row.intent_key,
-        game_key=row.game_key,
+        game_id=row.game_id,
         send_id=row.send_id,
         operation=operation,
         claimed_state=new_state,
@@ -443,7 +454,7 @@ def _insert_orphan(
     fence: int | None,
     campaign_id: str | None = None,
     intent_key: str | None = None,
-    game_key: str | None = None,
+    game_id: str | None = None,
     send_at: datetime | None = None,
     dispatch_id: str | None = None,
     note: str | None = None,
@@ -458,7 +469,7 @@ def _insert_orphan(
             braze_schedule_id=schedule_id,
             campaign_id=campaign_id,
             intent_key=intent_key or (claim.intent_key if claim else None),
-            game_key=game_key or (claim.game_key if claim else None),
+            game_id=game_id or (claim.game_id if claim else None),
             reason=reason,
             source_attempt_id=claim.attempt_id if claim else None,
             send_at_utc=send_at,
@@ -508,7 +519,7 @@ def adopt(lease: Lease, row: LedgerRow, attempt: AttemptView, campaign_id: str) 
         if superseded:
             _insert_orphan(
                 conn, superseded, None, reason="superseded", fence=lease.fence, campaign_id=campaign_id,
-                intent_key=row.intent_key, game_key=row.game_key,
+                intent_key=row.intent_key, game_id=row.game_id,
             )
     return WriteBack(True, new_state="scheduled", orphaned=superseded)
 
@@ -581,7 +592,7 @@ def operator_resolve(
         for orphan in orphan_ids:
             if orphan != schedule_id:
                 _insert_orphan(conn, orphan, None, reason="operator", fence=lease.fence,
-                               campaign_id=row["campaign_id"], intent_key=intent, game_key=row["game_key"])
+                               campaign_id=row["campaign_id"], intent_key=intent, game_id=row["game_id"])
     return WriteBack(True, new_state=values["state"])
 
 
@@ -604,7 +615,7 @@ CLAIM_ORPHAN_SQL = sa.text(
                JOIN schedule_attempts a ON a.id = l.current_attempt_id
               WHERE l.state IN ('creating', 'updating', 'unknown')
                 AND a.schedule_id = o.braze_schedule_id)
-    RETURNING o.id, o.braze_schedule_id, o.campaign_id, o.game_key
+    RETURNING o.id, o.braze_schedule_id, o.campaign_id, o.game_id
     """
 )
 
@@ -656,7 +667,7 @@ def write_logs(engine_or_conn: sa.Engine | sa.Connection, entries: Sequence[Mapp
             "holder": e.get("holder"),
             "fence": e.get("fence"),
             "intent_key": e.get("intent_key"),
-            "game_key": e.get("game_key"),
+            "game_id": e.get("game_id"),
             "action": e["action"],
             "reason": e.get("reason"),
             "braze_schedule_id": e.get("braze_schedule_id"),

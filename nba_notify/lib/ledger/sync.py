@@ -181,12 +181,12 @@ class ScheduleSync:
 
     # -- logging ------------------------------------------------------------------------------
 
-    def log(self, action: str, *, intent_key: str | None = None, game_key: str | None = None,
+    def log(self, action: str, *, intent_key: str | None = None, game_id: str | None = None,
              reason: str | None = None, braze_schedule_id: str | None = None,
              send_at: datetime | None = None, details: Mapping[str, Any] | None = None) -> None:
         self._logs.append(
             {"run_id": self.run_id, "holder": self.lease.holder, "fence": self.lease.fence, "action": action,
-             "intent_key": intent_key, "game_key": game_key, "reason": reason,
+             "intent_key": intent_key, "game_id": game_id, "reason": reason,
              "braze_schedule_id": braze_schedule_id, "send_at": send_at,
              "details": dict(details) if details else None}
         )
@@ -198,7 +198,7 @@ class ScheduleSync:
     def _error(self, action: Action | None, outcome: store.Outcome | None, message: str, **extra: Any) -> None:
         entry = {
             "intent_key": action.intent_key if action else None,
-            "game_key": action.game_key if action else None,
+            "game_id": action.game_id if action else None,
             "message": message,
             "category": outcome.error_category if outcome else extra.get("category"),
             "http_status": outcome.http_status if outcome else None,
@@ -251,7 +251,7 @@ class ScheduleSync:
     def resolve_row(self, row: LedgerRow, attempt: AttemptView | None, desired: Desired | None) -> ResolutionKind:
         resolution = resolve_intent(row, attempt, self.policy)
         kind = resolution.kind
-        common = {"intent_key": row.intent_key, "game_key": row.game_key}
+        common = {"intent_key": row.intent_key, "game_id": row.game_id}
         if kind is ResolutionKind.ADOPT and attempt is not None:
             done = store.adopt(self.lease, row, attempt, self.policy.campaign_id)
             if done.applied:
@@ -282,8 +282,8 @@ class ScheduleSync:
             self.engine, self.alerts, row=row, desired=desired, attempt=attempt, reason=reason, now=self.now(),
             send_at=send_at,
         )
-        self.report.alerts.append(row.game_key)
-        self.log("alerted", intent_key=row.intent_key, game_key=row.game_key, reason="unresolved_" + reason,
+        self.report.alerts.append(row.game_id)
+        self.log("alerted", intent_key=row.intent_key, game_id=row.game_id, reason="unresolved_" + reason,
                   send_at=send_at, details={"error": error} if error else None)
 
     # -- phase 2: plan and act --------------------------------------------------------------
@@ -297,9 +297,9 @@ class ScheduleSync:
             if skip.action == "skipped":
                 self.report.skip_reasons[skip.reason] += 1
             if skip.action == "skipped_unchanged" and skip.reason == "unchanged":
-                unchanged.append(skip.game_key)
+                unchanged.append(skip.game_id)
                 continue
-            self.log(skip.action, intent_key=skip.intent_key, game_key=skip.game_key, reason=skip.reason,
+            self.log(skip.action, intent_key=skip.intent_key, game_id=skip.game_id, reason=skip.reason,
                       braze_schedule_id=skip.braze_schedule_id, send_at=skip.send_at)
         if unchanged:
             # One row per run, not per game: a sync every few minutes over a full slate would
@@ -314,7 +314,7 @@ class ScheduleSync:
                 rows = {r.intent_key: r for r in store.load_ledger(
                     conn, self.policy.campaign_id, keys=[d.intent_key for d in new_intents])}
             plan.actions = [
-                Action(a.kind, a.intent_key, a.game_key, a.desired, rows.get(a.intent_key), a.reason)
+                Action(a.kind, a.intent_key, a.game_id, a.desired, rows.get(a.intent_key), a.reason)
                 if a.kind is ActionKind.CREATE and a.row is None else a
                 for a in plan.actions
             ]
@@ -338,7 +338,7 @@ class ScheduleSync:
         if action.kind is ActionKind.DISCARD:
             if store.discard(self.lease, row):
                 self.report.counts["discarded"] += 1
-                self.log("cancelled", intent_key=row.intent_key, game_key=row.game_key, reason=action.reason,
+                self.log("cancelled", intent_key=row.intent_key, game_id=row.game_id, reason=action.reason,
                           details={"braze_call": False})
             return
         if action.kind is ActionKind.CREATE:
@@ -380,7 +380,7 @@ class ScheduleSync:
         result = self.braze.create_send_id(self.policy.campaign_id, row.send_id)
         self.report.braze_calls["send_id_create"] += 1
         self.checkpoint("after_send_id_answer", row=row, result=result)
-        common = {"intent_key": row.intent_key, "game_key": row.game_key, "send_at": send_at}
+        common = {"intent_key": row.intent_key, "game_id": row.game_id, "send_at": send_at}
         if result.succeeded:
             store.record_send_id_created(self.engine, row.id)
             self.report.counts["send_ids_created"] += 1
@@ -436,7 +436,7 @@ class ScheduleSync:
     def _skip(self, action: Action, reason: str, send_at: datetime | None) -> None:
         self.report.counts["skipped"] += 1
         self.report.skip_reasons[reason] += 1
-        self.log("skipped", intent_key=action.intent_key, game_key=action.game_key, reason=reason, send_at=send_at)
+        self.log("skipped", intent_key=action.intent_key, game_id=action.game_id, reason=reason, send_at=send_at)
 
     def _finish(self, action: Action, claim: store.Claim, result: Any, call: str) -> None:
         self.report.braze_calls[call] += 1
@@ -479,7 +479,7 @@ class ScheduleSync:
                     self._alert_unresolved(row, d, attempt, "ambiguous_outcome")
 
     def _log_outcome(self, action: Action, claim: store.Claim, outcome: store.Outcome, written: store.WriteBack) -> None:
-        common = {"intent_key": claim.intent_key, "game_key": claim.game_key, "send_at": claim.target_send_at}
+        common = {"intent_key": claim.intent_key, "game_id": claim.game_id, "send_at": claim.target_send_at}
         details = {"attempt_id": claim.attempt_id, "reason": action.reason}
         if outcome.status == "succeeded" or (claim.operation == "delete" and outcome.not_found):
             verb = {"create": "created", "update": "updated", "delete": "cancelled"}[claim.operation]
@@ -503,7 +503,7 @@ class ScheduleSync:
     def _settle_lost(self, action: Action, claim: store.Claim, outcome: store.Outcome) -> None:  # noqa: ARG002
         self.report.lost_fence = True
         settled = store.settle_lost_write_back(self.engine, claim, outcome, self.policy.campaign_id)
-        self.log("orphaned" if settled.orphaned else "error", intent_key=claim.intent_key, game_key=claim.game_key,
+        self.log("orphaned" if settled.orphaned else "error", intent_key=claim.intent_key, game_id=claim.game_id,
                   reason="lost_fence", braze_schedule_id=settled.orphaned or outcome.schedule_id,
                   details={"attempt_id": claim.attempt_id, "outcome": outcome.status, "note": settled.note})
         if settled.orphaned:
@@ -528,7 +528,7 @@ class ScheduleSync:
             result = self.braze.delete_schedule(claimed["campaign_id"], claimed["braze_schedule_id"])
             outcome = store.Outcome.from_schedule_outcome(result)
             status = store.finish_orphan(self.engine, orphan["id"], outcome)
-            self.log("cancelled" if status in ("cancelled", "gone") else "error", game_key=claimed["game_key"],
+            self.log("cancelled" if status in ("cancelled", "gone") else "error", game_id=claimed["game_id"],
                       intent_key=orphan["intent_key"], reason=f"orphan_{orphan['reason']}",
                       braze_schedule_id=claimed["braze_schedule_id"], details={"orphan_status": status})
             if status in ("cancelled", "gone"):
@@ -616,7 +616,7 @@ def first_error(report: SyncReport) -> PipelineError | None:
     category = ErrorCategory(e["category"]) if e.get("category") in ErrorCategory.__members__ else ErrorCategory.API
     return PipelineError(
         category,
-        f"{len(report.errors)} Braze schedule operation(s) failed; first: {e.get('game_key')}: {e.get('message')}",
+        f"{len(report.errors)} Braze schedule operation(s) failed; first: {e.get('game_id')}: {e.get('message')}",
         details={"errors": report.errors[:20]},
         status_code=e.get("http_status"),
         severity=Severity.HIGH,

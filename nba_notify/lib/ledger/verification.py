@@ -29,7 +29,7 @@ def missing_schedules(conn: sa.Connection, now: datetime, policy: NotificationPo
     return _rows(
         conn,
         """
-        SELECT d.game_key, d.intent_key, d.send_at_utc, d.signature, l.state AS ledger_state,
+        SELECT d.game_id, d.intent_key, d.send_at_utc, d.signature, l.state AS ledger_state,
                l.last_error
           FROM desired_notifications d
           LEFT JOIN schedule_ledger l ON l.intent_key = d.intent_key
@@ -37,8 +37,8 @@ def missing_schedules(conn: sa.Connection, now: datetime, policy: NotificationPo
            AND d.send_at_utc > :earliest AND d.send_at_utc <= :latest
            AND (l.id IS NULL OR l.state IN ('planned', 'cancelled', 'expired', 'cancel_requested'))
            AND NOT EXISTS (SELECT 1 FROM schedule_ledger s
-                            WHERE s.game_key = d.game_key AND s.kind = d.kind AND s.state = 'sent')
-         ORDER BY d.send_at_utc, d.game_key
+                            WHERE s.game_id = d.game_id AND s.kind = d.kind AND s.state = 'sent')
+         ORDER BY d.send_at_utc, d.game_id
          LIMIT :limit
         """,
         {
@@ -55,7 +55,7 @@ def unresolved_schedules(conn: sa.Connection, limit: int = 200) -> Rows:
     return _rows(
         conn,
         """
-        SELECT l.game_key, l.intent_key, l.state, l.send_at_utc, l.braze_schedule_id, l.updated_at,
+        SELECT l.game_id, l.intent_key, l.state, l.send_at_utc, l.braze_schedule_id, l.updated_at,
                a.operation, a.status AS attempt_status, a.target_send_at
           FROM schedule_ledger l LEFT JOIN schedule_attempts a ON a.id = l.current_attempt_id
          WHERE l.state IN ('creating', 'updating', 'unknown')
@@ -71,7 +71,7 @@ def open_orphans(conn: sa.Connection, limit: int = 200) -> Rows:
     return _rows(
         conn,
         """
-        SELECT braze_schedule_id, game_key, reason, status, recorded_at, note
+        SELECT braze_schedule_id, game_id, reason, status, recorded_at, note
           FROM schedule_orphans WHERE status IN ('pending', 'cancel_claimed')
          ORDER BY id LIMIT :limit
         """,
@@ -90,14 +90,14 @@ def stale_pending(
     return _rows(
         conn,
         """
-        (SELECT id, game_key, intent_key, state, send_at_utc, braze_schedule_id, dispatch_id
+        (SELECT id, game_id, intent_key, state, send_at_utc, braze_schedule_id, dispatch_id
            FROM schedule_ledger
           WHERE state = 'scheduled' AND send_at_utc < :cutoff
             AND (send_at_utc, id) > (:after_at, :after_id)
           ORDER BY send_at_utc, id
           LIMIT :limit)
         UNION ALL
-        (SELECT id, game_key, intent_key, state, send_at_utc, braze_schedule_id, dispatch_id
+        (SELECT id, game_id, intent_key, state, send_at_utc, braze_schedule_id, dispatch_id
            FROM schedule_ledger
           WHERE state IN ('creating', 'updating', 'unknown') AND send_at_utc < :cutoff
             AND (send_at_utc, id) > (:after_at, :after_id)
@@ -209,15 +209,15 @@ def duplicate_sends(conn: sa.Connection, limit: int = 200) -> Rows:
     return _rows(
         conn,
         """
-        SELECT game_key, count(DISTINCT dispatch_id) AS dispatches,
+        SELECT game_id, count(DISTINCT dispatch_id) AS dispatches,
                count(*) AS send_events,
                count(DISTINCT external_user_id) AS users,
                array_agg(DISTINCT dispatch_id) AS dispatch_ids
           FROM notification_sends
-         WHERE event_type = 'users.messages.pushnotification.Send' AND game_key IS NOT NULL
-         GROUP BY game_key
+         WHERE event_type = 'users.messages.pushnotification.Send' AND game_id IS NOT NULL
+         GROUP BY game_id
         HAVING count(DISTINCT dispatch_id) > 1 OR count(*) > count(DISTINCT external_user_id)
-         ORDER BY game_key
+         ORDER BY game_id
          LIMIT :limit
         """,
         {"limit": limit},
@@ -230,10 +230,10 @@ def duplicate_ledger_rows(conn: sa.Connection, limit: int = 200) -> Rows:
     return _rows(
         conn,
         """
-        SELECT game_key, kind, count(*) AS live_rows, array_agg(braze_schedule_id) AS schedule_ids
+        SELECT game_id, kind, count(*) AS live_rows, array_agg(braze_schedule_id) AS schedule_ids
           FROM schedule_ledger
          WHERE state IN ('creating', 'updating', 'scheduled', 'unknown', 'cancel_requested')
-         GROUP BY game_key, kind HAVING count(*) > 1
+         GROUP BY game_id, kind HAVING count(*) > 1
          LIMIT :limit
         """,
         {"limit": limit},
@@ -246,17 +246,17 @@ def timing_problems(conn: sa.Connection, now: datetime, policy: NotificationPoli
     return _rows(
         conn,
         """
-        SELECT l.game_key, 'schedule' AS what, l.send_at_utc AS actual, d.send_at_utc AS expected,
+        SELECT l.game_id, 'schedule' AS what, l.send_at_utc AS actual, d.send_at_utc AS expected,
                d.tipoff_utc
           FROM schedule_ledger l JOIN desired_notifications d ON d.intent_key = l.intent_key
          WHERE l.state = 'scheduled' AND d.active
            AND l.send_at_utc IS DISTINCT FROM d.send_at_utc
            AND LEAST(l.send_at_utc, d.send_at_utc) > :buffer_edge
         UNION ALL
-        SELECT s.game_key, 'send' AS what, min(s.event_time) AS actual, d.send_at_utc AS expected, d.tipoff_utc
+        SELECT s.game_id, 'send' AS what, min(s.event_time) AS actual, d.send_at_utc AS expected, d.tipoff_utc
           FROM notification_sends s JOIN desired_notifications d ON d.intent_key = s.intent_key
          WHERE s.event_type = 'users.messages.pushnotification.Send'
-         GROUP BY s.game_key, d.send_at_utc, d.tipoff_utc
+         GROUP BY s.game_id, d.send_at_utc, d.tipoff_utc
         HAVING abs(extract(epoch FROM min(s.event_time) - d.send_at_utc)) > 90
         ORDER BY 1
         LIMIT :limit

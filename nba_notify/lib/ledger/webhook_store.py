@@ -123,23 +123,23 @@ STORE_SQL = sa.text(
         SELECT i.*,
                COALESCE(by_dispatch.id, by_send.id) AS ledger_id,
                COALESCE(by_dispatch.intent_key, by_send.intent_key) AS intent_key,
-               COALESCE(by_dispatch.game_key, by_send.game_key) AS game_key
+               COALESCE(by_dispatch.game_id, by_send.game_id) AS game_id
           FROM incoming i
           LEFT JOIN LATERAL (
-                SELECT l.id, l.intent_key, l.game_key FROM schedule_ledger l
+                SELECT l.id, l.intent_key, l.game_id FROM schedule_ledger l
                  WHERE i.dispatch_id IS NOT NULL AND l.dispatch_id = i.dispatch_id
                  LIMIT 1) by_dispatch ON true
           LEFT JOIN LATERAL (
-                SELECT l.id, l.intent_key, l.game_key FROM schedule_ledger l
+                SELECT l.id, l.intent_key, l.game_id FROM schedule_ledger l
                  WHERE i.send_id IS NOT NULL AND l.send_id = i.send_id
                  LIMIT 1) by_send ON true
     ),
     inserted AS (
         INSERT INTO notification_sends (
                event_id, event_type, event_time, external_user_id, campaign_id, dispatch_id,
-               send_id, ledger_id, intent_key, game_key, matched, raw)
+               send_id, ledger_id, intent_key, game_id, matched, raw)
         SELECT event_id, event_type, event_time, external_user_id, campaign_id, dispatch_id,
-               send_id, ledger_id, intent_key, game_key, ledger_id IS NOT NULL, raw
+               send_id, ledger_id, intent_key, game_id, ledger_id IS NOT NULL, raw
           FROM correlated
         ON CONFLICT (event_id) DO NOTHING
         RETURNING ledger_id, event_type, event_time, dispatch_id, matched
@@ -207,10 +207,10 @@ def rematch_unmatched(engine: sa.Engine, limit: int = 10_000) -> int:
             sa.text(
                 """
                 WITH candidates AS (
-                    SELECT s.event_id, l.id AS ledger_id, l.intent_key, l.game_key
+                    SELECT s.event_id, l.id AS ledger_id, l.intent_key, l.game_id
                       FROM notification_sends s
                       JOIN LATERAL (
-                            SELECT id, intent_key, game_key FROM schedule_ledger l
+                            SELECT id, intent_key, game_id FROM schedule_ledger l
                              WHERE (s.dispatch_id IS NOT NULL AND l.dispatch_id = s.dispatch_id)
                                 OR (s.send_id IS NOT NULL AND l.send_id = s.send_id)
                              LIMIT 1) l ON true
@@ -218,7 +218,7 @@ def rematch_unmatched(engine: sa.Engine, limit: int = 10_000) -> int:
                      LIMIT :limit
                 )
                 UPDATE notification_sends s
-                   SET ledger_id = c.ledger_id, intent_key = c.intent_key, game_key = c.game_key, matched = true
+                   SET ledger_id = c.ledger_id, intent_key = c.intent_key, game_id = c.game_id, matched = true
                   FROM candidates c
                  WHERE s.event_id = c.event_id
                 RETURNING s.event_id

@@ -40,7 +40,7 @@ class SourceCoverage:
 
 @dataclass(frozen=True)
 class ShortfallRow:
-    game_key: str
+    game_id: str
     source: str
     expected_players: int
     processed_players: int
@@ -72,7 +72,7 @@ class DayCoverage:
 def day_coverage(
     day: date, final_games: Sequence[str], players: Mapping[str, Mapping[str, int]]
 ) -> DayCoverage:
-    """Pure: ``players`` is ``{source: {game_key: player rows}}`` from phase 2."""
+    """Pure: ``players`` is ``{source: {game_id: player rows}}`` from phase 2."""
     expected_by_game = {
         key: max(players.get(source, {}).get(key, 0) for source in SOURCES) for key in final_games
     }
@@ -97,12 +97,12 @@ def day_coverage(
 
 def load_day_coverage(conn: sa.Connection, day: date) -> DayCoverage:
     finals = conn.execute(
-        sa.select(games.c.game_key).where(games.c.game_date == day, games.c.status == "final")
+        sa.select(games.c.game_id).where(games.c.game_date == day, games.c.status == "final")
     ).scalars().all()
     rows = conn.execute(
-        sa.select(player_box_scores.c.source, player_box_scores.c.game_key, sa.func.count())
+        sa.select(player_box_scores.c.source, player_box_scores.c.game_id, sa.func.count())
         .where(player_box_scores.c.game_date == day)
-        .group_by(player_box_scores.c.source, player_box_scores.c.game_key)
+        .group_by(player_box_scores.c.source, player_box_scores.c.game_id)
     ).all()
     players: dict[str, dict[str, int]] = {}
     for source, key, n in rows:

@@ -1,8 +1,8 @@
 """Compare BDL and NBA.com for one game day, game by game (seed 003, component 2).
 
-Identity is the canonical ``game_key`` (US-Eastern game day + tricodes) the ``games`` asset
-already computed, with its ``in_bdl`` / ``in_nbac`` flags and ``source_disagreements`` — this
-module never re-derives them. Box score coverage is compared the same way: which final games
+Identity is the league's game id (NBA.com ``gameId``) the ``games`` asset already proved, with
+its ``in_bdl`` / ``in_nbac`` flags and ``source_disagreements`` — this module never re-derives
+them; a BDL game no league game could be proven to be is named ``bdl:<id>``. Box score coverage is compared the same way: which final games
 each source's box score covers, and how many players each lists.
 
 Every discrepancy names the scraper whose data is missing or presumed wrong. NBA.com is the
@@ -32,6 +32,7 @@ BOX_SCRAPER = {"bdl": BDL_BOX_SCORES, "nbac": NBAC_BOX_SCORES}
 
 # games.source_disagreements field -> discrepancy kind
 DISAGREEMENT_KINDS = {
+    "game_date": "tipoff_mismatch",
     "status": "status_mismatch",
     "home_score": "score_mismatch",
     "away_score": "score_mismatch",
@@ -48,7 +49,7 @@ PLAYER_MATCH_RATIO = 0.9
 class GameRow:
     """What the ``games`` table says about one game of the day."""
 
-    game_key: str
+    game_id: str
     status: str
     in_bdl: bool
     in_nbac: bool
@@ -57,7 +58,7 @@ class GameRow:
 
 @dataclass(frozen=True)
 class Discrepancy:
-    game_key: str
+    game_id: str
     kind: str
     scraper_name: str
     details: dict[str, Any] = field(default_factory=dict)
@@ -70,7 +71,7 @@ class Shortfall:
     scraper_name: str
     records_expected: int
     records_received: int
-    game_keys: tuple[str, ...]
+    game_ids: tuple[str, ...]
     kinds: tuple[str, ...]
     message: str
 
@@ -84,10 +85,10 @@ def compare_day(
 ) -> list[Discrepancy]:
     """Every discrepancy of one game day.
 
-    ``box_players`` is ``{source: {game_key: players who played}}`` from each source's box
+    ``box_players`` is ``{source: {game_id: players who played}}`` from each source's box
     score (a game absent from a source's mapping has no box score there)."""
     found: list[Discrepancy] = []
-    for game in sorted(games, key=lambda g: g.game_key):
+    for game in sorted(games, key=lambda g: g.game_id):
         found.extend(_listing_discrepancies(game))
         if game.status == "final":
             found.extend(_box_discrepancies(game, box_players))
@@ -96,32 +97,32 @@ def compare_day(
 
 def _listing_discrepancies(game: GameRow) -> Iterable[Discrepancy]:
     if game.in_nbac and not game.in_bdl:
-        yield Discrepancy(game.game_key, "missing_in_bdl", BDL_GAMES, {"status": game.status})
+        yield Discrepancy(game.game_id, "missing_in_bdl", BDL_GAMES, {"status": game.status})
     if game.in_bdl and not game.in_nbac:
-        yield Discrepancy(game.game_key, "missing_in_nbac", NBAC_SCHEDULE, {"status": game.status})
+        yield Discrepancy(game.game_id, "missing_in_nbac", NBAC_SCHEDULE, {"status": game.status})
     by_kind: dict[str, dict[str, Any]] = {}
     for name, values in sorted((game.source_disagreements or {}).items()):
         kind = DISAGREEMENT_KINDS.get(name)
         if kind is not None:
             by_kind.setdefault(kind, {})[name] = values
     for kind, fields in by_kind.items():
-        yield Discrepancy(game.game_key, kind, BDL_GAMES, {"fields": fields})
+        yield Discrepancy(game.game_id, kind, BDL_GAMES, {"fields": fields})
 
 
 def _box_discrepancies(game: GameRow, box_players: Mapping[str, Mapping[str, int]]) -> Iterable[Discrepancy]:
-    counts = {source: box_players.get(source, {}).get(game.game_key) for source in SOURCES}
+    counts = {source: box_players.get(source, {}).get(game.game_id) for source in SOURCES}
     for source, other in (("bdl", "nbac"), ("nbac", "bdl")):
         mine, theirs = counts[source], counts[other]
         if mine is None:
             yield Discrepancy(
-                game.game_key,
+                game.game_id,
                 f"box_score_missing_in_{source}",
                 BOX_SCRAPER[source],
                 {"players_in_other_source": theirs},
             )
         elif theirs and mine < theirs * PLAYER_MATCH_RATIO:
             yield Discrepancy(
-                game.game_key,
+                game.game_id,
                 f"players_missing_in_{source}",
                 BOX_SCRAPER[source],
                 {"players": mine, "players_in_other_source": theirs, "missing": theirs - mine},
@@ -142,7 +143,7 @@ def shortfalls(
         by_scraper.setdefault(d.scraper_name, []).append(d)
     result: dict[str, Shortfall] = {}
     for scraper, items in sorted(by_scraper.items()):
-        keys = tuple(sorted({d.game_key for d in items}))
+        keys = tuple(sorted({d.game_id for d in items}))
         kinds = tuple(sorted({d.kind for d in items}))
         if scraper in (BDL_GAMES, NBAC_SCHEDULE):
             expected, received, message = _listing_counts(scraper, games, keys, kinds)
@@ -160,7 +161,7 @@ def _listing_counts(
     expected = len(listed_by_other)
     received = sum(1 for g in listed_by_other if getattr(g, f"in_{source}"))
     parts = []
-    missing = [g.game_key for g in listed_by_other if not getattr(g, f"in_{source}")]
+    missing = [g.game_id for g in listed_by_other if not getattr(g, f"in_{source}")]
     if missing:
         parts.append(
             f"{SOURCE_LABEL[source]} returned {received} games but {SOURCE_LABEL[other]} has "
@@ -180,9 +181,9 @@ def _box_counts(
     items: Sequence[Discrepancy],
 ) -> tuple[int, int, str]:
     source = "bdl" if scraper == BDL_BOX_SCORES else "nbac"
-    finals = [g.game_key for g in games if g.status == "final"]
+    finals = [g.game_id for g in games if g.status == "final"]
     covered = [k for k in finals if k in box_players.get(source, {})]
-    missing_games = sorted(d.game_key for d in items if d.kind.startswith("box_score_missing"))
+    missing_games = sorted(d.game_id for d in items if d.kind.startswith("box_score_missing"))
     short_players = [d for d in items if d.kind.startswith("players_missing")]
     parts = []
     if missing_games:
@@ -192,8 +193,8 @@ def _box_counts(
         )
     if short_players:
         listed = ", ".join(
-            f"{d.game_key} ({d.details['players']} of {d.details['players_in_other_source']})"
-            for d in sorted(short_players, key=lambda d: d.game_key)
+            f"{d.game_id} ({d.details['players']} of {d.details['players_in_other_source']})"
+            for d in sorted(short_players, key=lambda d: d.game_id)
         )
         parts.append(f"{SOURCE_LABEL[source]} box scores list fewer players than the other source: {listed}")
     if missing_games or not short_players:

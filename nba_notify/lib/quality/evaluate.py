@@ -22,11 +22,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from nba_notify.lib.db.tables.ingest import games, scrape_events
+from nba_notify.lib.db.tables.ingest import games, scrape_events, source_games
 from nba_notify.lib.db.tables.quality import source_discrepancies
 from nba_notify.lib.db.writes import jsonable, processor_run, replace_partition
 from nba_notify.lib.errors import ErrorCategory, Severity
 from nba_notify.lib.ingest import parse
+from nba_notify.lib.ingest.claims import resolve_box_score_games, unproven_subject
 from nba_notify.lib.quality import queue as q
 from nba_notify.lib.quality.discrepancies import (
     BDL_BOX_SCORES,
@@ -55,33 +56,46 @@ class DayEvaluation:
     verdicts: list[q.VerdictOutcome] = field(default_factory=list)
 
     @property
-    def missing_game_keys(self) -> list[str]:
-        return sorted({d.game_key for d in self.discrepancies if "missing" in d.kind})
+    def missing_game_ids(self) -> list[str]:
+        return sorted({d.game_id for d in self.discrepancies if "missing" in d.kind})
 
 
 # -- reading ---------------------------------------------------------------------------------
 
 
 def load_games(conn: sa.Connection, day: date) -> list[GameRow]:
+    """The league games on the day, plus every BDL game of the day that no league game could
+    be proven to be (named ``bdl:<id>``: listed by BDL only)."""
     rows = conn.execute(
         sa.select(
-            games.c.game_key, games.c.status, games.c.in_bdl, games.c.in_nbac, games.c.source_disagreements
+            games.c.game_id, games.c.status, games.c.in_bdl, games.c.in_nbac, games.c.source_disagreements
         ).where(games.c.game_date == day)
     ).all()
-    return [GameRow(r.game_key, r.status, r.in_bdl, r.in_nbac, r.source_disagreements) for r in rows]
+    found = [GameRow(r.game_id, r.status, r.in_bdl, r.in_nbac, r.source_disagreements) for r in rows]
+    unproven = conn.execute(
+        sa.select(source_games.c.source_game_id, source_games.c.status).where(
+            source_games.c.source == "bdl",
+            source_games.c.game_date == day,
+            source_games.c.listed,
+            source_games.c.game_id.is_(None),
+        )
+    ).all()
+    found += [GameRow(unproven_subject(r.source_game_id), r.status, True, False, None) for r in unproven]
+    return found
 
 
 def load_box_players(conn: sa.Connection, day: date) -> dict[str, dict[str, int]]:
-    """``{source: {game_key: players who played}}`` from each source's latest stored box
-    scores, parsed exactly as phase 2 parses them (same game identity)."""
-    players: dict[str, dict[str, set[str]]] = {"bdl": defaultdict(set), "nbac": defaultdict(set)}
+    """``{source: {game_id: players who played}}`` from each source's latest stored box
+    scores, parsed and matched to games exactly as phase 2 does (same game identity)."""
+    lines = []
     bdl_pages = latest_payloads(conn, BDL_BOX_SCORES, day)
     if bdl_pages:
-        for line in parse.parse_bdl_box_scores(bdl_pages[0].json()):
-            players["bdl"][line.game_key].add(line.player_id)
+        lines.extend(parse.parse_bdl_box_scores(bdl_pages[0].json()))
     for page in latest_payloads(conn, NBAC_BOX_SCORES, day) or []:
-        for line in parse.parse_nbac_box_score(page.json(), day):
-            players["nbac"][line.game_key].add(line.player_id)
+        lines.extend(parse.parse_nbac_box_score(page.json(), day))
+    players: dict[str, dict[str, set[str]]] = {"bdl": defaultdict(set), "nbac": defaultdict(set)}
+    for line, game_id, label in resolve_box_score_games(conn, lines):
+        players[line.source][game_id or label].add(line.player_id)
     return {source: {key: len(ids) for key, ids in by_game.items()} for source, by_game in players.items()}
 
 
@@ -113,7 +127,7 @@ def evaluate_day(
                 rows=[
                     {
                         "game_date": day,
-                        "game_key": d.game_key,
+                        "game_id": d.game_id,
                         "kind": d.kind,
                         "scraper_name": d.scraper_name,
                         "details": jsonable(d.details),
@@ -136,7 +150,7 @@ def evaluate_day(
         run.details.update(
             {
                 "discrepancies": len(found),
-                "missing_game_keys": evaluation.missing_game_keys,
+                "missing_game_ids": evaluation.missing_game_ids,
                 "queued": [i.id for i in evaluation.queued],
                 "verdicts": {str(v.item.id): v.transition.status for v in evaluation.verdicts},
             }
@@ -156,7 +170,7 @@ def _observed(scraper: str, evaluation: DayEvaluation, latest: q.EventRef | None
             outcome="partial",
             records_expected=shortfall.records_expected,
             records_received=shortfall.records_received,
-            missing=list(shortfall.game_keys),
+            missing=list(shortfall.game_ids),
         )
     elif latest is not None:
         observed.update(records_expected=latest.records_expected, records_received=latest.records_received)
@@ -263,7 +277,7 @@ def record_detection(
             error_details=jsonable(
                 {
                     "detected_by": q.DETECTED_BY,
-                    "game_keys": list(shortfall.game_keys),
+                    "game_ids": list(shortfall.game_ids),
                     "kinds": list(shortfall.kinds),
                 }
             ),

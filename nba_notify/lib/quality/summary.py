@@ -29,7 +29,7 @@ def quality_summary(engine: sa.Engine, project: SqlProject | None = None) -> dic
             sa.select(sa.func.count()).select_from(scrape_events).where(~q.real_scrape_events())
         ).scalar_one()
         missing_games = conn.execute(
-            sa.select(sa.func.count(sa.distinct(source_discrepancies.c.game_key))).where(
+            sa.select(sa.func.count(sa.distinct(source_discrepancies.c.game_id))).where(
                 source_discrepancies.c.kind.like("%missing%")
             )
         ).scalar_one()

@@ -6,13 +6,13 @@
 WITH per_game AS (
     SELECT
         g.game_date,
-        g.game_key,
+        g.game_id,
         COUNT(p.player_id) FILTER (WHERE p.source = 'bdl') AS bdl_players,
         COUNT(p.player_id) FILTER (WHERE p.source = 'nbac') AS nbac_players
     FROM {{ source('public', 'games') }} AS g
-    LEFT JOIN {{ source('public', 'player_box_scores') }} AS p ON p.game_key = g.game_key
+    LEFT JOIN {{ source('public', 'player_box_scores') }} AS p ON p.game_id = g.game_id
     WHERE g.status = 'final'
-    GROUP BY g.game_date, g.game_key
+    GROUP BY g.game_date, g.game_id
 ),
 per_day AS (
     SELECT

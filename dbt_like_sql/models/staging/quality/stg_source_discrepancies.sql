@@ -5,7 +5,7 @@
 ) }}
 SELECT
     d.game_date,
-    d.game_key,
+    d.game_id,
     d.kind,
     d.scraper_name,
     d.kind LIKE '%missing%' AS is_missing_data,

@@ -59,7 +59,7 @@ desired_notifications = sa.Table(
     "desired_notifications",
     metadata,
     sa.Column("intent_key", sa.String(200), primary_key=True),
-    sa.Column("game_key", sa.String(32), nullable=False),
+    sa.Column("game_id", sa.String(32), nullable=False),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("campaign_id", sa.String(100), nullable=False),
     sa.Column("template_version", sa.String(16), nullable=False),
@@ -75,7 +75,7 @@ desired_notifications = sa.Table(
     sa.Column("run_id", sa.String(64)),
     sa.Column("updated_at", TS, nullable=False, server_default=NOW),
     sa.Index("ix_desired_notifications_active_send_at", "send_at_utc", postgresql_where=sa.text("active")),
-    sa.Index("ix_desired_notifications_game_key", "game_key"),
+    sa.Index("ix_desired_notifications_game_id", "game_id"),
 )
 
 schedule_ledger = sa.Table(
@@ -83,7 +83,7 @@ schedule_ledger = sa.Table(
     metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("intent_key", sa.String(200), nullable=False, unique=True),
-    sa.Column("game_key", sa.String(32), nullable=False),
+    sa.Column("game_id", sa.String(32), nullable=False),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("campaign_id", sa.String(100), nullable=False),
     sa.Column("template_version", sa.String(16), nullable=False),
@@ -117,7 +117,7 @@ schedule_ledger = sa.Table(
     # At most one live schedule per game and kind, whatever the campaign or template version.
     sa.Index(
         "uq_schedule_ledger_live_game_kind",
-        "game_key",
+        "game_id",
         "kind",
         unique=True,
         postgresql_where=_state_in(LIVE_STATES),
@@ -140,7 +140,7 @@ schedule_ledger = sa.Table(
         postgresql_where=_state_in(UNRESOLVED_STATES),
     ),
     sa.Index("ix_schedule_ledger_dispatch_id", "dispatch_id"),
-    sa.Index("ix_schedule_ledger_game_key", "game_key"),
+    sa.Index("ix_schedule_ledger_game_id", "game_id"),
 )
 
 schedule_attempts = sa.Table(
@@ -151,7 +151,7 @@ schedule_attempts = sa.Table(
         "ledger_id", sa.BigInteger, sa.ForeignKey("schedule_ledger.id", ondelete="CASCADE"), nullable=False
     ),
     sa.Column("intent_key", sa.String(200), nullable=False),
-    sa.Column("game_key", sa.String(32), nullable=False),
+    sa.Column("game_id", sa.String(32), nullable=False),
     sa.Column("operation", sa.String(16), nullable=False),
     sa.Column("fence", sa.BigInteger, nullable=False),
     sa.Column("holder", sa.String(100), nullable=False),
@@ -181,7 +181,7 @@ schedule_orphans = sa.Table(
     sa.Column("braze_schedule_id", sa.String(64), nullable=False, unique=True),
     sa.Column("campaign_id", sa.String(100), nullable=False),
     sa.Column("intent_key", sa.String(200)),
-    sa.Column("game_key", sa.String(32)),
+    sa.Column("game_id", sa.String(32)),
     sa.Column("reason", sa.String(32), nullable=False),  # lost_fence | superseded | not_adoptable
     sa.Column("source_attempt_id", sa.BigInteger),
     sa.Column("send_at_utc", TS),
@@ -215,7 +215,7 @@ scheduler_logs = sa.Table(
     sa.Column("holder", sa.String(100)),
     sa.Column("fence", sa.BigInteger),
     sa.Column("intent_key", sa.String(200)),
-    sa.Column("game_key", sa.String(32)),
+    sa.Column("game_id", sa.String(32)),
     sa.Column("action", sa.String(24), nullable=False),
     sa.Column("reason", sa.String(64)),
     sa.Column("braze_schedule_id", sa.String(64)),
@@ -228,7 +228,7 @@ scheduler_logs = sa.Table(
         name="action",
     ),
     sa.Index("ix_scheduler_logs_logged_at", "logged_at"),
-    sa.Index("ix_scheduler_logs_game_key", "game_key", "logged_at"),
+    sa.Index("ix_scheduler_logs_game_id", "game_id", "logged_at"),
 )
 
 notification_sends = sa.Table(
@@ -245,11 +245,11 @@ notification_sends = sa.Table(
     # and surfaced by the ``unmatched_sends`` check, never dropped.
     sa.Column("ledger_id", sa.BigInteger),
     sa.Column("intent_key", sa.String(200)),
-    sa.Column("game_key", sa.String(32)),
+    sa.Column("game_id", sa.String(32)),
     sa.Column("matched", sa.Boolean, nullable=False),
     sa.Column("raw", JSONB, nullable=False),
     sa.Column("received_at", TS, nullable=False, server_default=NOW),
-    sa.Index("ix_notification_sends_game_key", "game_key"),
+    sa.Index("ix_notification_sends_game_id", "game_id"),
     sa.Index("ix_notification_sends_dispatch_id", "dispatch_id"),
     sa.Index("ix_notification_sends_send_id", "send_id"),
     sa.Index("ix_notification_sends_unmatched", "received_at", postgresql_where=sa.text("NOT matched")),

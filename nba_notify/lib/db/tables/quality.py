@@ -32,14 +32,14 @@ source_discrepancies = sa.Table(
     "source_discrepancies",
     metadata,
     sa.Column("game_date", sa.Date, nullable=False),
-    sa.Column("game_key", sa.String(32), nullable=False),
+    sa.Column("game_id", sa.String(32), nullable=False),
     sa.Column("kind", sa.String(32), nullable=False),
     # The scraper whose data is missing or presumed wrong (NBA.com is the league's record).
     sa.Column("scraper_name", sa.String(64), nullable=False),
     sa.Column("details", JSONB, nullable=False),
     sa.Column("run_id", sa.String(64)),
     sa.Column("detected_at", sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint("game_date", "game_key", "kind"),
+    sa.PrimaryKeyConstraint("game_date", "game_id", "kind"),
     sa.CheckConstraint(_in("kind", DISCREPANCY_KINDS), name="kind"),
 )
 
