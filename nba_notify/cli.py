@@ -9,6 +9,8 @@ nba-notify webhook            the Braze Currents receiver (POST /currents) and /
 nba-notify sync --entity E    request a manual sync (audited; --priority EMERGENCY jumps the queue)
 nba-notify alerts list|ack|resolve   open alerts; acknowledge (stops escalation) or resolve
 nba-notify reprocess --plan|--apply   targeted reprocessing of the real-loss game days
+nba-notify unknown list|resolve       intents whose Braze schedule we cannot see; the operator's answer
+nba-notify bench chaos --rounds N     adversarial rounds judged by what users received
 """
 
 from __future__ import annotations
@@ -236,6 +238,58 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0 if figures["success"] else 1
 
 
+def cmd_unknown(args: argparse.Namespace) -> int:
+    """List the intents whose Braze schedule we cannot see or change, or record the operator's
+    answer for one of them (what the Braze dashboard shows: a send there, or none)."""
+    from nba_notify.defs.notifications.policy import NotificationPolicyResource
+    from nba_notify.lib.clock import make_clock
+    from nba_notify.lib.config import Settings
+    from nba_notify.lib.db.engine import get_engine, resolve_database_url
+    from nba_notify.lib.ledger.service import resolve_unknown, unknown_intents
+
+    settings = Settings.from_env()
+    engine = get_engine(resolve_database_url())
+    policy = NotificationPolicyResource().policy(settings.braze_campaign_id)
+    if args.action == "list":
+        rows = unknown_intents(engine, make_clock(settings.clock_url).now(), policy)
+        if not rows:
+            print("no unresolved or unidentified intents")
+            return 0
+        for r in rows:
+            at_risk = r["earliest_send_at_risk"].isoformat() if r["earliest_send_at_risk"] else "?"
+            deadline = r["decision_deadline"].isoformat() if r["decision_deadline"] else "?"
+            print(f"{r['intent_key']}  {r['state']:<12} {r['operation'] or '-':<7} earliest push at risk {at_risk}"
+                  f"  decide by {deadline}")
+        return 0
+    if not args.intent or not (args.exists or args.absent):
+        print("unknown resolve: --intent and one of --exists / --absent are required", file=sys.stderr)
+        return 2
+    try:
+        seen_at = datetime.fromisoformat(args.at) if args.at else None
+    except ValueError:
+        print(f"unknown resolve: --at must be an ISO 8601 time with offset, not {args.at!r}", file=sys.stderr)
+        return 2
+    if seen_at is not None and seen_at.tzinfo is None:
+        print("unknown resolve: --at needs a UTC offset (e.g. 2026-11-24T23:00:00+00:00)", file=sys.stderr)
+        return 2
+    result = resolve_unknown(
+        engine, policy, args.intent, decision="exists" if args.exists else "absent",
+        schedule_id=args.schedule_id, orphan_ids=args.orphan or (), by=args.by, note=args.note, seen_at=seen_at,
+    )
+    if not result.applied:
+        print(f"unknown resolve: not applied: {result.note}", file=sys.stderr)
+        return 1
+    print(f"{args.intent} -> {result.new_state}")
+    return 0
+
+
+def cmd_bench_chaos(args: argparse.Namespace) -> int:
+    from nba_notify.bench_chaos import run_chaos
+
+    summary = run_chaos(rounds=args.rounds, seed=args.seed, games_per_round=args.games)
+    return 0 if summary.goals_met else 1
+
+
 def cmd_webhook(args: argparse.Namespace) -> int:
     """Serve the project's web app (Currents receiver + health dashboard) with uvicorn."""
     import uvicorn
@@ -280,6 +334,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench_ingest.add_argument("--end", default="2026-04-30")
     bench_ingest.add_argument("--json", action="store_true")
     bench_ingest.set_defaults(func=cmd_bench)
+    bench_chaos = bench_sub.add_parser(
+        "chaos", help="concurrent syncs, Braze faults, moves, postponements and kills, judged by deliveries"
+    )
+    bench_chaos.add_argument("--rounds", type=int, default=5)
+    bench_chaos.add_argument("--seed", type=int, default=1)
+    bench_chaos.add_argument("--games", type=int, default=6, help="games per round")
+    bench_chaos.set_defaults(func=cmd_bench_chaos)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
 
@@ -324,6 +385,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reprocess.add_argument("--json", action="store_true")
     reprocess.set_defaults(func=cmd_reprocess)
+
+    unknown = sub.add_parser("unknown", help="intents whose Braze schedule we cannot see; resolve one")
+    unknown.add_argument("action", choices=["list", "resolve"])
+    unknown.add_argument("--intent", help="the intent key (from `unknown list` or the alert)")
+    answer = unknown.add_mutually_exclusive_group()
+    answer.add_argument("--exists", action="store_true", help="a send for this game is scheduled at its time")
+    answer.add_argument("--absent", action="store_true", help="no send for this game is scheduled")
+    unknown.add_argument("--schedule-id", default=None, help="the schedule's id, if the dashboard shows it")
+    unknown.add_argument("--at", default=None, help="with --exists: the send time the dashboard shows (ISO 8601)")
+    unknown.add_argument("--orphan", action="append", help="another schedule id found for it (cancelled)")
+    unknown.add_argument("--by", default=os.environ.get("USER", "operator"), help="who answers (audited)")
+    unknown.add_argument("--note", default=None)
+    unknown.set_defaults(func=cmd_unknown)
 
     webhook = sub.add_parser("webhook", help="run the Braze Currents receiver (and the health dashboard)")
     webhook.add_argument("--host", default="127.0.0.1")

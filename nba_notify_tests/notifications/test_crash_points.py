@@ -97,21 +97,24 @@ def open_alerts(db) -> list[dict]:
             "SELECT rule_key, severity, title, dedupe_key FROM alerts WHERE status <> 'RESOLVED'")).mappings()]
 
 
-def test_killed_after_braze_answered_never_recreates_alerts_and_correlates_the_send(
+def test_killed_after_braze_answered_never_recreates_and_evidence_proves_the_schedule(
     one_game, db, braze_sim, clock, policy, database_url
 ):
     kill_sync_at(database_url, braze_sim.url, "after_braze_answer")
     report = next_run(db, braze_sim, policy, clock)
+    # The answer died with the process: no second create; Braze's list shows the schedule
+    # beyond anything the ledger knows, so the intent is live (id unknown) and the alert that
+    # was raised the moment it became unknown is resolved.
     assert report.write_calls == 0 and report.counts["unresolved_unknown"] == 1
+    assert report.counts["evidence_present"] == 1
     (row,) = ledger_rows(db)
-    assert row["state"] == "unknown" and row["braze_schedule_id"] is None
-    (alert,) = open_alerts(db)
-    assert alert["rule_key"] == "ambiguous_schedule" and alert["severity"] == "CRITICAL"
-    assert GAME in alert["title"]
+    assert row["state"] == "unidentified" and row["braze_schedule_id"] is None
+    with db.connect() as conn:
+        (alert,) = conn.execute(sa.text(
+            "SELECT rule_key, severity, status, title FROM alerts WHERE rule_key = 'ambiguous_schedule'")).all()
+    assert (alert.severity, alert.status) == ("CRITICAL", "RESOLVED") and GAME in alert.title
     assert len(live_schedules(braze_sim, GAME)) == 1 and creates(braze_sim) == 1
-    # Sync again: still no second create, the alert is bumped, not duplicated.
     assert next_run(db, braze_sim, policy, clock).write_calls == 0
-    assert len(open_alerts(db)) == 1
     # The push goes out once; Currents carries our send_id, so the intent learns it was sent.
     braze_sim.control.advance(4 * 3600)
     (row,) = ledger_rows(db)
@@ -131,7 +134,7 @@ def test_killed_between_claim_and_call_waits_for_an_operator_then_creates_once(
     assert GAME in alert["title"]
     # The operator checked the dashboard: there is no schedule.
     (row,) = ledger_rows(db)
-    assert resolve_unknown(db, policy, row["intent_key"], schedule_id=None).applied
+    assert resolve_unknown(db, policy, row["intent_key"], decision="absent").applied
     report = next_run(db, braze_sim, policy, clock)
     assert report.counts["created"] == 1
     assert len(live_schedules(braze_sim, GAME)) == 1 and creates(braze_sim) == 1

@@ -75,7 +75,7 @@ def test_sync_job_in_process_schedules_each_game_and_every_check_passes(db, game
     result = execute("braze_sync_job", resources=resources, instance=instance)
     assert result.success
     assert failed_checks(result) == []
-    assert len(check_results(result)) == 7
+    assert len(check_results(result)) == 8
     meta = materialization(result, "braze_schedules")
     assert meta["created"] == 2 and meta["braze_write_calls"] == 2
     assert len(live_schedules(braze_sim)) == 2
@@ -166,7 +166,7 @@ def test_operator_resolves_an_unknown_schedule_from_the_ui_job(db, games, braze_
     (row,) = ledger_rows(db)
     assert row["state"] == "unknown" and open_alerts(db, "ambiguous_schedule")
     (schedule,) = live_schedules(braze_sim, NYK)  # what the on-call finds on the dashboard
-    config = {"ops": {"resolve_unknown_op": {"config": {"intent_key": row["intent_key"],
+    config = {"ops": {"resolve_unknown_op": {"config": {"intent_key": row["intent_key"], "decision": "exists",
                                                         "schedule_id": schedule["schedule_id"]}}}}
     assert execute("resolve_unknown_schedule_job", resources=resources, instance=instance, run_config=config).success
     (row,) = ledger_rows(db)

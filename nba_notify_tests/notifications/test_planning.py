@@ -159,16 +159,28 @@ def test_template_bump_cancels_the_old_intent_before_creating_the_new_one():
     assert kinds == [(ActionKind.CANCEL, False), (ActionKind.CREATE, True)]
 
 
+def test_an_unidentified_schedule_is_left_alone_and_a_needed_change_is_skipped_with_a_reason():
+    held = row("unidentified", schedule_id=None)
+    same = desired_for_game(game(NOW + timedelta(hours=4)), POLICY)
+    assert plan_actions([same], [held], NOW, POLICY).skips[0].reason == "unchanged"
+    moved = desired_for_game(game(NOW + timedelta(hours=5)), POLICY)
+    plan = plan_actions([moved], [held], NOW, POLICY)
+    assert plan.actions == [] and plan.skips[0].reason == "unidentified_cannot_update"
+    gone = desired_for_game(game(NOW + timedelta(hours=4), "postponed"), POLICY)
+    assert plan_actions([gone], [held], NOW, POLICY).skips[0].reason == "unidentified_cannot_cancel"
+
+
 def test_already_sent_game_is_not_scheduled_again():
     d = desired_for_game(game(NOW + timedelta(hours=6)), POLICY)
     plan = plan_actions([d], [row("sent", send_at=NOW - timedelta(hours=1))], NOW, POLICY)
     assert plan.actions == [] and plan.skips[0].reason == "already_sent"
 
 
-def attempt(status: str, age: float = 1000.0, operation: str = "create", http_status=None) -> AttemptView:
+def attempt(status: str, age: float = 1000.0, operation: str = "create", http_status=None,
+            purpose: str = "sync") -> AttemptView:
     return AttemptView(id=7, operation=operation, status=status, schedule_id="new" if status == "succeeded" else None,
                        dispatch_id=None, prior_schedule_id=None, target_send_at=NOW, target_signature="sig",
-                       age_seconds=age, not_found=http_status == 404)
+                       age_seconds=age, not_found=http_status == 404, purpose=purpose)
 
 
 @pytest.mark.parametrize(
@@ -181,8 +193,11 @@ def attempt(status: str, age: float = 1000.0, operation: str = "create", http_st
         (attempt("in_flight", age=1000), ResolutionKind.UNKNOWN),
         (attempt("ambiguous"), ResolutionKind.UNKNOWN),
         (None, ResolutionKind.UNKNOWN),
+        (attempt("failed", operation="update", http_status=404, purpose="probe"), ResolutionKind.UNIDENTIFIED),
+        (attempt("failed", operation="update", http_status=400, purpose="probe"), ResolutionKind.UNKNOWN),
     ],
-    ids=["succeeded", "failed", "update_404", "young_in_flight", "caller_vanished", "ambiguous", "no_attempt"],
+    ids=["succeeded", "failed", "update_404", "young_in_flight", "caller_vanished", "ambiguous", "no_attempt",
+         "probe_404_replaced", "probe_failed_stays_unknown"],
 )
 def test_adopt_or_cancel_resolution(view, expected):
     assert resolve_intent(row("unknown", schedule_id=None), view, POLICY).kind is expected

@@ -122,9 +122,9 @@ class NotificationMachine(RuleBasedStateMachine):
             )
             keep = live[-1]["schedule_id"] if live else None
             others = [s["schedule_id"] for s in live[:-1]]
-            resolve_unknown(Env.engine, Env.policy, row["intent_key"], schedule_id=keep,
-                            dispatch_id=live[-1]["dispatch_id"] if live else None, orphan_ids=others,
-                            lease_wait_seconds=20)
+            resolve_unknown(Env.engine, Env.policy, row["intent_key"], decision="exists" if keep else "absent",
+                            schedule_id=keep, dispatch_id=live[-1]["dispatch_id"] if live else None,
+                            orphan_ids=others, lease_wait_seconds=20)
             touched = True
         if touched:
             self.reconcile()
@@ -251,7 +251,7 @@ class NotificationMachine(RuleBasedStateMachine):
                 assert status in ("scheduled", "sent"), f"ledger's live {row['braze_schedule_id']} is {status}"
         live_rows: dict[str, int] = {}
         for row in rows:
-            if row["state"] in ("creating", "updating", "scheduled", "unknown", "cancel_requested"):
+            if row["state"] in ("creating", "updating", "scheduled", "unknown", "unidentified", "cancel_requested"):
                 live_rows[row["game_id"]] = live_rows.get(row["game_id"], 0) + 1
         assert all(n == 1 for n in live_rows.values()), live_rows
         with Env.engine.connect() as conn:
@@ -289,7 +289,10 @@ class NotificationMachine(RuleBasedStateMachine):
                 continue  # inside the update buffer: left alone on purpose
             assert len(live) == 1, f"{game}: no live schedule for a future send ({rows.get(game)})"
             row = rows[game]
-            assert row["state"] == "scheduled" and row["braze_schedule_id"] == live[0]["schedule_id"]
+            if row["state"] == "unidentified":  # proven live by the list; its id never learned
+                assert row["braze_schedule_id"] is None and row["send_at_utc"] == _time(live[0])
+            else:
+                assert row["state"] == "scheduled" and row["braze_schedule_id"] == live[0]["schedule_id"]
             assert _time(live[0]) == d["send_at_utc"], (game, live[0]["time"], d["send_at_utc"])
         assert self.sync().write_calls == 0, "an unchanged re-sync must not call Braze"
 

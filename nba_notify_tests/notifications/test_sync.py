@@ -91,10 +91,11 @@ def test_send_id_daily_limit_leaves_intents_planned_with_a_logged_reason_until_t
     games, braze, braze_sim, clock, policy, db
 ):
     httpx.post(f"{braze_sim.url}/_sim/braze/config", json={"send_id_daily_limit": 2}, timeout=10).raise_for_status()
-    # Creates go in intent-key order: these game keys sort as listed.
-    tonight = ["0022600301", "0022600304", "0022600302", "0022600303"]
-    for n, game in enumerate(tonight):  # tip-offs 03:00-04:30 UTC tomorrow: sends after midnight
-        away, home = game.split("_")[1].split("@")
+    # Creates go in intent-key order: these game ids sort as listed.
+    matchups = [("0022600301", "NYK", "BOS"), ("0022600302", "GSW", "LAL"), ("0022600303", "CHI", "MIA"),
+                ("0022600304", "PHX", "DEN")]
+    tonight = [game for game, _, _ in matchups]
+    for n, (game, home, away) in enumerate(matchups):  # tip-offs 03:00-04:30 UTC tomorrow: sends after midnight
         games.put(game, home, away, at(hours=12, minutes=30 * n))
 
     first = sync_once(db, braze, policy, clock=clock)

@@ -6,12 +6,13 @@ from __future__ import annotations
 from nba_notify.lib.quality.discrepancies import GameRow, compare_day, shortfalls
 
 
-def game(key: str, *, bdl=True, nbac=True, status="final", disagreements=None) -> GameRow:
-    return GameRow(f"2026-01-19_{key}", status, bdl, nbac, disagreements)
+def game(game_id: str, *, bdl=True, nbac=True, status="final", disagreements=None) -> GameRow:
+    """A game of the day; tests name games by matchup (identity is whatever id the games row has)."""
+    return GameRow(game_id, status, bdl, nbac, disagreements)
 
 
 def kinds(found) -> set[tuple[str, str, str]]:
-    return {(d.game_id.split("_")[1], d.kind, d.scraper_name) for d in found}
+    return {(d.game_id, d.kind, d.scraper_name) for d in found}
 
 
 def test_games_missing_from_either_listing_are_put_on_that_source():
@@ -49,7 +50,7 @@ def test_status_score_and_tipoff_disagreements_are_put_on_bdl():
 
 def test_box_scores_are_compared_for_final_games_only_and_players_against_the_other_source():
     games = [game("BOS@NYK"), game("LAL@GSW"), game("MIA@ORL", status="live")]
-    box = {"bdl": {"0022500601": 20, "0022500602": 10}, "nbac": {"0022500601": 21, "0022500602": 20}}
+    box = {"bdl": {"BOS@NYK": 20, "LAL@GSW": 10}, "nbac": {"BOS@NYK": 21, "LAL@GSW": 20}}
     found = compare_day(games, box)
     # 20 of 21 is within the 90% tolerance (a few seconds one source rounds to "did not play")
     assert kinds(found) == {("LAL@GSW", "players_missing_in_bdl", "bdl_box_scores")}
@@ -65,11 +66,11 @@ def test_shortfall_reads_like_seed_003s_partial_event():
     assert set(falls) == {"bdl_games", "bdl_box_scores"}
     listing = falls["bdl_games"]
     assert (listing.records_expected, listing.records_received, listing.records_missing) == (9, 4, 5)
-    assert listing.message.startswith("BDL returned 4 games but NBA.com has 9; missing: 2026-01-19_T0@H0")
+    assert listing.message.startswith("BDL returned 4 games but NBA.com has 9; missing: T0@H0")
     assert falls["bdl_box_scores"].message.startswith("BDL box scores cover 4 of 9 final games")
 
 
 def test_a_day_where_the_sources_agree_has_no_discrepancy():
     games = [game("BOS@NYK"), game("LAL@GSW", status="scheduled")]
-    box = {"bdl": {"0022500601": 22}, "nbac": {"0022500601": 22}}
+    box = {"bdl": {"BOS@NYK": 22}, "nbac": {"BOS@NYK": 22}}
     assert compare_day(games, box) == [] and shortfalls(games, box, []) == {}

@@ -33,7 +33,7 @@ def test_every_model_is_an_asset_with_lineage_to_the_asset_writing_its_source(gr
     assert stg_games.parent_keys == {dg.AssetKey("games")}
     assert stg_games.group_name == "staging"
     assert {"sql", "postgres"} <= set(stg_games.kinds)
-    assert stg_games.description.startswith("One row per game")
+    assert stg_games.description.startswith("One row per league game")
     assert graph.get(dg.AssetKey("stg_player_box_scores")).parent_keys == {
         dg.AssetKey("player_box_scores")
     }

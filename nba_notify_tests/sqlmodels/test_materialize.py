@@ -57,7 +57,7 @@ def test_view_materialization_reports_row_count_columns_and_rendered_sql(
     assert metadata["dagster/row_count"].value == 2
     columns = metadata["dagster/column_schema"].value.columns
     assert [(c.name, c.type) for c in columns] == [
-        ("game_id", "character varying(32)"),
+        ("game_id", "character varying(16)"),
         ("tipoff_utc", "timestamp with time zone"),
     ]
     assert 'FROM "public"."games"' in metadata["rendered_sql"].value

@@ -157,6 +157,34 @@ def timing(
 
 
 @dg.asset_check(
+    asset=braze_schedules,
+    name="unresolved_intents",
+    description="Intents whose Braze schedule we cannot see or change: a call with no knowable outcome "
+    "(verified against the scheduled-broadcasts list until the decision deadline, then held), or a schedule "
+    "proven live whose id we never learned. Each row names the earliest push at risk and the deadline. What to "
+    "do: look at the campaign's scheduled sends in the Braze dashboard, then `nba-notify unknown resolve`.",
+)
+def unresolved_intents(
+    database: PostgresResource,
+    clock: ClockResource,
+    braze: BrazeResource,
+    notification_policy: NotificationPolicyResource,
+) -> dg.AssetCheckResult:
+    from nba_notify.lib.ledger.service import unknown_intents
+
+    policy = notification_policy.policy(braze.campaign_id)
+    rows = unknown_intents(database.engine(), clock.now(), policy)
+    # Unidentified schedules that still match their game are not a problem: they will send right.
+    waiting = [r for r in rows if r["state"] != "unidentified"]
+    return _result(
+        waiting,
+        columns=["game_id", "intent_key", "state", "operation", "earliest_send_at_risk", "decision_deadline",
+                 "minutes_to_risk"],
+        extra={"unresolved": len(waiting), "unidentified": len(rows) - len(waiting)},
+    )
+
+
+@dg.asset_check(
     asset=notification_sends,
     name="unmatched_sends",
     description="Currents events we could not correlate to any intent (kept, never dropped).",
@@ -174,5 +202,6 @@ BRAZE_SCHEDULE_CHECKS = (
     stale_pending,
     duplicate_schedules,
     timing,
+    unresolved_intents,
 )
 ALL_CHECKS = (*BRAZE_SCHEDULE_CHECKS, unmatched_sends)

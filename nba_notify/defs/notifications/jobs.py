@@ -12,8 +12,8 @@ braze-reconcile (day)  ``reconcile_job``            adopt-or-cancel unresolved i
 Full Verify (manual)   ``full_verify_job``          every notification check
 Reconcile Count (man.) ``reconcile_counts_job``     ledger vs Braze vs desired (+ alert)
 Pre-Send Check (man.)  ``pre_send_check_job``       as above
-(operator)             ``resolve_unknown_schedule_  answer a CRITICAL ambiguous-schedule alert
-                       job``
+(operator)             ``resolve_unknown_schedule_  answer a CRITICAL ambiguous-schedule alert:
+                       job``                        exists (with or without its id) / absent
 =====================  ===========================  =========================================
 """
 
@@ -177,13 +177,18 @@ def reconcile_counts_op(
 
 
 class ResolveUnknownConfig(dg.Config):
+    """What the operator saw in the Braze dashboard for an intent we cannot see (from
+    ``nba-notify unknown list`` or the ``unresolved_intents`` check)."""
+
     intent_key: str
-    # The schedule id found on the Braze dashboard, or empty when there is none.
+    # "exists": a send for this game is scheduled at the intent's time; "absent": none is.
+    decision: str
+    # The schedule's id, when the operator has it (Braze rarely shows it): adopted as live.
     schedule_id: str = ""
-    dispatch_id: str = ""
     # Further schedules found for the same game (e.g. an update that kept the old one live):
     # recorded as orphans, cancelled by the next reconcile.
     orphan_schedule_ids: list[str] = []
+    note: str = ""
 
 
 @dg.op(description="Operator answer to a CRITICAL ambiguous-schedule alert (after checking the dashboard).")
@@ -194,14 +199,19 @@ def resolve_unknown_op(
     braze: BrazeResource,
     notification_policy: NotificationPolicyResource,
 ) -> None:
-    result = resolve_unknown(
-        database.engine(),
-        notification_policy.policy(braze.campaign_id),
-        config.intent_key,
-        schedule_id=config.schedule_id or None,
-        dispatch_id=config.dispatch_id or None,
-        orphan_ids=config.orphan_schedule_ids,
-    )
+    try:
+        result = resolve_unknown(
+            database.engine(),
+            notification_policy.policy(braze.campaign_id),
+            config.intent_key,
+            decision=config.decision,
+            schedule_id=config.schedule_id or None,
+            orphan_ids=config.orphan_schedule_ids,
+            by=f"dagster run {context.run.run_id}",
+            note=config.note or None,
+        )
+    except ValueError as error:
+        raise dg.Failure(description=str(error)) from error
     if not result.applied:
         raise dg.Failure(description=f"not applied: {result.note}")
     context.log.info(f"{config.intent_key} -> {result.new_state}")

@@ -20,7 +20,8 @@ class NotificationPolicyResource(dg.ConfigurableResource):
     min_lead_seconds: int = 120
     missed_lookback_minutes: int = 180
     send_grace_minutes: int = 15
-    unresolved_alert_minutes: int = 240
+    ambiguous_decision_minutes: int = 45
+    ambiguous_create_fallback: str = "hold"
     in_flight_grace_seconds: float = 300.0
     expire_after_hours: int = 24
     lease_ttl_seconds: float = 120.0
@@ -37,7 +38,8 @@ class NotificationPolicyResource(dg.ConfigurableResource):
             min_lead_seconds=self.min_lead_seconds,
             missed_lookback_minutes=self.missed_lookback_minutes,
             send_grace_minutes=self.send_grace_minutes,
-            unresolved_alert_minutes=self.unresolved_alert_minutes,
+            ambiguous_decision_minutes=self.ambiguous_decision_minutes,
+            ambiguous_create_fallback=self.ambiguous_create_fallback,
             in_flight_grace_seconds=self.in_flight_grace_seconds,
             expire_after_hours=self.expire_after_hours,
         )

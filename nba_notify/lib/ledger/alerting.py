@@ -72,24 +72,44 @@ def raise_unresolved_alert(
     attempt: AttemptView | None,
     reason: str,
     now: datetime,
-    send_at: datetime | None,
+    earliest_send_at: datetime | None,
+    deadline: datetime | None,
+    fallback: str,
+    escalated: bool = False,
 ) -> str | None:
-    """CRITICAL: Braze may hold a schedule for this game that we cannot see or change."""
+    """CRITICAL, at once: Braze may hold a schedule for this game that we cannot see or change.
+    Names the earliest push at risk (an ambiguous update may have left the old time live) and
+    what happens if nobody acts by the decision deadline."""
     teams = f"{desired.away_team}@{desired.home_team}" if desired else row.game_id
-    when = send_at.isoformat() if send_at else "unknown time"
+    when = earliest_send_at.isoformat() if earliest_send_at else "unknown time"
     withdrawn = desired is not None and not desired.active
-    title = (
-        f"Ambiguous Braze schedule for game {row.game_id} ({teams}), send at {when}: "
-        + ("game is " + desired.reason + ", a push may still go out" if withdrawn and desired else
-           "cannot confirm whether it exists; not re-created to avoid a duplicate push")
+    changed = (
+        desired is not None and desired.active and attempt is not None
+        and desired.signature != attempt.target_signature
     )
+    if withdrawn and desired:
+        outlook = f"game is {desired.reason}: a push may still go out"
+    elif changed and desired is not None:
+        outlook = (f"the game changed since (push wanted at {desired.send_at.isoformat() if desired.send_at else '?'}): "
+                   "if the lost call landed, its push goes out at the old time")
+    elif escalated:
+        outlook = ("decision deadline passed without evidence: " +
+                   ("held — the push will be missed unless an operator decides" if fallback == "hold"
+                    else "re-created — a second push is possible if the lost call did land"))
+    else:
+        outlook = f"verifying against Braze's scheduled-broadcasts list until {deadline.isoformat() if deadline else '?'}"
+    title = f"Ambiguous Braze schedule for game {row.game_id} ({teams}), earliest push at risk {when}: {outlook}"
     details = {
         "game_id": row.game_id,
         "intent_key": row.intent_key,
         "state": row.state,
         "send_id": row.send_id,
         "braze_schedule_id": row.braze_schedule_id,
-        "send_at": send_at.isoformat() if send_at else None,
+        "earliest_send_at_risk": earliest_send_at.isoformat() if earliest_send_at else None,
+        "old_send_at": attempt.prior_send_at.isoformat() if attempt and attempt.prior_send_at else None,
+        "new_send_at": attempt.target_send_at.isoformat() if attempt and attempt.target_send_at else None,
+        "decision_deadline": deadline.isoformat() if deadline else None,
+        "fallback": fallback,
         "reason": reason,
         "attempt": {
             "id": attempt.id,
@@ -100,10 +120,48 @@ def raise_unresolved_alert(
         if attempt
         else None,
         "desired_active": desired.active if desired else None,
-        "what_to_do": "Check the Braze dashboard for this campaign at the send time; then run the "
-        "resolve_unknown_schedule job with the schedule id found, or with none if there is none.",
+        "what_to_do": "Look at the campaign's scheduled sends in the Braze dashboard at the time(s) above. Then "
+        "`nba-notify unknown resolve --intent '<intent_key>' --exists [--schedule-id ID]` if a send for this game "
+        "is there, or `--absent` if none is (it is then created again). `nba-notify unknown list` shows all.",
     }
     return raise_domain_alert(
         engine, sink, rule_key=RULE_AMBIGUOUS, title=title, details=details, dedupe_key=row.intent_key,
         now=now, severity=Severity.CRITICAL,
     )
+
+
+def raise_unchangeable_alert(
+    engine: sa.Engine, sink: AlertSink | None, *, row: LedgerRow, desired: Desired, reason: str, now: datetime
+) -> str | None:
+    """CRITICAL: a schedule proven live whose id we never learned must change (the game moved or
+    was withdrawn) and cannot be changed through the API."""
+    title = (
+        f"Braze holds a push for game {row.game_id} ({desired.away_team}@{desired.home_team}) at "
+        f"{row.send_at.isoformat() if row.send_at else '?'} that cannot be changed (id unknown): "
+        + (f"the game is {desired.reason}" if not desired.active else
+           f"tip-off moved; the push should go at {desired.send_at.isoformat() if desired.send_at else '?'}")
+    )
+    details = {
+        "game_id": row.game_id,
+        "intent_key": row.intent_key,
+        "held_send_at": row.send_at.isoformat() if row.send_at else None,
+        "wanted_send_at": desired.send_at.isoformat() if desired.send_at else None,
+        "reason": reason,
+        "what_to_do": "Cancel that send in the Braze dashboard, then `nba-notify unknown resolve --intent "
+        "'<intent_key>' --absent` so it is created again at the right time.",
+    }
+    return raise_domain_alert(
+        engine, sink, rule_key=RULE_AMBIGUOUS, title=title, details=details, dedupe_key=row.intent_key,
+        now=now, severity=Severity.CRITICAL,
+    )
+
+
+def resolve_unresolved_alert(engine: sa.Engine, intent_key: str, *, by: str, note: str) -> str | None:
+    """The condition cleared (evidence settled the intent): resolve its alert."""
+    try:
+        from nba_notify.lib.alerts import resolve_matching
+
+        resolve_matching(engine, rule_key=RULE_AMBIGUOUS, entity=ENTITY, dedupe_key=intent_key, by=by, note=note)
+    except Exception as exc:  # noqa: BLE001 - reported to the caller, who logs it
+        return str(classify_exception(exc))
+    return None

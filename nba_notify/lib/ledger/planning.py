@@ -28,7 +28,7 @@ UNLISTED = "unlisted"
 # (and created again when it comes back within the horizon) rather than updated.
 BRAZE_MAX_AHEAD = timedelta(days=89)
 
-LIVE_STATES = frozenset({"creating", "updating", "scheduled", "unknown", "cancel_requested"})
+LIVE_STATES = frozenset({"creating", "updating", "scheduled", "unknown", "unidentified", "cancel_requested"})
 UNRESOLVED_STATES = frozenset({"creating", "updating", "unknown"})
 REUSABLE_STATES = frozenset({"planned", "cancelled", "expired"})
 
@@ -56,8 +56,15 @@ class NotificationPolicy:
     missed_lookback_minutes: int = 180
     # A scheduled row past send_at + grace with no send event is "stale pending".
     send_grace_minutes: int = 15
-    # An unresolved intent (ambiguous outcome) this close to its send raises a CRITICAL alert.
-    unresolved_alert_minutes: int = 240
+    # An intent whose Braze call had no knowable outcome is verified by evidence (the
+    # scheduled-broadcasts list) until this long before the earliest send it puts at risk; then
+    # the fallback applies and the (already raised) CRITICAL alert escalates. 45 minutes leaves
+    # a re-create room before the update buffer and gives the on-call at least 30 minutes.
+    ambiguous_decision_minutes: int = 45
+    # What to do with a create still unproven at the deadline: "hold" (never two: the push may
+    # be missed, the alert says so) or "recreate" (never none: a second push is possible if the
+    # lost create did land). A duplicate push is worse than a late one: hold by default.
+    ambiguous_create_fallback: str = "hold"
     # A claim younger than this may still have its Braze call in flight (the caller may be
     # alive but slow): it is left alone rather than declared unknown.
     in_flight_grace_seconds: float = 300.0
@@ -359,6 +366,10 @@ def plan_actions(
             plan.actions.append(Action(ActionKind.RESOLVE, key, game_id, d, row, "unresolved"))
             continue
 
+        if row is not None and row.state == "unidentified":
+            _plan_unidentified(plan, row, d)
+            continue
+
         if d is None:
             # No opinion about this intent. If a newer intent exists for the same game and
             # kind, this one is superseded and its live schedule must go.
@@ -405,6 +416,18 @@ def plan_actions(
 
     plan.actions.sort(key=lambda a: (a.order, a.intent_key))
     return plan
+
+
+def _plan_unidentified(plan: Plan, row: LedgerRow, d: Desired | None) -> None:
+    """A schedule proven live whose id we never learned: nothing can change it. A change the game
+    needs is skipped with a reason the sync alerts on (CRITICAL: a push will go out as it is)."""
+    if d is None:
+        return
+    if d.active and row.signature == d.signature:
+        plan.skips.append(Skip(row.intent_key, row.game_id, "skipped_unchanged", "unchanged", d.send_at))
+        return
+    reason = "unidentified_cannot_update" if d.active else "unidentified_cannot_cancel"
+    plan.skips.append(Skip(row.intent_key, row.game_id, "skipped", reason, d.send_at))
 
 
 def _change_of_scheduled(row: LedgerRow, d: Desired, now: datetime, policy: NotificationPolicy) -> Action | Skip:
@@ -457,6 +480,10 @@ class AttemptView:
     target_signature: str | None
     age_seconds: float
     not_found: bool = False
+    prior_send_at: datetime | None = None
+    purpose: str = "sync"  # sync | probe
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "AttemptView":
@@ -471,6 +498,10 @@ class AttemptView:
             target_signature=row["target_signature"],
             age_seconds=float(row["age_seconds"]),
             not_found=row["http_status"] == 404,
+            prior_send_at=row.get("prior_send_at"),
+            purpose=row.get("purpose") or "sync",
+            started_at=row.get("started_at"),
+            finished_at=row.get("finished_at"),
         )
 
 
@@ -479,7 +510,8 @@ class ResolutionKind(enum.StrEnum):
     ADOPT = "adopt"  # the attempt succeeded: take its schedule id as the live one
     REVERT = "revert"  # the attempt provably failed: back to the pre-claim state
     VANISHED = "vanished"  # update answered 404: the schedule is gone, plan a new create
-    UNKNOWN = "unknown"  # no way to know: keep it unknown, never re-create, alert near send
+    UNIDENTIFIED = "unidentified"  # a probe answered 404: the replacement is live, id unknown
+    UNKNOWN = "unknown"  # no way to know from the call itself: weigh evidence (never re-create blindly)
 
 
 @dataclass(frozen=True)
@@ -497,6 +529,11 @@ def resolve_intent(row: LedgerRow, attempt: AttemptView | None, policy: Notifica
     if attempt.status == "succeeded":
         return Resolution(ResolutionKind.ADOPT, attempt, f"{attempt.operation}_succeeded")
     if attempt.status == "failed":
+        if attempt.purpose == "probe":
+            # The probe ran because evidence showed the old schedule gone from its old time.
+            if attempt.not_found:
+                return Resolution(ResolutionKind.UNIDENTIFIED, attempt, "probe_not_found")
+            return Resolution(ResolutionKind.UNKNOWN, attempt, "probe_failed")
         if attempt.operation == "update" and attempt.not_found:
             return Resolution(ResolutionKind.VANISHED, attempt, "update_not_found")
         return Resolution(ResolutionKind.REVERT, attempt, f"{attempt.operation}_failed")
@@ -504,16 +541,3 @@ def resolve_intent(row: LedgerRow, attempt: AttemptView | None, policy: Notifica
         return Resolution(ResolutionKind.WAIT, attempt, "call_may_be_in_flight")
     reason = "caller_vanished" if attempt.status == "in_flight" else "ambiguous_outcome"
     return Resolution(ResolutionKind.UNKNOWN, attempt, reason)
-
-
-def needs_unresolved_alert(
-    row: LedgerRow, desired: Desired | None, attempt: AttemptView | None, now: datetime, policy: NotificationPolicy
-) -> bool:
-    """CRITICAL alert for an intent we cannot confirm, well before its send: Braze may hold a
-    schedule we cannot see, and a duplicate push is worse than a late one."""
-    if desired is not None and not desired.active:
-        return True  # a push may go out for a postponed/cancelled game
-    send_at = (attempt.target_send_at if attempt else None) or row.send_at or (desired.send_at if desired else None)
-    if send_at is None:
-        return True
-    return send_at - now <= timedelta(minutes=policy.unresolved_alert_minutes)

@@ -96,7 +96,8 @@ def expire_past_sends(sync: ScheduleSync) -> int:
     with sync.lease.fenced() as conn:
         rows = conn.execute(
             sa.update(schedule_ledger)
-            .where(L.state == "scheduled", L.send_at_utc < cutoff, L.campaign_id == sync.policy.campaign_id)
+            .where(L.state.in_(("scheduled", "unidentified")), L.send_at_utc < cutoff,
+                   L.campaign_id == sync.policy.campaign_id)
             .values(state="expired", fence=sync.lease.fence, updated_at=sa.func.now())
             .returning(L.intent_key, L.game_id, L.braze_schedule_id, L.send_at_utc)
         ).mappings().all()

@@ -191,6 +191,8 @@ class Claim:
     prior_state: str
     target_send_at: datetime | None
     target_signature: str | None
+    prior_send_at: datetime | None = None
+    purpose: str = "sync"  # sync | probe (an identical update that tells moved from replaced)
 
 
 CLAIM_STATE = {"create": "creating", "update": "updating", "delete": "cancel_requested"}
@@ -205,6 +207,7 @@ def claim(
     target_send_at: datetime | None = None,
     target_signature: str | None = None,
     run_id: str | None = None,
+    purpose: str = "sync",
 ) -> Claim | None:
     """Compare-and-set the row into the claimed state and write the in-flight attempt, in one
     fenced transaction. None if the row changed under us (another holder acted) or a live
@@ -246,6 +249,8 @@ def claim(
                     prior_schedule_id=row.braze_schedule_id,
                     target_send_at=target_send_at,
                     target_signature=target_signature,
+                    prior_send_at=row.send_at,
+                    purpose=purpose,
                     status="in_flight",
                     started_at=sa.func.clock_timestamp(),
                 )
@@ -267,6 +272,8 @@ def claim(
         prior_state=row.state,
         target_send_at=target_send_at,
         target_signature=target_signature,
+        prior_send_at=row.send_at,
+        purpose=purpose,
     )
 
 
@@ -363,7 +370,7 @@ def _ledger_values_for(claim: Claim, outcome: Outcome) -> tuple[dict[str, Any], 
             return (
                 {**base, "state": "scheduled", "braze_schedule_id": outcome.schedule_id, "dispatch_id": outcome.dispatch_id,
                  "signature": claim.target_signature, "send_at_utc": claim.target_send_at,
-                 "last_error": None, "last_error_category": None},
+                 "confirmed_at": sa.func.clock_timestamp(), "last_error": None, "last_error_category": None},
                 "created",
                 None,
             )
@@ -374,9 +381,18 @@ def _ledger_values_for(claim: Claim, outcome: Outcome) -> tuple[dict[str, Any], 
                       "send_at_utc": claim.target_send_at, "last_error": None, "last_error_category": None}
             if superseded:
                 values["dispatch_id"] = None  # the new schedule's dispatch is learned from Currents
+                values["confirmed_at"] = sa.func.clock_timestamp()  # Braze created a schedule just now
             return values, "updated", superseded
         return {**base, "state": "cancelled", "cancelled_at": sa.func.now(), "last_error": None}, "cancelled", None
     error = {"last_error": outcome.error_message, "last_error_category": outcome.error_category}
+    if claim.purpose == "probe":
+        if outcome.status == "failed" and outcome.not_found:
+            # The old schedule is gone and the evidence lists one at the target: the update
+            # replaced it (a new id we never learned), so the intent is live, unidentified.
+            return ({**base, "state": "unidentified", "braze_schedule_id": None, "dispatch_id": None,
+                     "signature": claim.target_signature, "send_at_utc": claim.target_send_at, "confirmed_at": None},
+                    "evidence", None)
+        return {**base, **error, "state": "unknown"}, "unknown", None
     if outcome.status == "failed":
         if op == "create":
             return {**base, **error, "state": "planned"}, "error", None
@@ -419,7 +435,7 @@ def write_back(lease: Lease, claim: Claim, outcome: Outcome) -> WriteBack:
             return WriteBack(False, note="row changed under the same fence")
         conn.execute(sa.update(schedule_attempts).where(A.id == claim.attempt_id).values(resolution="applied"))
         if superseded:
-            _insert_orphan(conn, superseded, claim, reason="superseded", fence=lease.fence)
+            _insert_orphan(conn, superseded, claim, reason="superseded", fence=lease.fence, send_at=claim.prior_send_at)
     return WriteBack(True, new_state=values["state"], orphaned=superseded)
 
 
@@ -440,7 +456,8 @@ def settle_lost_write_back(engine: sa.Engine, claim: Claim, outcome: Outcome, ca
             return WriteBack(False, note="left for adoption")
         produced = outcome.schedule_id if outcome.status == "succeeded" and claim.operation in ("create", "update") else None
         if produced and produced != row["braze_schedule_id"]:
-            _insert_orphan(conn, produced, claim, reason="lost_fence", fence=claim.fence, campaign_id=campaign_id)
+            _insert_orphan(conn, produced, claim, reason="lost_fence", fence=claim.fence, campaign_id=campaign_id,
+                           send_at=claim.target_send_at)
             return WriteBack(False, orphaned=produced, note="orphaned: row moved on")
         return WriteBack(False, note="nothing to orphan")
 
@@ -519,9 +536,93 @@ def adopt(lease: Lease, row: LedgerRow, attempt: AttemptView, campaign_id: str) 
         if superseded:
             _insert_orphan(
                 conn, superseded, None, reason="superseded", fence=lease.fence, campaign_id=campaign_id,
-                intent_key=row.intent_key, game_id=row.game_id,
+                intent_key=row.intent_key, game_id=row.game_id, send_at=attempt.prior_send_at,
             )
     return WriteBack(True, new_state="scheduled", orphaned=superseded)
+
+
+def mark_unidentified(lease: Lease, row: LedgerRow, attempt: AttemptView | None, *, send_at: datetime,
+                      signature: str | None) -> WriteBack:
+    """Evidence proves Braze holds this intent's schedule at ``send_at`` but we never learned its
+    id: live, ``unidentified`` (it will send; it cannot be changed)."""
+    with lease.fenced() as conn:
+        done = conn.execute(
+            sa.update(schedule_ledger)
+            .where(L.id == row.id, L.state.in_(UNRESOLVED_STATES),
+                   L.current_attempt_id.is_not_distinct_from(attempt.id if attempt else row.current_attempt_id))
+            .values(state="unidentified", braze_schedule_id=None, dispatch_id=None, signature=signature,
+                    send_at_utc=send_at, confirmed_at=None, fence=lease.fence, updated_at=sa.func.now(),
+                    last_error=None, last_error_category=None)
+            .returning(L.id)
+        ).first()
+        if done is not None and attempt is not None:
+            conn.execute(sa.update(schedule_attempts).where(A.id == attempt.id).values(resolution="evidence"))
+    return WriteBack(done is not None, new_state="unidentified" if done is not None else None)
+
+
+def release_prior_schedule(lease: Lease, row: LedgerRow, campaign_id: str, *, reason: str,
+                           then_state: str, send_at: datetime | None, signature: str | None) -> WriteBack:
+    """The schedule an ambiguous update was applied to (``row.braze_schedule_id``) is proven — or,
+    past the decision deadline, presumed — to be at the wrong time: record it as an orphan at its
+    old send time (reconcile's guarded path cancels it) and let the row stand for the target only
+    (``then_state``: ``unidentified`` when a schedule is proven there, ``unknown`` otherwise)."""
+    prior = row.braze_schedule_id
+    with lease.fenced() as conn:
+        done = conn.execute(
+            sa.update(schedule_ledger)
+            .where(L.id == row.id, L.state.in_(UNRESOLVED_STATES),
+                   L.braze_schedule_id.is_not_distinct_from(prior))
+            .values(state=then_state, braze_schedule_id=None, dispatch_id=None, signature=signature,
+                    send_at_utc=send_at, confirmed_at=None, fence=lease.fence, updated_at=sa.func.now())
+            .returning(L.id)
+        ).first()
+        if done is not None and prior is not None:
+            _insert_orphan(conn, prior, None, reason=reason, fence=lease.fence, campaign_id=campaign_id,
+                           intent_key=row.intent_key, game_id=row.game_id, send_at=row.send_at)
+    return WriteBack(done is not None, new_state=then_state if done is not None else None, orphaned=prior)
+
+
+def confirmed_schedules(conn: sa.Connection, campaign_id: str, start: datetime, end: datetime) -> list[tuple]:
+    """(send_at, confirmed_at) of every schedule the ledger holds with a known id in the window."""
+    return [
+        tuple(r)
+        for r in conn.execute(
+            sa.select(L.send_at_utc, L.confirmed_at).where(
+                L.campaign_id == campaign_id, L.state.in_(("scheduled", "updating", "cancel_requested")),
+                L.send_at_utc > start, L.send_at_utc <= end,
+            )
+        )
+    ]
+
+
+def settled_alert_intents(conn: sa.Connection, campaign_id: str) -> list[tuple[str, str]]:
+    """(intent_key, state) of open ambiguity alerts whose intent is no longer awaiting an answer."""
+    rows = conn.execute(
+        sa.text(
+            """
+            SELECT l.intent_key, l.state
+              FROM alerts a JOIN schedule_ledger l ON l.intent_key = a.dedupe_key
+             WHERE a.rule_key = 'ambiguous_schedule' AND a.status <> 'RESOLVED'
+               AND l.campaign_id = :campaign
+               AND l.state NOT IN ('creating', 'updating', 'unknown', 'unidentified')
+            """
+        ),
+        {"campaign": campaign_id},
+    ).all()
+    return [(r.intent_key, r.state) for r in rows]
+
+
+def live_elsewhere(conn: sa.Connection, campaign_id: str, start: datetime, end: datetime) -> list[datetime]:
+    """Send times of other schedules known live in the window: unidentified rows and open orphans."""
+    unidentified = conn.execute(
+        sa.select(L.send_at_utc).where(L.campaign_id == campaign_id, L.state == "unidentified",
+                                       L.send_at_utc > start, L.send_at_utc <= end)
+    ).scalars().all()
+    orphans = conn.execute(
+        sa.select(O.send_at_utc).where(O.campaign_id == campaign_id, O.status.in_(("pending", "cancel_claimed")),
+                                       O.send_at_utc > start, O.send_at_utc <= end)
+    ).scalars().all()
+    return [*unidentified, *orphans]
 
 
 def revert(lease: Lease, row: LedgerRow, attempt: AttemptView, *, vanished: bool = False) -> WriteBack:
@@ -547,6 +648,9 @@ def revert(lease: Lease, row: LedgerRow, attempt: AttemptView, *, vanished: bool
 
 
 def mark_unknown(lease: Lease, row: LedgerRow) -> WriteBack:
+    """The row's call has no knowable outcome. A call still ``in_flight`` past the grace is given
+    up on now: its ``finished_at`` records that moment (whatever it applied at Braze, it applied
+    before), while a late caller may still record its real outcome over it."""
     with lease.fenced() as conn:
         done = conn.execute(
             sa.update(schedule_ledger)
@@ -558,41 +662,64 @@ def mark_unknown(lease: Lease, row: LedgerRow) -> WriteBack:
             .values(state="unknown", fence=lease.fence, updated_at=sa.func.now())
             .returning(L.id)
         ).first()
+        if done is not None and row.current_attempt_id is not None:
+            conn.execute(
+                sa.update(schedule_attempts)
+                .where(A.id == row.current_attempt_id, A.status == "in_flight", A.finished_at.is_(None))
+                .values(finished_at=sa.func.clock_timestamp(), error_message="caller vanished: given up on")
+            )
     return WriteBack(done is not None, new_state="unknown" if done is not None else None)
 
 
+OPERATOR_DECISIONS = ("exists", "absent")
+
+
 def operator_resolve(
-    lease: Lease, intent: str, *, schedule_id: str | None, dispatch_id: str | None = None,
-    orphan_ids: Sequence[str] = (),
+    lease: Lease, intent: str, *, decision: str, schedule_id: str | None = None, dispatch_id: str | None = None,
+    orphan_ids: Sequence[str] = (), seen_at: datetime | None = None,
 ) -> WriteBack:
-    """An operator checked the Braze dashboard for an unknown intent: ``schedule_id`` names
-    the schedule found (adopted as live), ``None`` declares that none exists (back to
-    ``planned``, so the next sync creates it); ``orphan_ids`` are further schedules found
-    for it (e.g. an update that returned a new id and kept the old one), recorded as orphans
-    for reconcile to cancel. Only unresolved rows are touched."""
+    """An operator's answer for an intent whose schedule we cannot see, with what real Braze
+    shows them (the campaign's scheduled sends and their times, rarely an id):
+
+    * ``exists`` — a send for it is scheduled (at ``seen_at``; by default the time the lost
+      call asked for). With its id the schedule is adopted (``scheduled``, signature unknown:
+      the next sync re-sends the desired time, idempotent at Braze); without, ``unidentified``;
+    * ``absent`` — there is none: back to ``planned``, the next sync creates it (same send id).
+
+    ``orphan_ids`` are further schedules found for it, recorded as orphans for reconcile to
+    cancel. Only rows whose schedule we cannot see (unresolved or unidentified) are touched."""
+    if decision not in OPERATOR_DECISIONS:
+        raise ValueError(f"decision must be one of {OPERATOR_DECISIONS}, not {decision!r}")
     with lease.fenced() as conn:
         row = conn.execute(
             sa.select(schedule_ledger).where(L.intent_key == intent).with_for_update()
         ).mappings().first()
-        if row is None or row["state"] not in UNRESOLVED_STATES:
-            return WriteBack(False, note=f"intent not unresolved (state {row['state'] if row else None})")
-        if schedule_id is None:
+        if row is None or row["state"] not in (*UNRESOLVED_STATES, "unidentified"):
+            return WriteBack(False, note=f"intent is not awaiting a decision (state {row['state'] if row else None})")
+        attempt = conn.execute(
+            sa.select(A.target_signature, A.target_send_at).where(A.id == row["current_attempt_id"])
+        ).mappings().first()
+        target_at = attempt["target_send_at"] if attempt else row["send_at_utc"]
+        when = seen_at or target_at
+        # The signature says what Braze holds; only the target's is known for sure.
+        signature = (attempt["target_signature"] if attempt else row["signature"]) if when == target_at else None
+        if decision == "absent":
             values: dict[str, Any] = {"state": "planned", "braze_schedule_id": None, "dispatch_id": None,
                                       "signature": None, "send_at_utc": None}
+        elif schedule_id is not None:
+            values = {"state": "scheduled", "braze_schedule_id": schedule_id, "dispatch_id": dispatch_id,
+                      "signature": None, "send_at_utc": when}
         else:
-            values = {"state": "scheduled", "braze_schedule_id": schedule_id, "dispatch_id": dispatch_id}
-            if row["signature"] is None:
-                attempt = conn.execute(
-                    sa.select(A.target_signature, A.target_send_at).where(A.id == row["current_attempt_id"])
-                ).mappings().first()
-                if attempt is not None:
-                    values.update(signature=attempt["target_signature"], send_at_utc=attempt["target_send_at"])
+            values = {"state": "unidentified", "braze_schedule_id": None, "dispatch_id": None,
+                      "signature": signature, "send_at_utc": when}
+        prior = row["braze_schedule_id"]
         values.update(fence=lease.fence, updated_at=sa.func.now(), last_error=None, last_error_category=None)
         conn.execute(sa.update(schedule_ledger).where(L.id == row["id"]).values(**values))
-        for orphan in orphan_ids:
+        for orphan in {*orphan_ids, *([prior] if prior and decision == "absent" else [])}:
             if orphan != schedule_id:
                 _insert_orphan(conn, orphan, None, reason="operator", fence=lease.fence,
-                               campaign_id=row["campaign_id"], intent_key=intent, game_id=row["game_id"])
+                               campaign_id=row["campaign_id"], intent_key=intent, game_id=row["game_id"],
+                               send_at=row["send_at_utc"] if orphan == prior else None)
     return WriteBack(True, new_state=values["state"])
 
 
@@ -609,7 +736,7 @@ CLAIM_ORPHAN_SQL = sa.text(
        AND NOT EXISTS (
              SELECT 1 FROM schedule_ledger l
               WHERE l.braze_schedule_id = o.braze_schedule_id
-                AND l.state IN ('creating', 'updating', 'scheduled', 'unknown', 'cancel_requested'))
+                AND l.state IN ('creating', 'updating', 'scheduled', 'unknown', 'unidentified', 'cancel_requested'))
        AND NOT EXISTS (
              SELECT 1 FROM schedule_ledger l
                JOIN schedule_attempts a ON a.id = l.current_attempt_id

@@ -46,8 +46,13 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from nba_notify.lib.errors import ErrorCategory, PipelineError, Severity
-from nba_notify.lib.ledger import store
-from nba_notify.lib.ledger.alerting import AlertSink, raise_unresolved_alert
+from nba_notify.lib.ledger import evidence, store, verification
+from nba_notify.lib.ledger.alerting import (
+    AlertSink,
+    raise_unchangeable_alert,
+    raise_unresolved_alert,
+    resolve_unresolved_alert,
+)
 from nba_notify.lib.ledger.lease import FenceLost, Lease, lease_name, new_holder_id
 from nba_notify.lib.ledger.planning import (
     Action,
@@ -57,7 +62,6 @@ from nba_notify.lib.ledger.planning import (
     LedgerRow,
     NotificationPolicy,
     ResolutionKind,
-    needs_unresolved_alert,
     plan_actions,
     resolve_intent,
 )
@@ -132,6 +136,10 @@ STOP_CATEGORIES = frozenset({str(ErrorCategory.AUTH), str(ErrorCategory.RATE_LIM
 # permission): no further send ids this run, but schedule writes for intents whose send ids
 # exist go on.
 SEND_ID_STOP_REASONS = {str(ErrorCategory.RATE_LIMIT): "send_id_rate_limited", str(ErrorCategory.AUTH): "send_id_auth_rejected"}
+
+
+# Skips that leave a push going out as it is, though the game changed: a person must act.
+UNCHANGEABLE_REASONS = frozenset({"unidentified_cannot_update", "unidentified_cannot_cancel"})
 
 
 class _Stop(Exception):
@@ -234,9 +242,13 @@ class ScheduleSync:
                 ledger = list({r.id: r for r in ledger}.values())
         return desired, ledger
 
-    # -- phase 1: adopt-or-cancel for unresolved intents -------------------------------------
+    # -- phase 1: settle unresolved intents ---------------------------------------------------
 
     def resolve_unresolved(self) -> None:
+        """Settle every intent whose last call has no applied outcome: from the outcome the call
+        recorded where there is one (adopt-or-cancel), otherwise from evidence — one read of
+        Braze's scheduled-broadcasts list per run (:mod:`.evidence`)."""
+        self._resolve_settled_alerts()
         desired, ledger = self.load_state()
         unresolved = [r for r in ledger if r.state in ("creating", "updating", "unknown")]
         if not unresolved:
@@ -244,9 +256,17 @@ class ScheduleSync:
         desired_by_key = {d.intent_key: d for d in desired}
         with self.engine.connect() as conn:
             attempts = store.load_attempts(conn, [r.current_attempt_id for r in unresolved])
+        unknown: list[tuple[LedgerRow, AttemptView, Desired | None]] = []
+        in_flight: list[AttemptView] = []
         for row in unresolved:
             attempt = attempts.get(row.current_attempt_id) if row.current_attempt_id else None
-            self.resolve_row(row, attempt, desired_by_key.get(row.intent_key))
+            kind = self.resolve_row(row, attempt, desired_by_key.get(row.intent_key))
+            if kind is ResolutionKind.UNKNOWN and attempt is not None:
+                unknown.append((row, attempt, desired_by_key.get(row.intent_key)))
+            elif kind is ResolutionKind.WAIT and attempt is not None:
+                in_flight.append(attempt)
+        if unknown:
+            self.weigh_evidence(unknown, in_flight)
 
     def resolve_row(self, row: LedgerRow, attempt: AttemptView | None, desired: Desired | None) -> ResolutionKind:
         resolution = resolve_intent(row, attempt, self.policy)
@@ -259,6 +279,7 @@ class ScheduleSync:
                 self.log("adopted", **common, reason=resolution.reason, braze_schedule_id=attempt.schedule_id
                           or attempt.prior_schedule_id, send_at=attempt.target_send_at,
                           details={"attempt_id": attempt.id, "superseded": done.orphaned})
+                self._settled(row, f"adopted: {resolution.reason}")
             return kind
         if kind in (ResolutionKind.REVERT, ResolutionKind.VANISHED) and attempt is not None:
             done = store.revert(self.lease, row, attempt, vanished=kind is ResolutionKind.VANISHED)
@@ -266,25 +287,175 @@ class ScheduleSync:
                 self.report.counts["reverted"] += 1
                 self.log("resolved", **common, reason=resolution.reason, braze_schedule_id=attempt.prior_schedule_id,
                           details={"attempt_id": attempt.id, "new_state": done.new_state})
+                self._settled(row, f"reverted: {resolution.reason}")
             return kind
-        # WAIT or UNKNOWN: nothing can be done safely but tell a human in time.
+        if kind is ResolutionKind.UNIDENTIFIED and attempt is not None and attempt.target_send_at is not None:
+            done = store.mark_unidentified(self.lease, row, attempt, send_at=attempt.target_send_at,
+                                           signature=attempt.target_signature)
+            if done.applied:
+                self.report.counts["unidentified"] += 1
+                self.log("evidence", **common, reason=resolution.reason, send_at=attempt.target_send_at,
+                         details={"attempt_id": attempt.id, "verdict": "present"})
+                self._settled(row, "the replacement schedule is live (id unknown)")
+            return kind
+        # WAIT or UNKNOWN: nothing can be done from the call itself.
         if kind is ResolutionKind.UNKNOWN and row.state != "unknown":
             store.mark_unknown(self.lease, row)
             self.log("unknown", **common, reason=resolution.reason, details={"attempt_id": attempt.id if attempt else None})
-        self.report.counts["unresolved_waiting" if kind is ResolutionKind.WAIT else "unresolved_unknown"] += 1
-        if kind is ResolutionKind.UNKNOWN and needs_unresolved_alert(row, desired, attempt, self.now(), self.policy):
             self._alert_unresolved(row, desired, attempt, resolution.reason)
+        self.report.counts["unresolved_waiting" if kind is ResolutionKind.WAIT else "unresolved_unknown"] += 1
         return kind
 
-    def _alert_unresolved(self, row: LedgerRow, desired: Desired | None, attempt: AttemptView | None, reason: str) -> None:
-        send_at = (attempt.target_send_at if attempt else None) or row.send_at or (desired.send_at if desired else None)
+    def weigh_evidence(
+        self, unknown: list[tuple[LedgerRow, AttemptView, Desired | None]], in_flight: list[AttemptView]
+    ) -> None:
+        views = {row.id: view for row, attempt, _ in unknown if (view := unknown_view(row, attempt)) is not None}
+        if not views:
+            return
+        listing = self._read_listing(views.values(), in_flight)
+        verdicts: dict[int, evidence.Judgement] = {}
+        if listing is not None:
+            with self.engine.connect() as conn:
+                confirmed = [evidence.Confirmed(send_at, at) for send_at, at in
+                             store.confirmed_schedules(conn, self.policy.campaign_id, listing.start, listing.end)]
+                elsewhere = store.live_elsewhere(conn, self.policy.campaign_id, listing.start, listing.end)
+            uncertain = [t for a in in_flight for t in (a.target_send_at, a.prior_send_at) if t is not None]
+            verdicts = evidence.judge(list(views.values()), listing, confirmed, elsewhere, uncertain=uncertain)
+        for row, attempt, desired in unknown:
+            view = views.get(row.id)
+            if view is None:
+                continue
+            judgement = verdicts.get(row.id, evidence.Judgement(evidence.Verdict.UNDECIDED, "no_listing"))
+            self._apply_verdict(row, attempt, desired, view, judgement)
+
+    def _read_listing(self, views: Any, in_flight: list[AttemptView]) -> evidence.Listing | None:
+        now = self.now()
+        minutes = [t for v in views for t in (v.target, v.prior_send_at) if t is not None]
+        minutes += [t for a in in_flight for t in (a.target_send_at, a.prior_send_at) if t is not None]
+        future = [t for t in minutes if t > now]
+        if not future:
+            return None
+        # A day past the latest minute of interest: later confirmed creates, visible or not, are
+        # what prove the list current (Braze answers whole UTC days anyway).
+        end = max(future) + timedelta(days=1)
+        try:
+            entries = self.braze.list_scheduled_broadcasts(end)
+        except PipelineError as error:
+            self.log("error", reason="evidence_list_failed", details={"error": str(error)})
+            return None
+        self.report.braze_calls["list"] += 1
+        return evidence.Listing(verification.listed_per_time(entries, self.policy.campaign_id, now, end), now, end)
+
+    def _apply_verdict(
+        self, row: LedgerRow, attempt: AttemptView, desired: Desired | None, view: evidence.UnknownIntent,
+        judgement: evidence.Judgement,
+    ) -> None:
+        verdict = judgement.verdict
+        common = {"intent_key": row.intent_key, "game_id": row.game_id, "send_at": view.target}
+        details = {"attempt_id": attempt.id, "verdict": str(verdict), "operation": view.operation,
+                   "earliest_send_at_risk": view.earliest_send_at_risk.isoformat()}
+        signature = attempt.target_signature or row.signature
+        done: store.WriteBack | None = None
+        if verdict is evidence.Verdict.PRESENT:
+            done = store.mark_unidentified(self.lease, row, attempt, send_at=view.target, signature=signature)
+        elif verdict in (evidence.Verdict.ABSENT, evidence.Verdict.NOT_APPLIED):
+            done = store.revert(self.lease, row, attempt)
+        elif verdict is evidence.Verdict.SPLIT:
+            done = store.release_prior_schedule(self.lease, row, self.policy.campaign_id, reason="split_update",
+                                                then_state="unidentified", send_at=view.target, signature=signature)
+        elif verdict is evidence.Verdict.PROBE:
+            self.log("evidence", **common, reason=judgement.reason, details=details)
+            self._probe(row, attempt, desired, view)
+            return
+        else:
+            self._undecided(row, attempt, desired, view, judgement, signature)
+            return
+        self.log("evidence", **common, reason=judgement.reason,
+                 details={**details, "applied": done.applied, "new_state": done.new_state, "released": done.orphaned})
+        if done.applied:
+            self.report.counts[f"evidence_{verdict}"] += 1
+            self._settled(row, f"evidence: {verdict} ({judgement.reason})")
+
+    def _probe(self, row: LedgerRow, attempt: AttemptView, desired: Desired | None,
+               view: evidence.UnknownIntent) -> None:
+        """The identical update again, on the old id: 200 = it was moved in place (adopt it); 404 =
+        it was replaced and the replacement is live at the target (unidentified). Safe because the
+        evidence shows nothing of ours left at the old time."""
+        if desired is None or row.braze_schedule_id is None:
+            return
+        action = Action(ActionKind.UPDATE, row.intent_key, row.game_id, desired, row, "evidence_probe")
+        claim = store.claim(self.lease, row, "update", expected_states=("unknown",), target_send_at=view.target,
+                            target_signature=attempt.target_signature or row.signature, run_id=self.run_id,
+                            purpose="probe")
+        if claim is None:
+            return
+        self.checkpoint("after_claim", claim=claim)
+        result = self.braze.update_schedule(self.policy.campaign_id, row.braze_schedule_id, view.target,
+                                            desired.trigger_properties())
+        self._finish(action, claim, result, "update")
+        if result.succeeded or result.not_found:
+            self._settled(row, "evidence: the probe told moved from replaced")
+
+    def _undecided(self, row: LedgerRow, attempt: AttemptView, desired: Desired | None, view: evidence.UnknownIntent,
+                   judgement: evidence.Judgement, signature: str | None) -> None:
+        deadline = evidence.decision_deadline(view, self.policy.ambiguous_decision_minutes)
+        self.report.counts["evidence_undecided"] += 1
+        changed = desired is not None and (not desired.active or desired.signature != signature)
+        if changed:
+            # The game moved or was withdrawn while we cannot see its schedule: if the lost call
+            # landed, its push goes out as it was. The on-call must know now, not at the deadline.
+            self._alert_unresolved(row, desired, attempt, "game_changed_while_unresolved")
+        if self.now() < deadline:
+            return
+        common = {"intent_key": row.intent_key, "game_id": row.game_id, "send_at": view.target}
+        if view.operation == "update":
+            # Past the deadline a push at the old time would be the wrong one: withdraw the old id
+            # (it may have been moved to the target, then the target is simply created again).
+            released = store.release_prior_schedule(self.lease, row, self.policy.campaign_id,
+                                                    reason="deadline_withdraw_old", then_state="unknown",
+                                                    send_at=view.target, signature=signature)
+            self.log("evidence", **common, reason="deadline_withdraw_old",
+                     details={"attempt_id": attempt.id, "released": released.orphaned, "applied": released.applied})
+        if self.policy.ambiguous_create_fallback == "recreate":
+            done = store.revert(self.lease, row, attempt)
+            self.log("evidence", **common, reason="deadline_recreate",
+                     details={"attempt_id": attempt.id, "applied": done.applied})
+            self.report.counts["evidence_deadline_recreate"] += 1
+            return
+        self.report.counts["evidence_deadline_hold"] += 1
+        self._alert_unresolved(row, desired, attempt, judgement.reason, escalated=True)
+
+    def _resolve_settled_alerts(self) -> None:
+        """An ambiguity alert whose intent has since been settled by any path (a Currents send
+        event proved it, an operator answered, a later run adopted it) is resolved. A schedule
+        that still cannot be changed has its alert raised again by the plan below."""
+        with self.engine.connect() as conn:
+            settled = store.settled_alert_intents(conn, self.policy.campaign_id)
+        for intent_key, state in settled:
+            error = resolve_unresolved_alert(self.engine, intent_key, by=self.lease.holder, note=f"settled: {state}")
+            if error:
+                self.log("error", intent_key=intent_key, reason="alert_resolve_failed", details={"error": error})
+
+    def _settled(self, row: LedgerRow, note: str) -> None:
+        error = resolve_unresolved_alert(self.engine, row.intent_key, by=self.lease.holder, note=note)
+        if error:
+            self.log("error", intent_key=row.intent_key, game_id=row.game_id, reason="alert_resolve_failed",
+                     details={"error": error})
+
+    def _alert_unresolved(self, row: LedgerRow, desired: Desired | None, attempt: AttemptView | None, reason: str,
+                          *, escalated: bool = False) -> None:
+        view = unknown_view(row, attempt) if attempt is not None else None
+        earliest = view.earliest_send_at_risk if view else (row.send_at or (desired.send_at if desired else None))
+        deadline = evidence.decision_deadline(view, self.policy.ambiguous_decision_minutes) if view else None
         error = raise_unresolved_alert(
             self.engine, self.alerts, row=row, desired=desired, attempt=attempt, reason=reason, now=self.now(),
-            send_at=send_at,
+            earliest_send_at=earliest, deadline=deadline, fallback=self.policy.ambiguous_create_fallback,
+            escalated=escalated,
         )
         self.report.alerts.append(row.game_id)
-        self.log("alerted", intent_key=row.intent_key, game_id=row.game_id, reason="unresolved_" + reason,
-                  send_at=send_at, details={"error": error} if error else None)
+        self.log("alerted", intent_key=row.intent_key, game_id=row.game_id,
+                 reason=("escalated_" if escalated else "unresolved_") + reason, send_at=earliest,
+                 details={"error": error, "deadline": deadline.isoformat() if deadline else None})
 
     # -- phase 2: plan and act --------------------------------------------------------------
 
@@ -292,10 +463,14 @@ class ScheduleSync:
         desired, ledger = self.load_state()
         plan = plan_actions(desired, ledger, self.now(), self.policy)
         unchanged: list[str] = []
+        rows_by_key = {r.intent_key: r for r in ledger}
+        desired_by_key = {d.intent_key: d for d in desired}
         for skip in plan.skips:
             self.report.counts[skip.action] += 1
             if skip.action == "skipped":
                 self.report.skip_reasons[skip.reason] += 1
+            if skip.reason in UNCHANGEABLE_REASONS:
+                self._alert_unchangeable(rows_by_key[skip.intent_key], desired_by_key[skip.intent_key], skip.reason)
             if skip.action == "skipped_unchanged" and skip.reason == "unchanged":
                 unchanged.append(skip.game_id)
                 continue
@@ -457,15 +632,23 @@ class ScheduleSync:
         self._log_outcome(action, claim, outcome, written)
         if written.orphaned:
             self.report.counts["superseded"] += 1
-        if outcome.status != "succeeded" and not (call == "delete" and outcome.not_found):
+        answered_gone = outcome.not_found and (call == "delete" or claim.purpose == "probe")
+        if outcome.status != "succeeded" and not answered_gone:
             self._error(action, outcome, outcome.error_message or outcome.status, outcome_status=outcome.status)
             if outcome.status == "ambiguous" and call != "delete":
-                self._alert_if_due(claim)
+                self._alert_ambiguous(claim)
             if outcome.status == "failed" and outcome.error_category in STOP_CATEGORIES:
                 raise _Stop()
 
-    def _alert_if_due(self, claim: store.Claim) -> None:
-        """An ambiguous outcome near its send time is alerted at once, not on the next run."""
+    def _alert_unchangeable(self, row: LedgerRow, desired: Desired, reason: str) -> None:
+        error = raise_unchangeable_alert(self.engine, self.alerts, row=row, desired=desired, reason=reason,
+                                         now=self.now())
+        self.report.alerts.append(row.game_id)
+        self.log("alerted", intent_key=row.intent_key, game_id=row.game_id, reason=reason, send_at=row.send_at,
+                 details={"error": error} if error else None)
+
+    def _alert_ambiguous(self, claim: store.Claim) -> None:
+        """An outcome that just became unknown is alerted at once, naming the earliest push at risk."""
         with self.engine.connect() as conn:
             rows = store.load_ledger(conn, self.policy.campaign_id, keys=[claim.intent_key])
             attempts = store.load_attempts(conn, [claim.attempt_id])
@@ -473,14 +656,18 @@ class ScheduleSync:
                                                                    extra_keys=[claim.intent_key])}
         for row in rows:
             if row.intent_key == claim.intent_key and row.state == "unknown":
-                attempt = attempts.get(claim.attempt_id)
-                d = desired.get(row.intent_key)
-                if needs_unresolved_alert(row, d, attempt, self.now(), self.policy):
-                    self._alert_unresolved(row, d, attempt, "ambiguous_outcome")
+                self._alert_unresolved(row, desired.get(row.intent_key), attempts.get(claim.attempt_id),
+                                       "ambiguous_outcome")
 
     def _log_outcome(self, action: Action, claim: store.Claim, outcome: store.Outcome, written: store.WriteBack) -> None:
         common = {"intent_key": claim.intent_key, "game_id": claim.game_id, "send_at": claim.target_send_at}
         details = {"attempt_id": claim.attempt_id, "reason": action.reason}
+        if claim.purpose == "probe" and outcome.not_found:
+            # The old schedule is gone and the list shows one at the target: Braze replaced it.
+            self.report.counts["unidentified"] += 1
+            self.log("evidence", **common, reason="probe_not_found", braze_schedule_id=claim.prior_schedule_id,
+                     details={**details, "verdict": "present", "new_state": written.new_state})
+            return
         if outcome.status == "succeeded" or (claim.operation == "delete" and outcome.not_found):
             verb = {"create": "created", "update": "updated", "delete": "cancelled"}[claim.operation]
             self.report.counts[verb] += 1
@@ -535,6 +722,32 @@ class ScheduleSync:
                 cancelled += 1
                 self.report.counts["orphans_cancelled"] += 1
         return cancelled
+
+
+def unknown_view(row: LedgerRow, attempt: AttemptView | None) -> evidence.UnknownIntent | None:
+    """What an unknown intent may have done at Braze, from its row and its last attempt: a
+    create (no schedule held) at the attempt's target, or an update of the held schedule from
+    the row's send time to the target."""
+    if attempt is None:
+        return None
+    target = attempt.target_send_at or row.send_at
+    if target is None:
+        return None
+    prior = row.braze_schedule_id
+    # When the call ended — or, for a caller that vanished, now: whatever it applied, it applied before.
+    since = attempt.finished_at or (
+        attempt.started_at + timedelta(seconds=attempt.age_seconds) if attempt.started_at else None
+    )
+    if since is None:
+        return None
+    return evidence.UnknownIntent(
+        row_id=row.id,
+        operation="update" if prior else "create",
+        target=target,
+        prior_schedule_id=prior,
+        prior_send_at=row.send_at if prior else None,
+        since=since,
+    )
 
 
 def run_sync(

@@ -50,20 +50,25 @@ def missing_schedules(conn: sa.Connection, now: datetime, policy: NotificationPo
     )
 
 
-def unresolved_schedules(conn: sa.Connection, limit: int = 200) -> Rows:
-    """Intents whose last Braze call has no known outcome (may or may not exist at Braze)."""
+def unresolved_schedules(conn: sa.Connection, limit: int = 200, *, include_unidentified: bool = False) -> Rows:
+    """Intents whose last Braze call has no known outcome (may or may not exist at Braze) —
+    and, with ``include_unidentified``, those proven live whose id we never learned."""
+    states = ("creating", "updating", "unknown", "unidentified") if include_unidentified else UNRESOLVED
     return _rows(
         conn,
         """
         SELECT l.game_id, l.intent_key, l.state, l.send_at_utc, l.braze_schedule_id, l.updated_at,
-               a.operation, a.status AS attempt_status, a.target_send_at
+               a.operation, a.status AS attempt_status, a.target_send_at, a.prior_send_at, a.started_at
           FROM schedule_ledger l LEFT JOIN schedule_attempts a ON a.id = l.current_attempt_id
-         WHERE l.state IN ('creating', 'updating', 'unknown')
+         WHERE l.state IN :states
          ORDER BY l.id
          LIMIT :limit
-        """,
+        """.replace(":states", "(" + ", ".join(f"'{s}'" for s in states) + ")"),
         {"limit": limit},
     )
+
+
+UNRESOLVED = ("creating", "updating", "unknown")
 
 
 def open_orphans(conn: sa.Connection, limit: int = 200) -> Rows:
@@ -92,7 +97,7 @@ def stale_pending(
         """
         (SELECT id, game_id, intent_key, state, send_at_utc, braze_schedule_id, dispatch_id
            FROM schedule_ledger
-          WHERE state = 'scheduled' AND send_at_utc < :cutoff
+          WHERE state IN ('scheduled', 'unidentified') AND send_at_utc < :cutoff
             AND (send_at_utc, id) > (:after_at, :after_id)
           ORDER BY send_at_utc, id
           LIMIT :limit)
@@ -152,7 +157,7 @@ def counts(conn: sa.Connection, now: datetime, policy: NotificationPolicy, braze
               (SELECT count(*) FROM desired_notifications
                 WHERE active AND campaign_id = :campaign AND send_at_utc > :start AND send_at_utc <= :end) AS desired,
               (SELECT count(*) FROM schedule_ledger
-                WHERE state IN ('creating', 'updating', 'scheduled', 'unknown', 'cancel_requested')
+                WHERE state IN ('creating', 'updating', 'scheduled', 'unknown', 'unidentified', 'cancel_requested')
                   AND campaign_id = :campaign AND send_at_utc > :start AND send_at_utc <= :end) AS ledger_live,
               (SELECT count(*) FROM schedule_ledger
                 WHERE state IN ('creating', 'updating', 'unknown') AND campaign_id = :campaign) AS unresolved
@@ -189,7 +194,7 @@ def listed_beyond_ledger(conn: sa.Connection, listed: Counter, campaign_id: str)
                     """
                     SELECT send_at_utc, count(*) AS n FROM schedule_ledger
                      WHERE campaign_id = :campaign AND send_at_utc = ANY(:times)
-                       AND state IN ('creating', 'updating', 'scheduled', 'unknown', 'cancel_requested')
+                       AND state IN ('creating', 'updating', 'scheduled', 'unknown', 'unidentified', 'cancel_requested')
                      GROUP BY send_at_utc
                     """
                 ),
@@ -232,7 +237,7 @@ def duplicate_ledger_rows(conn: sa.Connection, limit: int = 200) -> Rows:
         """
         SELECT game_id, kind, count(*) AS live_rows, array_agg(braze_schedule_id) AS schedule_ids
           FROM schedule_ledger
-         WHERE state IN ('creating', 'updating', 'scheduled', 'unknown', 'cancel_requested')
+         WHERE state IN ('creating', 'updating', 'scheduled', 'unknown', 'unidentified', 'cancel_requested')
          GROUP BY game_id, kind HAVING count(*) > 1
          LIMIT :limit
         """,
@@ -249,7 +254,7 @@ def timing_problems(conn: sa.Connection, now: datetime, policy: NotificationPoli
         SELECT l.game_id, 'schedule' AS what, l.send_at_utc AS actual, d.send_at_utc AS expected,
                d.tipoff_utc
           FROM schedule_ledger l JOIN desired_notifications d ON d.intent_key = l.intent_key
-         WHERE l.state = 'scheduled' AND d.active
+         WHERE l.state IN ('scheduled', 'unidentified') AND d.active
            AND l.send_at_utc IS DISTINCT FROM d.send_at_utc
            AND LEAST(l.send_at_utc, d.send_at_utc) > :buffer_edge
         UNION ALL

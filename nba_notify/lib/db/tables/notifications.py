@@ -32,13 +32,16 @@ LEDGER_STATES = (
     "updating",  # an update call is (or was) in flight under the row's fence
     "scheduled",  # Braze holds braze_schedule_id at send_at_utc with this signature
     "unknown",  # a call's outcome is ambiguous (timeout/5xx after sending): never re-created blindly
+    # Braze holds this intent's schedule at send_at (proven by the scheduled-broadcasts list),
+    # but its id was never learned: it will send, but cannot be updated or deleted.
+    "unidentified",
     "cancel_requested",  # the schedule must go (game postponed/cancelled); delete pending
     "cancelled",  # deleted at Braze (or never created)
     "sent",  # a Currents send event arrived for it
     "expired",  # send time long past with no send event (a miss, kept for the record)
 )
 # States in which a Braze schedule may exist for the row: at most one such row per game+kind.
-LIVE_STATES = ("creating", "updating", "scheduled", "unknown", "cancel_requested")
+LIVE_STATES = ("creating", "updating", "scheduled", "unknown", "unidentified", "cancel_requested")
 UNRESOLVED_STATES = ("creating", "updating", "unknown")
 
 ATTEMPT_OPERATIONS = ("create", "update", "delete")
@@ -108,6 +111,9 @@ schedule_ledger = sa.Table(
     sa.Column("updated_at", TS, nullable=False, server_default=NOW),
     sa.Column("sent_at", TS),
     sa.Column("cancelled_at", TS),
+    # When Braze confirmed creating the schedule held now (wall clock, like attempt times); the
+    # scheduled-broadcasts list showing it proves the list is current up to that moment.
+    sa.Column("confirmed_at", TS),
     sa.CheckConstraint(f"state IN {_in(LEDGER_STATES)}", name="state"),
     # Impossible states are unrepresentable: a scheduled row always knows its schedule id.
     sa.CheckConstraint(
@@ -127,7 +133,7 @@ schedule_ledger = sa.Table(
         "ix_schedule_ledger_scheduled_send_at",
         "send_at_utc",
         "id",
-        postgresql_where=sa.text("state = 'scheduled'"),
+        postgresql_where=sa.text("state IN ('scheduled', 'unidentified')"),
     ),
     sa.Index(
         "ix_schedule_ledger_live_send_at",
@@ -159,6 +165,11 @@ schedule_attempts = sa.Table(
     sa.Column("prior_schedule_id", sa.String(64)),
     sa.Column("target_send_at", TS),
     sa.Column("target_signature", sa.String(200)),
+    # Where the schedule being updated was before the call (an ambiguous update may leave it there).
+    sa.Column("prior_send_at", TS),
+    # Why the call was made: "sync" (a planned change) or "probe" (an identical update that tells
+    # whether an ambiguous update moved the old schedule or replaced it).
+    sa.Column("purpose", sa.String(16), nullable=False, server_default="sync"),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("schedule_id", sa.String(64)),
     sa.Column("dispatch_id", sa.String(64)),
@@ -224,7 +235,7 @@ scheduler_logs = sa.Table(
     sa.Column("logged_at", TS, nullable=False, server_default=NOW),
     sa.CheckConstraint(
         "action IN ('created', 'updated', 'skipped_unchanged', 'skipped', 'cancelled', 'adopted', "
-        "'error', 'unknown', 'orphaned', 'expired', 'resolved', 'alerted', 'send_id_created')",
+        "'error', 'unknown', 'orphaned', 'expired', 'resolved', 'alerted', 'send_id_created', 'evidence')",
         name="action",
     ),
     sa.Index("ix_scheduler_logs_logged_at", "logged_at"),
