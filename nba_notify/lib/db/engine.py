@@ -91,10 +91,14 @@ def resolve_database_url() -> str:
 
 
 def sqlalchemy_url(url: str) -> str:
-    """Our own engine speaks psycopg 3."""
+    """Our own engine speaks psycopg 3. A URL without a password takes
+    ``NBA_NOTIFY_DATABASE_PASSWORD`` when set (so the password need not sit in the URL)."""
     parsed: URL = make_url(url)
     if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
+    password = os.environ.get("NBA_NOTIFY_DATABASE_PASSWORD")
+    if password and not parsed.password:
+        parsed = parsed.set(password=password)
     return parsed.render_as_string(hide_password=False)
 
 
