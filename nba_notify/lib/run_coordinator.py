@@ -57,3 +57,10 @@ class AssetTaggedRunCoordinator(QueuedRunCoordinator):
             reloaded = self._instance.get_run_by_id(run.run_id)
             context = SubmitRunContext(reloaded or run, context.workspace)
         return super().submit_run(context)
+
+
+def braze_writer_tags() -> dict[str, str]:
+    """The tag every Braze-writing job and asset carries: the campaign it writes to."""
+    from nba_notify.lib.config import Settings
+
+    return {BRAZE_CAMPAIGN_TAG: Settings.from_env().braze_campaign_id or "unset"}

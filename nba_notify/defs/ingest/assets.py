@@ -66,7 +66,7 @@ def day_metadata(results: list[DayResult]) -> dict[str, object]:
 
 @dg.asset(
     **_PARTITIONED,
-    group_name="ingest_raw",
+    group_name="ingest",
     kinds={"python", "postgres"},
     description="BDL /v1/games for the game day, every cursor page stored raw.",
 )
@@ -89,7 +89,7 @@ def bdl_games_raw(
 
 @dg.asset(
     **_PARTITIONED,
-    group_name="ingest_raw",
+    group_name="ingest",
     kinds={"python", "postgres"},
     description="BDL /v1/box_scores?date= for the game day (rows carry no game id).",
 )
@@ -107,7 +107,7 @@ def bdl_box_scores_raw(
 
 @dg.asset(
     **_PARTITIONED,
-    group_name="ingest_raw",
+    group_name="ingest",
     kinds={"python", "postgres"},
     description="NBA.com league schedule (scheduleLeagueV2), the game day's slice counted; "
     "the season file is fetched once per run (ETag cache) and stored once (content hash).",
@@ -133,7 +133,7 @@ def nbac_schedule_raw(
 @dg.asset(
     **_PARTITIONED,
     deps=[nbac_schedule_raw],
-    group_name="ingest_raw",
+    group_name="ingest",
     kinds={"python", "postgres"},
     description="NBA.com live box score of every started game of the day (per the stored schedule).",
 )

@@ -91,6 +91,7 @@ def scrape_nbac_box_scores(
             ErrorCategory.VALIDATION,
             f"no stored NBA.com schedule for {day}: materialize nbac_schedule_raw first",
             details={"target_date": day.isoformat(), "missing": NBAC_SCHEDULE},
+            recovery="Run the raw scrape first: materialize nbac_schedule_raw for this day (or ingest_job).",
         )
     started = [g for g in parse.parse_nbac_schedule(schedule[0].json(), day) if g.status in ("live", "final")]
     with scrape_attempt(engine, NBAC_BOX_SCORES, "nbac", day, run_id=run_id, recorder=recorder) as attempt:
@@ -123,6 +124,7 @@ def process_games(engine: sa.Engine, day: date, *, run_id: str | None) -> DayRes
             ErrorCategory.VALIDATION,
             f"no stored scrape of either source for {day}; nothing to process",
             details={"target_date": day.isoformat()},
+            recovery="Run the raw scrape first: materialize bdl_games_raw and nbac_schedule_raw for this day (or ingest_job).",
         )
     bdl_games = parse.parse_bdl_games([p.json() for p in bdl_pages]) if bdl_pages else []
     nbac_games = parse.parse_nbac_schedule(nbac_pages[0].json(), day) if nbac_pages else []
