@@ -20,8 +20,8 @@ def mask_url(url: str | None) -> str:
     netloc = parts.netloc
     if "@" in netloc:
         userinfo, _, hostport = netloc.rpartition("@")
-        user, has_password, _ = userinfo.partition(":")
-        netloc = f"{user}:{MASK}@{hostport}" if has_password else netloc
+        user, _, password = userinfo.partition(":")
+        netloc = f"{user}:{MASK}@{hostport}" if password else netloc
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)

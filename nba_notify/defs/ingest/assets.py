@@ -20,6 +20,8 @@ from nba_notify.lib.run_metrics import api_metrics, peak_memory_mb
 # honouring rate-limit hints) and persistent ones by the retry queue (hours, seed 003), each
 # attempt on record. A third, blind retry layer would only multiply upstream calls.
 
+GAME_DAY_DONE = "game day done:"
+
 _PARTITIONED = dict(
     partitions_def=game_day_partitions,
     # A season backfill is one run looping over its days, not 180 runs of process start-up.
@@ -31,9 +33,12 @@ def run_days(context: dg.AssetExecutionContext, work: Callable[[date], DayResult
     """Run ``work`` for every day of the run. A failing day does not stop the others (each
     day is its own transaction); the asset then fails naming every failed day."""
     results, failures = [], []
-    for day in partition_dates(context):
+    days = partition_dates(context)
+    for done, day in enumerate(days, start=1):
         try:
             results.append(work(day))
+            # one line per day: what `nba-notify ingest` shows as progress
+            context.log.info(f"{GAME_DAY_DONE} {day} ({done}/{len(days)}): {results[-1].records} records")
         except Exception as exc:  # classified and re-raised below, never swallowed
             error = classify_exception(exc)
             context.log.error(f"{day}: {error}")
