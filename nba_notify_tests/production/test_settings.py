@@ -90,3 +90,18 @@ def test_printed_urls_never_carry_a_password_or_a_token():
     masked = mask_url("postgresql://app:s3cret@db.internal:5432/nba?sslmode=require&password=x")
     assert "s3cret" not in masked and "password=x" not in masked
     assert masked.startswith("postgresql://app:***@db.internal:5432/nba?sslmode=require")
+
+
+def test_the_test_suite_only_ever_sees_loopback_upstreams():
+    """conftest drops every real endpoint, credential, alert channel and the mode."""
+    from nba_notify.lib.config import is_loopback_url
+
+    settings = Settings.from_env()
+    assert settings.mode is Mode.SIMULATOR and settings.ignored == ()
+    for url in (
+        settings.bdl_base_url,
+        settings.nbac_base_url,
+        settings.nbac_stats_base_url,
+        settings.braze_rest_endpoint,
+    ):
+        assert is_loopback_url(url), url
