@@ -158,3 +158,15 @@ def test_doctor_passes_on_a_working_production_deployment(deployment, monkeypatc
     assert code == 0, out
     assert "FAIL" not in out and out.strip().splitlines()[-1].startswith("OK:")
     assert deployment.sim.sim.control_plane_requests == deployment.control_plane_before
+
+
+PARTITIONS_QUERY = """query($key: AssetKeyInput!) { assetNodeOrError(assetKey: $key) {
+  ... on AssetNode { partitionKeysByDimension { partitionKeys } } } }"""
+
+
+def test_the_ui_offers_every_game_day_from_2019_20_through_tomorrow(deployment):
+    node = graphql(deployment.port, PARTITIONS_QUERY, {"key": {"path": ["games"]}})["assetNodeOrError"]
+    [dimension] = node["partitionKeysByDimension"]
+    keys = dimension["partitionKeys"]
+    tomorrow = (datetime.now(EASTERN).date() + timedelta(days=1)).isoformat()
+    assert keys[0] == "2019-10-01" and keys[-1] == tomorrow
