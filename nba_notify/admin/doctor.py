@@ -102,12 +102,11 @@ def _get(url: str, **kwargs: Any) -> httpx.Response:
 
 
 def _unreachable(area: str, url: str, exc: Exception, variable: str) -> Check:
-    return Check(
-        area,
-        FAIL,
-        f"{mask_url(url)} unreachable ({type(exc).__name__}: {str(exc)[:120]})",
-        f"check {variable}, DNS and egress to that host",
-    )
+    if current_mode() is Mode.SIMULATOR:
+        fix = "simulator mode: start it (`nba-notify dev` or `nba-notify sim`) or point NBA_NOTIFY_SIM_URL at it"
+    else:
+        fix = f"check {variable}, DNS and egress to that host"
+    return Check(area, FAIL, f"{mask_url(url)} unreachable ({type(exc).__name__}: {str(exc)[:120]})", fix)
 
 
 def check_bdl(settings: Settings, today: datetime) -> Check:
