@@ -11,6 +11,14 @@ nba-notify alerts list|ack|resolve   open alerts; acknowledge (stops escalation)
 nba-notify reprocess --plan|--apply   targeted reprocessing of the real-loss game days
 nba-notify unknown list|resolve       intents whose Braze schedule we cannot see; the operator's answer
 nba-notify bench chaos --rounds N     adversarial rounds judged by what users received
+nba-notify ingest --from D --to D     one single-run backfill of the ingest assets, with progress
+nba-notify doctor             can this deployment run? upstreams, keys, database, instance, daemon
+nba-notify db url|psql|stop   reach the database (URL masked unless --show-secrets)
+nba-notify env                shell exports putting `dagster` on the same instance
+nba-notify dagster ARGS...    the dagster CLI on the project's instance
+
+Every command uses the one persistent Dagster instance under $NBA_NOTIFY_HOME (unless
+DAGSTER_HOME is set), the same one `nba-notify dev` serves in the UI.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from nba_notify.lib.config import DEFAULT_SIM_PORT, DEFAULT_WEBHOOK_PORT
+from nba_notify.lib.redact import mask_url
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -81,12 +90,15 @@ def cmd_dev(args: argparse.Namespace) -> int:
             sim_port=args.sim_port,
             webhook_port=args.webhook_port,
         )
-        env = {**os.environ, **stack.env}
+        env = stack.child_env()
         command = [sys.executable, "-m", "dagster", "dev", "-h", args.host, "-p", str(args.port)]
         workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
         command += ["-w", str(workspace)] if workspace.exists() else ["-m", "nba_notify.definitions"]
-        print(f"PostgreSQL   {stack.database_url}")
-        print(f"simulator    {stack.sim.url}  (clock {start.isoformat()}, rate {args.rate})")
+        print(f"PostgreSQL   {mask_url(stack.database_url)}")
+        if stack.sim is not None:
+            print(f"simulator    {stack.sim.url}  (clock {start.isoformat()}, rate {args.rate})")
+        else:
+            print("upstreams    the real APIs (NBA_NOTIFY_MODE=production); `nba-notify doctor` checks them")
         print(f"webhook      {stack.webhook.url}/currents   health {stack.webhook.url}/health/")
         print(f"Dagster UI   http://{args.host}:{args.port}   (DAGSTER_HOME={stack.dagster_home})")
         # Handlers before the spawn: a handled signal is reset to default in the child, whereas
@@ -178,6 +190,7 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
     Dagster backfill(s) of those days through the webserver (``nba-notify dev``)."""
     import json
 
+    from nba_notify.admin.instance import NotMigrated, require_migrated
     from nba_notify.lib.db.engine import get_engine, resolve_database_url
     from nba_notify.lib.errors import PipelineError
     from nba_notify.lib.quality.audit import load_audit, load_audit_summary, refresh_audit
@@ -188,7 +201,13 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
         resolve_webserver_url,
     )
 
-    engine = get_engine(resolve_database_url())
+    url = resolve_database_url()
+    try:
+        require_migrated(url)
+    except NotMigrated as err:
+        print(f"reprocess: {err}", file=sys.stderr)
+        return 2
+    engine = get_engine(url)
     try:
         project = refresh_audit(engine)
         plan = build_plan(load_audit(engine, project, build=False))
@@ -305,6 +324,98 @@ def cmd_webhook(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """One single-run backfill of the ingest assets over --from..--to (daemon or in-process)."""
+    import dagster as dg
+
+    from nba_notify.admin.ingest import IngestRangeError, ingest
+    from nba_notify.admin.instance import NotMigrated, require_migrated
+    from nba_notify.definitions import load
+
+    try:
+        require_migrated(os.environ["NBA_NOTIFY_DATABASE_URL"])
+        start, end = _game_day(args.start), _game_day(args.end or args.start)
+        with dg.DagsterInstance.get() as instance:
+            outcome = ingest(instance, load(), start, end, prefer_daemon=not args.in_process)
+    except (NotMigrated, IngestRangeError) as err:
+        print(f"ingest: {err}", file=sys.stderr)
+        return 2
+    return 0 if outcome.success else 1
+
+
+def _game_day(text: str):  # noqa: ANN202
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else _refuse(text)
+    except ValueError:
+        return _refuse(text)
+
+
+def _refuse(text: str):  # noqa: ANN202
+    from nba_notify.admin.ingest import IngestRangeError
+
+    raise IngestRangeError(f"{text!r} is not a game day (YYYY-MM-DD)")
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from nba_notify.admin.doctor import run_doctor
+
+    report = run_doctor()
+    print(report.to_json() if args.json else "\n".join(report.lines()))
+    return 0 if report.ok else 1
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    """Reach the application database: its URL (masked unless --show-secrets), psql on it, or
+    stop the embedded server that `db url` left running."""
+    from nba_notify.lib.db import engine as db_engine
+
+    if args.action == "stop":
+        if os.environ.get("NBA_NOTIFY_DATABASE_URL"):
+            print("db stop: the database is external (NBA_NOTIFY_DATABASE_URL); nothing to stop")
+            return 0
+        stopped = db_engine.stop_embedded_postgres()
+        print(
+            "embedded PostgreSQL stopped"
+            if stopped
+            else "embedded PostgreSQL still in use by another process"
+        )
+        return 0 if stopped else 1
+    embedded = not os.environ.get("NBA_NOTIFY_DATABASE_URL")
+    if embedded:
+        # other tools are about to use the URL: keep the server up after this command
+        server = db_engine.start_embedded_postgres(keep_running=args.action == "url")
+        url = db_engine.with_database(server, db_engine.APP_DATABASE)
+        db_engine.ensure_database(server, db_engine.APP_DATABASE)
+    else:
+        url = os.environ["NBA_NOTIFY_DATABASE_URL"]
+    if args.action == "url":
+        print(url if args.show_secrets else mask_url(url))
+        if embedded:
+            print("(embedded PostgreSQL left running; `nba-notify db stop` stops it)", file=sys.stderr)
+        return 0
+    libpq = db_engine.sqlalchemy_url(url).replace("postgresql+psycopg://", "postgresql://", 1)
+    return subprocess.call([str(db_engine.psql_path()), libpq, *args.psql_args])
+
+
+def cmd_env(args: argparse.Namespace) -> int:  # noqa: ARG001
+    from nba_notify.admin.instance import shell_exports, use_operator_instance
+
+    for line in shell_exports(use_operator_instance(keep_database_running=True)):
+        print(line)
+    return 0
+
+
+def cmd_dagster(args: argparse.Namespace) -> int:
+    """The dagster CLI on this instance (e.g. `nba-notify dagster sensor preview ...`)."""
+    return subprocess.call([sys.executable, "-m", "dagster", *args.dagster_args])
+
+
+# Commands that work on the instance and the application database.
+INSTANCE_COMMANDS = {"sync", "alerts", "reprocess", "ingest", "doctor", "dagster", "migrate"}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nba-notify", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -399,6 +510,30 @@ def build_parser() -> argparse.ArgumentParser:
     unknown.add_argument("--note", default=None)
     unknown.set_defaults(func=cmd_unknown)
 
+    ingest = sub.add_parser("ingest", help="one single-run backfill of the ingest assets, with progress")
+    ingest.add_argument("--from", dest="start", required=True, help="first game day YYYY-MM-DD (US-Eastern)")
+    ingest.add_argument("--to", dest="end", default=None, help="last game day (default: --from)")
+    ingest.add_argument("--in-process", action="store_true", help="run here even if the daemon runs")
+    ingest.set_defaults(func=cmd_ingest)
+
+    doctor = sub.add_parser("doctor", help="check upstreams, keys, database, instance, daemon, automation")
+    doctor.add_argument("--json", action="store_true")
+    doctor.set_defaults(func=cmd_doctor)
+
+    db = sub.add_parser("db", help="the application database: url, psql, stop (embedded)")
+    db.add_argument("action", choices=["url", "psql", "stop"])
+    db.add_argument("--show-secrets", action="store_true", help="print the URL with its password")
+    db.add_argument("psql_args", nargs="*", help="passed to psql (after --)")
+    db.set_defaults(func=cmd_db)
+
+    sub.add_parser("env", help='shell exports for this instance: eval "$(nba-notify env)"').set_defaults(
+        func=cmd_env
+    )
+
+    dagster = sub.add_parser("dagster", help="the dagster CLI on the project's instance", add_help=False)
+    dagster.add_argument("dagster_args", nargs=argparse.REMAINDER)
+    dagster.set_defaults(func=cmd_dagster)
+
     webhook = sub.add_parser("webhook", help="run the Braze Currents receiver (and the health dashboard)")
     webhook.add_argument("--host", default="127.0.0.1")
     webhook.add_argument("--port", type=int, default=DEFAULT_WEBHOOK_PORT)
@@ -418,6 +553,15 @@ def main(argv: list[str] | None = None) -> int:
         for noisy in ("httpx", "pgserver", "alembic"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     func: Command = args.func
+    if args.command in INSTANCE_COMMANDS:
+        from nba_notify.admin.instance import use_operator_instance
+        from nba_notify.lib.config import ConfigurationError
+
+        try:
+            use_operator_instance()
+        except ConfigurationError as err:
+            print(f"nba-notify {args.command}: {err}", file=sys.stderr)
+            return 2
     return func(args)
 
 

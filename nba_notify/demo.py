@@ -14,7 +14,12 @@ drops games for a few hours, requests are slow or rate-limited, a Braze create t
 Braze applied it, Currents re-delivers batches, and the scheduled-broadcasts list lags.
 
 Exit status 0 only when every user got exactly one message per game, nothing was missed, and
-every check's latest evaluation passed."""
+every check's latest evaluation passed.
+
+Hermetic: the demo runs in simulator mode whatever the shell exports. Settings that name a real
+upstream, a real credential or a real alert channel (``BRAZE_REST_ENDPOINT``, ``BDL_BASE_URL``,
+``NBA_NOTIFY_MODE=production``, ...) are ignored for its duration and listed in the report, so
+it can never schedule a push on a real Braze workspace."""
 
 from __future__ import annotations
 
@@ -32,6 +37,7 @@ import sqlalchemy as sa
 
 from nba_notify.lib.db.engine import get_engine
 from nba_notify.lib.db.tables.ingest import games, player_box_scores, processor_run_history, scrape_events
+from nba_notify.lib.redact import mask_url
 from nba_notify.stack import Stack, start_stack
 
 EASTERN = ZoneInfo("America/New_York")
@@ -54,7 +60,8 @@ class StepResult:
 class DemoReport:
     game_days: list[str]
     faults: bool
-    database_url: str = ""
+    database_url: str = ""  # masked: never a password
+    ignored_settings: list[str] = field(default_factory=list)
     steps: list[StepResult] = field(default_factory=list)
     checks: dict[str, bool] = field(default_factory=dict)
     ingest: dict[str, Any] = field(default_factory=dict)
@@ -247,14 +254,24 @@ def run_demo(
     log: Callable[[str], None] = print,
 ) -> DemoReport:
     with ExitStack() as exit_stack:
-        stack = start_stack(exit_stack, sim_start=start, seed=seed, scratch_database=DEMO_DATABASE)
+        stack = start_stack(
+            exit_stack, sim_start=start, seed=seed, scratch_database=DEMO_DATABASE, hermetic=True
+        )
         stack.apply_env(exit_stack)
+        assert stack.sim is not None  # a hermetic stack always has its simulator
         now = stack.sim.control.now()
         today = now.astimezone(EASTERN).date()
         game_days = [today - timedelta(days=offset) for offset in reversed(range(days))]
-        report = DemoReport([d.isoformat() for d in game_days], faults, stack.database_url)
+        report = DemoReport(
+            [d.isoformat() for d in game_days], faults, mask_url(stack.database_url), stack.ignored
+        )
         runner = DemoRunner(stack, report, log)
         log(f"nba-notify demo — simulated now {now.isoformat()}, game days {game_days[0]} .. {today}")
+        if stack.ignored:
+            log(
+                "ignored (the demo only talks to its own simulator on this machine): "
+                + ", ".join(stack.ignored)
+            )
 
         injected = add_faults(runner, today) if faults else []
         log("faults: " + ("; ".join(injected) if injected else "none"))

@@ -3,7 +3,11 @@ migrations, simulator, webhook receiver, and the environment that points the pro
 
 `nba-notify demo` runs it in-process; `nba-notify dev` also launches `dagster dev`, passing
 everything through environment variables so Dagster's subprocesses attach to the same
-PostgreSQL and simulator instead of starting their own (DESIGN §7)."""
+PostgreSQL and simulator instead of starting their own (DESIGN §7).
+
+``hermetic=True`` (the demo, benchmarks): simulator mode whatever the shell says, and every
+setting naming a real upstream or alert channel removed from the environment for the
+duration, listed in :attr:`Stack.ignored` so the caller can say what it ignored."""
 
 from __future__ import annotations
 
@@ -15,13 +19,36 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from nba_notify.lib.config import project_home
-from nba_notify.lib.dagster_home import write_dagster_home
+from nba_notify.lib.config import (
+    ALERT_CHANNEL_VARIABLES,
+    MODE_VARIABLE,
+    UPSTREAM_VARIABLES,
+    Mode,
+    Settings,
+    current_mode,
+    project_home,
+)
+from nba_notify.lib.dagster_home import dagster_process_env, default_dagster_home, write_dagster_home
 from nba_notify.lib.db import engine as db_engine
 from nba_notify.lib.db.migrate import upgrade
 from nba_notify.lib.web.serve import BackgroundServer
 from nba_notify.sim.app import SimConfig
 from nba_notify.sim.server import SimServer
+
+# What a hermetic stack never lets through: real upstreams and their credentials (our
+# receiver's token included: the simulator presents its own), real alert channels.
+HERMETIC_DROPS = (*UPSTREAM_VARIABLES, "CURRENTS_TOKEN", *ALERT_CHANNEL_VARIABLES)
+# Re-pointed at the stack's own simulator and receiver, so never reported as ignored.
+_REPOINTED = ("NBA_NOTIFY_SIM_URL", "NBA_NOTIFY_WEBHOOK_URL")
+
+
+def ignored_settings(env: dict[str, str] | None = None) -> list[str]:
+    """The settings a hermetic run will ignore, as ``NAME`` (``NAME=value`` for the mode)."""
+    env = dict(os.environ) if env is None else env
+    ignored = [name for name in HERMETIC_DROPS if env.get(name)]
+    if env.get(MODE_VARIABLE) and env[MODE_VARIABLE].strip().lower() != Mode.SIMULATOR:
+        ignored.insert(0, f"{MODE_VARIABLE}={env[MODE_VARIABLE]}")
+    return ignored
 
 
 @dataclass
@@ -29,16 +56,32 @@ class Stack:
     database_url: str
     server_url: str
     dagster_home: Path
-    sim: SimServer
+    sim: SimServer | None  # None in production mode: the real upstreams are used
     webhook: BackgroundServer
-    env: dict[str, str] = field(default_factory=dict)
+    # variables to set; a None value means "unset" (hermetic stacks drop real endpoints)
+    env: dict[str, str | None] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+
+    def child_env(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """``base`` (default: this process's environment) pointed at the stack."""
+        return environment_with(self.env, base)
 
     def apply_env(self, exit_stack: ExitStack | None = None) -> None:
         """Point this process at the stack; with ``exit_stack``, restore the environment on exit."""
         if exit_stack is not None:
             previous = {name: os.environ.get(name) for name in self.env}
             exit_stack.callback(_restore_env, previous)
-        os.environ.update(self.env)
+        _restore_env(self.env)
+
+
+def environment_with(changes: dict[str, str | None], base: dict[str, str] | None = None) -> dict[str, str]:
+    merged = dict(os.environ if base is None else base)
+    for name, value in changes.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged
 
 
 def _restore_env(previous: dict[str, str | None]) -> None:
@@ -59,11 +102,15 @@ def start_stack(
     webhook_port: int = 0,
     audience_per_team: int = 5,
     scratch_database: str | None = None,
+    hermetic: bool = False,
 ) -> Stack:
     """``scratch_database`` (demo, benchmarks): work in a database of that name, dropped and
     re-created first on the same server, so a run never touches — or trips over — the
-    application database's real state."""
+    application database's real state. ``hermetic``: see the module docstring. Outside a
+    hermetic stack, production mode starts no simulator."""
     home = project_home()
+    ignored = ignored_settings() if hermetic else []
+    with_simulator = hermetic or current_mode() is Mode.SIMULATOR
     external = os.environ.get("NBA_NOTIFY_DATABASE_URL")
     if external:
         server_url = db_engine.with_database(external, "postgres")
@@ -77,27 +124,38 @@ def start_stack(
     if not external or scratch_database:
         db_engine.ensure_database(server_url, make_url(database_url).database)
     upgrade(database_url)
-    dagster_home = write_dagster_home(home / "dagster_home", server_url)
+    dagster_home = write_dagster_home(default_dagster_home(), server_url)
 
     from nba_notify.webhook.app import create_app
 
-    webhook = BackgroundServer(create_app(database_url=database_url), port=webhook_port)
-    config = SimConfig(
-        seed=seed,
-        rate=sim_rate,
-        currents_url=f"{webhook.url}/currents",
-        audience_per_team=audience_per_team,
-    )
-    if sim_start is not None:
-        config.start = sim_start
-    sim = SimServer(config, port=sim_port)
+    env: dict[str, str | None] = {}
+    if hermetic:
+        env.update({name: None for name in (*HERMETIC_DROPS, *_REPOINTED)})
+        env[MODE_VARIABLE] = Mode.SIMULATOR.value
+    settings = Settings.from_env(environment_with(env))
+    webhook = BackgroundServer(create_app(database_url=database_url, settings=settings), port=webhook_port)
     exit_stack.enter_context(webhook)
-    exit_stack.enter_context(sim)
+    sim = None
+    if with_simulator:
+        config = SimConfig(
+            seed=seed,
+            rate=sim_rate,
+            currents_url=f"{webhook.url}/currents",
+            currents_token=settings.currents_token,  # what the receiver expects
+            audience_per_team=audience_per_team,
+        )
+        if sim_start is not None:
+            config.start = sim_start
+        sim = SimServer(config, port=sim_port)
+        exit_stack.enter_context(sim)
+        env["NBA_NOTIFY_SIM_URL"] = sim.url
+        env["NBA_NOTIFY_WEBHOOK_URL"] = f"{webhook.url}/currents"
     exit_stack.callback(db_engine.dispose_engines)
-    env = {
-        "NBA_NOTIFY_DATABASE_URL": database_url,
-        "NBA_NOTIFY_SIM_URL": sim.url,
-        "NBA_NOTIFY_WEBHOOK_URL": f"{webhook.url}/currents",
-        "DAGSTER_HOME": str(dagster_home),
-    }
-    return Stack(database_url, server_url, dagster_home, sim, webhook, env)
+    env.update(
+        {
+            "NBA_NOTIFY_DATABASE_URL": database_url,
+            "DAGSTER_HOME": str(dagster_home),
+            **dagster_process_env(server_url),
+        }
+    )
+    return Stack(database_url, server_url, dagster_home, sim, webhook, env, ignored)

@@ -12,13 +12,20 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from nba_notify.lib.config import ALERT_CHANNEL_VARIABLES, MODE_VARIABLE, UPSTREAM_VARIABLES
 from nba_notify.lib.db import engine as db_engine
 from nba_notify.lib.db.migrate import upgrade
 from nba_notify.lib.db.tables import metadata
+from nba_notify.sim.server import SimServer
 
 # Keep Dagster and our own state out of the developer's checkout during tests.
 _SESSION_HOME = Path(tempfile.mkdtemp(prefix="nba_notify_test_home_"))
 os.environ.setdefault("NBA_NOTIFY_HOME", str(_SESSION_HOME))
+
+# Hermetic: whatever the shell exports (a production host's endpoints, keys, alert channels,
+# mode or instance), the suite talks only to its own simulator on loopback and its own instance.
+for _name in (*UPSTREAM_VARIABLES, *ALERT_CHANNEL_VARIABLES, "CURRENTS_TOKEN", MODE_VARIABLE, "DAGSTER_HOME"):
+    os.environ.pop(_name, None)
 
 
 @pytest.fixture(scope="session")
@@ -54,8 +61,7 @@ def engine(database_url: str) -> sa.Engine:
 
 def truncate_all(engine: sa.Engine) -> None:
     names = ", ".join(
-        engine.dialect.identifier_preparer.quote_identifier(t.name)
-        for t in metadata.sorted_tables
+        engine.dialect.identifier_preparer.quote_identifier(t.name) for t in metadata.sorted_tables
     )
     with engine.begin() as conn:
         conn.exec_driver_sql("TRUNCATE " + names + " RESTART IDENTITY CASCADE")
@@ -73,16 +79,14 @@ def db(engine: sa.Engine) -> sa.Engine:
 
 
 @pytest.fixture(scope="session")
-def sim_server() -> Iterator["SimServer"]:
+def sim_server() -> Iterator[SimServer]:
     """One simulator for the whole session; use the ``sim`` fixture, which resets it."""
-    from nba_notify.sim.server import SimServer
-
     with SimServer() as server:
         yield server
 
 
 @pytest.fixture
-def sim(sim_server: "SimServer") -> "SimServer":
+def sim(sim_server: SimServer) -> SimServer:
     """The session's simulator, reset: default clock (2026-11-24 15:00 UTC, frozen), no faults,
     no game overrides, request counts zeroed. ``sim.url``, ``sim.control``, ``sim.sim.league``."""
     sim_server.control.reset()

@@ -1,20 +1,39 @@
 """`nba-notify demo` is a stable interface (DESIGN §5): with faults on, it still ends with
-every check passing and every user messaged exactly once per game."""
+every check passing and every user messaged exactly once per game — and it is hermetic: on a
+production host, whose environment names the real APIs, it talks only to its own simulator."""
 
 import json
 import os
 
 from nba_notify.cli import main
 from nba_notify.demo import DEMO_DATABASE
+from nba_notify_tests.upstream_sentinel import sentinel
 
 
 def test_demo_with_faults_messages_every_user_exactly_once_and_passes_every_check(
     database_url, tmp_path, monkeypatch, capsys
 ):
     monkeypatch.setenv("NBA_NOTIFY_HOME", str(tmp_path))
-    before = dict(os.environ)
-    exit_code = main(["demo", "--days", "2", "--json"])
-    report = json.loads(capsys.readouterr().out)
+    with sentinel() as production:
+        # a production host's environment: every real endpoint is the sentinel on loopback
+        real = {
+            "NBA_NOTIFY_MODE": "production",
+            "BRAZE_REST_ENDPOINT": f"{production.url}/braze",
+            "BRAZE_API_KEY": "real-braze-key",
+            "BRAZE_CAMPAIGN_ID": "real-campaign",
+            "BDL_BASE_URL": f"{production.url}/bdl",
+            "BDL_API_KEY": "real-bdl-key",
+            "NBAC_BASE_URL": f"{production.url}/nbac",
+            "NBAC_STATS_BASE_URL": f"{production.url}/stats",
+            "NBA_NOTIFY_ALERT_WEBHOOK_URL": f"{production.url}/slack",
+        }
+        for name, value in real.items():
+            monkeypatch.setenv(name, value)
+        before = dict(os.environ)
+        exit_code = main(["demo", "--days", "2", "--json"])
+        report = json.loads(capsys.readouterr().out)
+    assert production.requests == []
+    assert set(report["ignored_settings"]) == {*real, "NBA_NOTIFY_MODE=production"} - {"NBA_NOTIFY_MODE"}
 
     assert exit_code == 0, report["failed_checks"]
     assert report["ok"] and report["failed_checks"] == []

@@ -1,15 +1,22 @@
 """Resources injected into every asset, sensor and check. The environment changes URLs and
 credentials, never which class is used: with no configuration they point at the embedded
-PostgreSQL and the simulator."""
+PostgreSQL and the simulator.
+
+Secrets reach resources as ``dg.EnvVar``: the Dagster UI (Deployment -> Resources) and its
+GraphQL API then show the variable's name, never its value, and nothing secret is stored in
+run config. Only the simulator's public dummy credentials are plain values."""
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import datetime
+from typing import Any
 
 import dagster as dg
 import sqlalchemy as sa
 
+from nba_notify.defs.notifications.policy import NotificationPolicyResource
 from nba_notify.lib.clients.bdl import DEFAULT_BDL_RETRY, BdlClient
 from nba_notify.lib.clients.braze import DEFAULT_RETRY as DEFAULT_BRAZE_RETRY
 from nba_notify.lib.clients.braze import BrazeClient
@@ -18,7 +25,6 @@ from nba_notify.lib.clients.nbac import DEFAULT_SCHEDULE_MAX_AGE, NbacClient
 from nba_notify.lib.clock import make_clock
 from nba_notify.lib.config import Settings
 from nba_notify.lib.db.engine import get_engine
-from nba_notify.defs.notifications.policy import NotificationPolicyResource
 
 
 class PostgresResource(dg.ConfigurableResource):
@@ -56,19 +62,19 @@ class AlertsResource(dg.ConfigurableResource):
     timeout_seconds: float = 5.0
 
     @classmethod
-    def from_env(cls) -> "AlertsResource":
+    def from_env(cls) -> AlertsResource:
         from nba_notify.lib.alerts import ChannelSettings
 
         s = ChannelSettings.from_env()
         return cls(
-            webhook_url=s.webhook_url,
+            webhook_url=from_environment("NBA_NOTIFY_ALERT_WEBHOOK_URL", s.webhook_url),
             smtp_host=s.smtp_host,
             smtp_port=s.smtp_port,
             smtp_from=s.smtp_from,
             smtp_to=list(s.smtp_to),
             smtp_starttls=s.smtp_starttls,
             smtp_username=s.smtp_username,
-            smtp_password=s.smtp_password,
+            smtp_password=from_environment("NBA_NOTIFY_SMTP_PASSWORD", s.smtp_password),
         )
 
     def channels(self) -> dict:
@@ -144,12 +150,13 @@ def nbac_schedule_cache(base_url: str, max_age: float = DEFAULT_SCHEDULE_MAX_AGE
 
 
 class NbacResource(dg.ConfigurableResource):
-    """NBA.com: ``base_url`` https://cdn.nba.com in production (NBAC_BASE_URL), the
-    simulator's ``/nbac`` otherwise; ``stats_base_url`` (https://stats.nba.com in production)
-    defaults to ``base_url``, which is how the simulator serves both."""
+    """NBA.com: ``base_url`` is the CDN (https://cdn.nba.com in production, NBAC_BASE_URL;
+    the simulator's ``/nbac`` otherwise) serving the current season's file and box scores;
+    ``stats_base_url`` is the stats host (https://stats.nba.com, NBAC_STATS_BASE_URL; the
+    simulator's ``/nbac-stats``) serving any season's schedule."""
 
     base_url: str
-    stats_base_url: str | None = None
+    stats_base_url: str
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     max_attempts: int = 4
@@ -191,16 +198,31 @@ class BrazeResource(dg.ConfigurableResource):
         )
 
 
+def from_environment(name: str, value: Any) -> Any:
+    """``dg.EnvVar(name)`` when ``value`` is what the environment holds under ``name`` (the UI
+    then shows the name, and the value is read in the run's own process), else ``value``
+    (the simulator's dummy credentials, or a value a test passed explicitly)."""
+    if value is not None and value != "" and os.environ.get(name) == value:
+        return dg.EnvVar(name)
+    return value
+
+
 def build_resources(settings: Settings | None = None) -> dict[str, dg.ConfigurableResource]:
     settings = settings or Settings.from_env()
+    if settings.production:
+        # Production credentials come from the environment only, also when they are missing
+        # here: the run then fails naming the variable instead of using a wrong value.
+        bdl_key, braze_key = dg.EnvVar("BDL_API_KEY"), dg.EnvVar("BRAZE_API_KEY")
+    else:
+        bdl_key, braze_key = settings.bdl_api_key, settings.braze_api_key
     return {
-        "database": PostgresResource(url=settings.database_url),
+        "database": PostgresResource(url=from_environment("NBA_NOTIFY_DATABASE_URL", settings.database_url)),
         "clock": ClockResource(url=settings.clock_url),
-        "bdl": BdlResource(base_url=settings.bdl_base_url, api_key=settings.bdl_api_key),
-        "nbac": NbacResource(base_url=settings.nbac_base_url),
+        "bdl": BdlResource(base_url=settings.bdl_base_url, api_key=bdl_key),
+        "nbac": NbacResource(base_url=settings.nbac_base_url, stats_base_url=settings.nbac_stats_base_url),
         "braze": BrazeResource(
             rest_endpoint=settings.braze_rest_endpoint,
-            api_key=settings.braze_api_key,
+            api_key=braze_key,
             campaign_id=settings.braze_campaign_id,
         ),
         "alerts": AlertsResource.from_env(),

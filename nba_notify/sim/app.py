@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from nba_notify.sim.clock import SimClock
@@ -48,9 +49,12 @@ class Simulator:
     reset_hooks: list[Callable[[], None]] = field(default_factory=list)
     league: Any = None
     braze: Any = None
+    # Requests to the simulator-only control plane (/_sim/...), never reset: a product running
+    # in production mode against the simulator must leave this untouched.
+    control_plane_requests: int = 0
 
     @classmethod
-    def create(cls, config: SimConfig | None = None) -> "Simulator":
+    def create(cls, config: SimConfig | None = None) -> Simulator:
         config = config or SimConfig()
         return cls(
             config=config,
@@ -81,7 +85,8 @@ def create_app(sim: Simulator) -> Starlette:
 
     routes = [
         Mount("/bdl", routes=bdl.routes(sim)),
-        Mount("/nbac", routes=nbac.routes(sim)),
+        Mount("/nbac", routes=nbac.routes(sim)),  # cdn.nba.com
+        Mount("/nbac-stats", routes=nbac.stats_routes(sim)),  # stats.nba.com
         Mount("/braze", routes=braze.routes(sim)),
         # before "/_sim": a Mount matches by prefix, so the more specific one goes first
         Mount("/_sim/braze", routes=braze.control_routes(sim)),
@@ -98,9 +103,21 @@ def create_app(sim: Simulator) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(_CountControlPlane, sim=sim)])
     app.state.sim = sim
     return app
+
+
+class _CountControlPlane:
+    """Counts requests to ``/_sim/...`` (plain ASGI, so streaming and lifespan pass untouched)."""
+
+    def __init__(self, app: Any, sim: Simulator):
+        self.app, self.sim = app, sim
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/_sim"):
+            self.sim.control_plane_requests += 1
+        await self.app(scope, receive, send)
 
 
 async def _tick_running_clock(sim: Simulator) -> None:

@@ -3,8 +3,11 @@
 * ``GET /static/json/staticData/scheduleLeagueV2.json`` (real: https://cdn.nba.com) — the
   current season only (the one containing the clock's date; between seasons the upcoming one);
   route ``nbac.schedule``;
-* ``GET /stats/scheduleleaguev2?LeagueID=00&Season=2025-26`` (real: https://stats.nba.com) — any
-  season, same ``leagueSchedule`` shape; route ``nbac.schedule_season``;
+* ``GET /stats/scheduleleaguev2?LeagueID=00&Season=2025-26`` (real: https://stats.nba.com, which
+  the simulator serves under its own prefix ``/nbac-stats``, not under the CDN's ``/nbac``) — any
+  season, same ``leagueSchedule`` shape; route ``nbac.schedule_season``. Like the real host it
+  refuses requests without browser-like headers (``User-Agent``, ``Referer``/``Origin`` on
+  www.nba.com): the real one stalls them until they time out, the simulator answers 403 at once;
 * ``GET /static/json/liveData/boxscore/boxscore_{gameId}.json`` (real: cdn.nba.com) — live or
   final games; anything else is the CDN's 403 ``AccessDenied`` XML; route ``nbac.boxscore``.
 
@@ -78,7 +81,9 @@ def _status_text(state: GameState) -> str:
         return "Final" if ot == 0 else "Final/OT" if ot == 1 else f"Final/{ot}OT"
     if state.halftime:
         return "Half"
-    label = f"Q{state.period}" if state.period <= 4 else ("OT" if state.period == 5 else f"{state.period - 4}OT")
+    label = (
+        f"Q{state.period}" if state.period <= 4 else ("OT" if state.period == 5 else f"{state.period - 4}OT")
+    )
     seconds = int(state.clock_seconds)
     return f"{label} {seconds // 60:02d}:{seconds % 60:02d}"
 
@@ -117,7 +122,11 @@ _NO_BROADCASTERS = {
 
 
 def schedule_game_json(
-    season: lg.Season, state: GameState, sequence: int, home_record: tuple[int, int], away_record: tuple[int, int]
+    season: lg.Season,
+    state: GameState,
+    sequence: int,
+    home_record: tuple[int, int],
+    away_record: tuple[int, int],
 ) -> dict[str, Any]:
     eastern = state.tipoff_eastern
     utc = state.tipoff_utc.astimezone(UTC)
@@ -297,7 +306,9 @@ def _player_json(line: PlayerLine, order: int, live: bool) -> dict[str, Any]:
     row: dict[str, Any] = {"status": "INACTIVE" if line.inactive_reason else "ACTIVE"}
     if line.inactive_reason:
         row["notPlayingReason"] = line.inactive_reason
-        row["notPlayingDescription"] = "Injury/Illness" if "INJURY" in line.inactive_reason else "Not With Team"
+        row["notPlayingDescription"] = (
+            "Injury/Illness" if "INJURY" in line.inactive_reason else "Not With Team"
+        )
     row.update(order=order, personId=player.nba_id, jerseyNum=player.jersey)
     if line.starter:
         row["position"] = player.court_position
@@ -404,7 +415,9 @@ def _periods(state: GameState, points: tuple[int, ...]) -> list[dict[str, Any]]:
     ]
 
 
-def _box_team(state: GameState, team_box: TeamBox, opponent: TeamBox, dropped: set[int], home: bool) -> dict[str, Any]:
+def _box_team(
+    state: GameState, team_box: TeamBox, opponent: TeamBox, dropped: set[int], home: bool
+) -> dict[str, Any]:
     live = state.status == lg.LIVE
     listed = [line for line in team_box.lines if line.player.nba_id not in dropped]
     points = state.home_periods if home else state.away_periods
@@ -488,10 +501,30 @@ def _access_denied() -> Response:
 
 
 def _cdn_rate_limited(retry_after: float, per_minute: int) -> Response:  # noqa: ARG001
-    return Response(b"Too Many Requests", status_code=429, headers={"Retry-After": str(max(1, round(retry_after)))})
+    return Response(
+        b"Too Many Requests", status_code=429, headers={"Retry-After": str(max(1, round(retry_after)))}
+    )
 
 
-def routes(sim: Any) -> list[Route]:
+# What stats.nba.com insists on before it answers (requests without them hang).
+STATS_REQUIRED_HEADERS = ("user-agent", "referer", "origin")
+
+
+def _browser_like(request: Request) -> bool:
+    headers = request.headers
+    return (
+        all(headers.get(name) for name in STATS_REQUIRED_HEADERS)
+        and headers["user-agent"].startswith("Mozilla/")
+        and "nba.com" in headers["referer"]
+        and "nba.com" in headers["origin"]
+    )
+
+
+def _schedule_service(sim: Any) -> Any:
+    """One league view and schedule cache per simulator, shared by the CDN and stats hosts."""
+    service = getattr(sim, "_nbac_schedules", None)
+    if service is not None:
+        return service
     league = lg.attach(sim)
     cache = _PayloadCache()
 
@@ -508,21 +541,17 @@ def routes(sim: Any) -> list[Route]:
         body, etag = cache.get_or_build(key, lambda: build_schedule(sim, route, year, moment))
         return _schedule_response(request, body, etag)
 
+    sim._nbac_schedules = (league, schedule_for)
+    return sim._nbac_schedules
+
+
+def routes(sim: Any) -> list[Route]:
+    """The CDN (cdn.nba.com): the current season's file and the live box scores."""
+    league, schedule_for = _schedule_service(sim)
+
     async def schedule(request: Request) -> Response:
         sim.count("nbac.schedule")
         return schedule_for(request, "nbac.schedule", league.current_season_year(sim.clock.now()))
-
-    async def schedule_season(request: Request) -> Response:
-        sim.count("nbac.schedule_season")
-        params = {k.lower(): v for k, v in request.query_params.items()}
-        if params.get("leagueid", "00") != "00":
-            return JSONResponse({"message": "The LeagueID property is invalid."}, status_code=400)
-        try:
-            year = lg.season_year_of_label(params.get("season", ""))
-        except ValueError:
-            message = "The Season property is required and must be like 2025-26."
-            return JSONResponse({"message": message}, status_code=400)
-        return schedule_for(request, "nbac.schedule_season", year)
 
     async def boxscore(request: Request) -> Response:
         sim.count("nbac.boxscore")
@@ -539,17 +568,45 @@ def routes(sim: Any) -> list[Route]:
         dropped = lg.dropped_player_ids(sim, "nbac.boxscore", box, day_states, now)
         return JSONResponse(boxscore_json(box, dropped, now))
 
+    async def not_on_the_cdn(request: Request) -> Response:  # noqa: ARG001
+        return _access_denied()  # what S3 answers for a key it does not hold
+
     return [
         Route(
             "/static/json/staticData/scheduleLeagueV2.json",
             faulted(sim.faults, "nbac.schedule", schedule, on_rate_limit=_cdn_rate_limited),
         ),
         Route(
-            "/stats/scheduleleaguev2",
-            faulted(sim.faults, "nbac.schedule_season", schedule_season, on_rate_limit=_cdn_rate_limited),
-        ),
-        Route(
             "/static/json/liveData/boxscore/boxscore_{game_id}.json",
             faulted(sim.faults, "nbac.boxscore", boxscore, on_rate_limit=_cdn_rate_limited),
+        ),
+        Route("/{path:path}", not_on_the_cdn),
+    ]
+
+
+def stats_routes(sim: Any) -> list[Route]:
+    """The stats host (stats.nba.com): any season's schedule."""
+    _league, schedule_for = _schedule_service(sim)
+
+    async def schedule_season(request: Request) -> Response:
+        sim.count("nbac.schedule_season")
+        if not _browser_like(request):
+            sim.count("nbac.schedule_season.refused")
+            message = "stats.nba.com answers browsers only: send User-Agent, Referer and Origin"
+            return JSONResponse({"message": message}, status_code=403)
+        params = {k.lower(): v for k, v in request.query_params.items()}
+        if params.get("leagueid", "00") != "00":
+            return JSONResponse({"message": "The LeagueID property is invalid."}, status_code=400)
+        try:
+            year = lg.season_year_of_label(params.get("season", ""))
+        except ValueError:
+            message = "The Season property is required and must be like 2025-26."
+            return JSONResponse({"message": message}, status_code=400)
+        return schedule_for(request, "nbac.schedule_season", year)
+
+    return [
+        Route(
+            "/stats/scheduleleaguev2",
+            faulted(sim.faults, "nbac.schedule_season", schedule_season, on_rate_limit=_cdn_rate_limited),
         ),
     ]

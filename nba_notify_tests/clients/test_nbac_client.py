@@ -35,8 +35,10 @@ class FixedClock:
 
 
 def make_client(base_url: str, **kwargs: Any) -> NbacClient:
+    """``base_url`` is the simulated CDN (``<sim>/nbac``); its stats host sits beside it."""
     return NbacClient(
         base_url,
+        stats_base_url=kwargs.pop("stats_base_url", base_url.removesuffix("/nbac") + "/nbac-stats"),
         timeouts=kwargs.pop("timeouts", Timeouts(connect=1, read=5)),
         retry=kwargs.pop("retry", FAST_RETRY),
         sleep=lambda seconds: None,
@@ -127,9 +129,17 @@ def test_cdn_file_already_on_the_next_season_falls_back_to_the_stats_route(sim, 
 
 
 def test_current_season_follows_the_clock_when_not_given():
-    january = NbacClient("http://127.0.0.1:9", clock=FixedClock(datetime(2027, 1, 10, 3, 0, tzinfo=UTC)))
+    january = NbacClient(
+        "http://127.0.0.1:9",
+        stats_base_url="http://127.0.0.1:9",
+        clock=FixedClock(datetime(2027, 1, 10, 3, 0, tzinfo=UTC)),
+    )
     # 2026-10-01 03:00 UTC is still September 30 in New York
-    late_sept = NbacClient("http://127.0.0.1:9", clock=FixedClock(datetime(2026, 10, 1, 3, 0, tzinfo=UTC)))
+    late_sept = NbacClient(
+        "http://127.0.0.1:9",
+        stats_base_url="http://127.0.0.1:9",
+        clock=FixedClock(datetime(2026, 10, 1, 3, 0, tzinfo=UTC)),
+    )
     assert january.current_season() == 2026
     assert late_sept.current_season() == 2025
     assert season_param(2026) == "2026-27" and season_param(1999) == "1999-00"

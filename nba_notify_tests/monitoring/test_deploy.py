@@ -69,7 +69,9 @@ def test_deploy_instance_config_loads_on_postgresql_with_queue_limits(dagster_ho
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
-        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        # Dagster's queue, plus the asset pages' runs tagged like the jobs
+        assert type(instance.run_coordinator).__name__ == "AssetTaggedRunCoordinator"
+        assert isinstance(instance.run_coordinator, dg.QueuedRunCoordinator)
         queue = instance.get_concurrency_config().run_queue_config
         assert queue.max_concurrent_runs == 8
         assert {"key": "nba_notify/braze_campaign", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in queue.tag_concurrency_limits

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from nba_notify.lib.clients.nbac import STATS_HEADERS
 from nba_notify.sim.server import SimServer
 
 TODAY, YESTERDAY = "2026-11-24", "2026-11-23"
@@ -37,6 +38,11 @@ REAL_SCHEDULE_TEAM_KEYS = {
     "teamId", "teamName", "teamCity", "teamTricode", "teamSlug", "wins", "losses", "score", "seed",
 }  # fmt: skip
 REAL_LEAGUE_SCHEDULE_KEYS = {"seasonYear", "leagueId", "gameDates", "weeks", "broadcasterList"}
+
+
+def stats_host(sim: SimServer) -> httpx.Client:
+    """The simulated stats.nba.com, asked the way a browser on www.nba.com asks."""
+    return httpx.Client(base_url=sim.url + "/nbac-stats", headers=STATS_HEADERS, timeout=30)
 
 
 @pytest.fixture
@@ -87,7 +93,10 @@ def test_cdn_schedule_is_the_current_season_with_every_game(sim: SimServer, nbac
     for fact in facts:
         game = today[fact["nba_game_id"]]
         assert game["gameDateTimeUTC"] == fact["tipoff_utc"]
-        assert (game["homeTeam"]["teamTricode"], game["awayTeam"]["teamTricode"]) == (fact["home"], fact["away"])
+        assert (game["homeTeam"]["teamTricode"], game["awayTeam"]["teamTricode"]) == (
+            fact["home"],
+            fact["away"],
+        )
         assert (game["gameStatus"], game["homeTeam"]["score"]) == (1, 0)
     earlier = [g for g in games if g["gameDateEst"] < YESTERDAY + "T23"]
     assert {g["gameStatus"] for g in earlier} == {3}
@@ -96,7 +105,11 @@ def test_cdn_schedule_is_the_current_season_with_every_game(sim: SimServer, nbac
 
 def test_est_fields_end_in_z_but_are_eastern_wall_clock(nbac: httpx.Client) -> None:
     games = schedule_games(nbac.get(SCHEDULE).json())
-    late = next(g for g in games if g["gameDateTimeEst"].startswith("2026-12") and g["gameTimeEst"].endswith("22:30:00Z"))
+    late = next(
+        g
+        for g in games
+        if g["gameDateTimeEst"].startswith("2026-12") and g["gameTimeEst"].endswith("22:30:00Z")
+    )
     utc = datetime.fromisoformat(late["gameDateTimeUTC"])
     eastern = utc.astimezone(EASTERN)
     assert late["gameDateTimeEst"] == eastern.strftime("%Y-%m-%dT%H:%M:%S") + "Z"
@@ -105,7 +118,11 @@ def test_est_fields_end_in_z_but_are_eastern_wall_clock(nbac: httpx.Client) -> N
     assert late["gameDateEst"][:10] == eastern.date().isoformat() != utc.date().isoformat()
     assert late["gameTimeEst"] == "1900-01-01T22:30:00Z" and late["gameTimeUTC"] == "1900-01-01T03:30:00Z"
     assert late["gameDateUTC"] == f"{late['gameDateEst'][:10]}T05:00:00Z"  # Eastern midnight in UTC
-    october = next(g for g in games if g["gameDateTimeEst"].startswith("2026-10") and g["gameTimeEst"].endswith("19:00:00Z"))
+    october = next(
+        g
+        for g in games
+        if g["gameDateTimeEst"].startswith("2026-10") and g["gameTimeEst"].endswith("19:00:00Z")
+    )
     assert october["gameDateTimeUTC"].endswith("T23:00:00Z")  # daylight time: UTC-4
 
 
@@ -115,7 +132,9 @@ def test_schedule_game_objects_have_the_real_key_paths(nbac: httpx.Client) -> No
     assert set(payload["leagueSchedule"]) >= REAL_LEAGUE_SCHEDULE_KEYS
     game = schedule_games(payload)[0]
     assert set(game) >= REAL_SCHEDULE_GAME_KEYS
-    assert set(game["homeTeam"]) >= REAL_SCHEDULE_TEAM_KEYS and set(game["awayTeam"]) >= REAL_SCHEDULE_TEAM_KEYS
+    assert (
+        set(game["homeTeam"]) >= REAL_SCHEDULE_TEAM_KEYS and set(game["awayTeam"]) >= REAL_SCHEDULE_TEAM_KEYS
+    )
     week = payload["leagueSchedule"]["weeks"][0]
     assert set(week) == {"weekNumber", "weekName", "startDate", "endDate"}
 
@@ -132,14 +151,21 @@ def test_schedule_etag_answers_304_until_the_schedule_changes(sim: SimServer, nb
     assert 2 in {g["gameStatus"] for g in schedule_games(changed.json())}
 
 
-def test_stats_endpoint_serves_any_season_and_cdn_follows_the_clock(sim: SimServer, nbac: httpx.Client) -> None:
-    past = nbac.get("/stats/scheduleleaguev2", params={"LeagueID": "00", "Season": "2025-26"})
+def test_stats_endpoint_serves_any_season_and_cdn_follows_the_clock(
+    sim: SimServer, nbac: httpx.Client
+) -> None:
+    past = stats_host(sim).get("/stats/scheduleleaguev2", params={"LeagueID": "00", "Season": "2025-26"})
     assert past.status_code == 200 and past.headers["etag"]
     games = schedule_games(past.json())
     assert past.json()["leagueSchedule"]["seasonYear"] == "2025-26"
     assert len(games) == 1230 and {g["gameStatus"] for g in games} == {3}
     assert all(g["gameId"].startswith("00225") for g in games)
-    assert nbac.get("/stats/scheduleleaguev2", params={"LeagueID": "00", "Season": "2025"}).status_code == 400
+    assert (
+        stats_host(sim)
+        .get("/stats/scheduleleaguev2", params={"LeagueID": "00", "Season": "2025"})
+        .status_code
+        == 400
+    )
     sim.control.set_clock(datetime(2026, 3, 1, 12, tzinfo=UTC))
     assert nbac.get(SCHEDULE).json()["leagueSchedule"]["seasonYear"] == "2025-26"
     sim.control.set_clock(datetime(2026, 8, 1, 12, tzinfo=UTC))
@@ -156,12 +182,16 @@ def test_boxscore_has_every_key_path_of_the_real_payload(sim: SimServer, nbac: h
     assert real - simulated == set()
 
 
-def test_boxscore_is_access_denied_before_tipoff_and_for_unknown_games(sim: SimServer, nbac: httpx.Client) -> None:
+def test_boxscore_is_access_denied_before_tipoff_and_for_unknown_games(
+    sim: SimServer, nbac: httpx.Client
+) -> None:
     upcoming = truth(sim, TODAY)[0]["nba_game_id"]
     for game_id in (upcoming, "0022609999", truth(sim, YESTERDAY)[0]["bdl_game_id"]):
         response = nbac.get(f"/static/json/liveData/boxscore/boxscore_{game_id}.json")
         assert response.status_code == 403
-        assert "AccessDenied" in response.text and response.headers["content-type"].startswith("application/xml")
+        assert "AccessDenied" in response.text and response.headers["content-type"].startswith(
+            "application/xml"
+        )
 
 
 def test_final_boxscore_matches_truth(sim: SimServer, nbac: httpx.Client) -> None:
@@ -176,7 +206,9 @@ def test_final_boxscore_matches_truth(sim: SimServer, nbac: httpx.Client) -> Non
         played_minutes = sum(minutes(p["statistics"]["minutes"]) for p in home["players"])
         assert played_minutes == pytest.approx(240 + 25 * (game["period"] - 4), abs=0.1)
         assert sum(period["score"] for period in home["periods"]) == home["score"]
-        assert game["gameTimeUTC"] == fact["tipoff_utc"] and game["gameCode"].endswith(fact["away"] + fact["home"])
+        assert game["gameTimeUTC"] == fact["tipoff_utc"] and game["gameCode"].endswith(
+            fact["away"] + fact["home"]
+        )
 
 
 def test_live_boxscore_and_schedule_agree_on_the_partial_score(sim: SimServer, nbac: httpx.Client) -> None:
@@ -191,7 +223,9 @@ def test_live_boxscore_and_schedule_agree_on_the_partial_score(sim: SimServer, n
     assert sum(p["statistics"]["points"] for p in game["awayTeam"]["players"]) == live["away_score"]
 
 
-def test_dropped_games_vanish_from_schedule_and_boxscores_until_healed(sim: SimServer, nbac: httpx.Client) -> None:
+def test_dropped_games_vanish_from_schedule_and_boxscores_until_healed(
+    sim: SimServer, nbac: httpx.Client
+) -> None:
     heal_at = sim.control.now() + timedelta(hours=1)
     params = {"date": YESTERDAY, "count": 1, "until": heal_at.isoformat()}
     sim.control.add_fault("drop_games", route="nbac.*", params=params)
@@ -248,10 +282,12 @@ def test_moved_and_postponed_games_through_the_control_route(sim: SimServer, nba
 
 def test_request_timings_are_reported(sim: SimServer, nbac: httpx.Client) -> None:
     """A miniature of the season backfill: 20 game days through both sources (figures only)."""
-    bdl = httpx.Client(base_url=sim.url + "/bdl", headers={"Authorization": sim.sim.config.bdl_api_key}, timeout=10)
+    bdl = httpx.Client(
+        base_url=sim.url + "/bdl", headers={"Authorization": sim.sim.config.bdl_api_key}, timeout=10
+    )
     started, requests = time.perf_counter(), 0
     built = time.perf_counter()
-    nbac.get("/stats/scheduleleaguev2", params={"LeagueID": "00", "Season": "2025-26"})
+    stats_host(sim).get("/stats/scheduleleaguev2", params={"LeagueID": "00", "Season": "2025-26"})
     built = time.perf_counter() - built
     day = datetime(2026, 1, 5)
     for offset in range(20):
@@ -267,3 +303,17 @@ def test_request_timings_are_reported(sim: SimServer, nbac: httpx.Client) -> Non
     print(f"\nseason schedule build {built * 1000:.0f} ms; {requests} source requests in {elapsed:.2f}s "
           f"({elapsed / requests * 1000:.1f} ms each, truth calls included)")  # fmt: skip
     bdl.close()
+
+
+def test_stats_schedule_is_served_by_the_stats_host_only_and_only_to_browser_like_requests(
+    sim: SimServer, nbac: httpx.Client
+) -> None:
+    """Like the real hosts: cdn.nba.com does not serve the stats path (S3's 403), and
+    stats.nba.com refuses a client that does not look like a browser on www.nba.com."""
+    params = {"LeagueID": "00", "Season": "2024-25"}
+    on_the_cdn = nbac.get("/stats/scheduleleaguev2", params=params)
+    assert on_the_cdn.status_code == 403 and b"AccessDenied" in on_the_cdn.content
+    bare = httpx.get(sim.url + "/nbac-stats/stats/scheduleleaguev2", params=params, timeout=10)
+    assert bare.status_code == 403
+    served = stats_host(sim).get("/stats/scheduleleaguev2", params=params)
+    assert served.status_code == 200 and served.json()["leagueSchedule"]["seasonYear"] == "2024-25"

@@ -20,6 +20,8 @@ from nba_notify.lib.run_metrics import api_metrics, peak_memory_mb
 # honouring rate-limit hints) and persistent ones by the retry queue (hours, seed 003), each
 # attempt on record. A third, blind retry layer would only multiply upstream calls.
 
+GAME_DAY_DONE = "game day done:"
+
 _PARTITIONED = dict(
     partitions_def=game_day_partitions,
     # A season backfill is one run looping over its days, not 180 runs of process start-up.
@@ -31,9 +33,12 @@ def run_days(context: dg.AssetExecutionContext, work: Callable[[date], DayResult
     """Run ``work`` for every day of the run. A failing day does not stop the others (each
     day is its own transaction); the asset then fails naming every failed day."""
     results, failures = [], []
-    for day in partition_dates(context):
+    days = partition_dates(context)
+    for done, day in enumerate(days, start=1):
         try:
             results.append(work(day))
+            # one line per day: what `nba-notify ingest` shows as progress
+            context.log.info(f"{GAME_DAY_DONE} {day} ({done}/{len(days)}): {results[-1].records} records")
         except Exception as exc:  # classified and re-raised below, never swallowed
             error = classify_exception(exc)
             context.log.error(f"{day}: {error}")
@@ -66,7 +71,7 @@ def day_metadata(results: list[DayResult]) -> dict[str, object]:
 
 @dg.asset(
     **_PARTITIONED,
-    group_name="ingest_raw",
+    group_name="ingest",
     kinds={"python", "postgres"},
     description="BDL /v1/games for the game day, every cursor page stored raw.",
 )
@@ -89,7 +94,7 @@ def bdl_games_raw(
 
 @dg.asset(
     **_PARTITIONED,
-    group_name="ingest_raw",
+    group_name="ingest",
     kinds={"python", "postgres"},
     description="BDL /v1/box_scores?date= for the game day (rows carry no game id).",
 )
@@ -107,7 +112,7 @@ def bdl_box_scores_raw(
 
 @dg.asset(
     **_PARTITIONED,
-    group_name="ingest_raw",
+    group_name="ingest",
     kinds={"python", "postgres"},
     description="NBA.com league schedule (scheduleLeagueV2), the game day's slice counted; "
     "the season file is fetched once per run (ETag cache) and stored once (content hash).",
@@ -133,7 +138,7 @@ def nbac_schedule_raw(
 @dg.asset(
     **_PARTITIONED,
     deps=[nbac_schedule_raw],
-    group_name="ingest_raw",
+    group_name="ingest",
     kinds={"python", "postgres"},
     description="NBA.com live box score of every started game of the day (per the stored schedule).",
 )

@@ -4,11 +4,22 @@ from datetime import date
 
 import dagster as dg
 
-GAME_DAY_TIMEZONE = "America/New_York"
+from nba_notify.lib.config import first_season
 
-# From the 2025-26 season on; partitions run to tomorrow so the next slate can be scheduled.
+GAME_DAY_TIMEZONE = "America/New_York"
+# A season's first day as a partition: October 1 of its start year (opening night is late
+# October; preseason games are skipped by design, so nothing earlier is ever needed).
+SEASON_START_MONTH_DAY = (10, 1)
+
+
+def first_game_day(season_start_year: int) -> date:
+    return date(season_start_year, *SEASON_START_MONTH_DAY)
+
+
+# Every season from NBA_NOTIFY_FIRST_SEASON (default 2019-20) through tomorrow, so any past
+# season can be backfilled and the next slate scheduled (end_offset=2: today and tomorrow).
 game_day_partitions = dg.DailyPartitionsDefinition(
-    start_date="2025-10-01", timezone=GAME_DAY_TIMEZONE, end_offset=2
+    start_date=first_game_day(first_season()).isoformat(), timezone=GAME_DAY_TIMEZONE, end_offset=2
 )
 
 

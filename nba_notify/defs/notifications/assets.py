@@ -14,6 +14,7 @@ from nba_notify.lib.ledger.service import refresh_desired
 from nba_notify.lib.ledger.sync import first_error, run_sync
 from nba_notify.lib.ledger.verification import markdown_table
 from nba_notify.lib.ledger.webhook_store import rematch_unmatched
+from nba_notify.lib.run_coordinator import braze_writer_tags
 
 GROUP = "notifications"
 
@@ -83,6 +84,8 @@ def desired_notifications(
     kinds={"braze", "postgres"},
     deps=[desired_notifications],
     pool="braze",
+    # a run that materializes this asset, from the UI too, queues as one per campaign
+    tags=braze_writer_tags(),
     description="The Braze schedule sync: plans intents, creates each new intent's send id once, claims them "
     "under the campaign's fenced lease, calls Braze with no transaction open, writes back conditionally on the "
     "fence. Unchanged inputs cost zero Braze calls; ambiguous outcomes are never re-created (CRITICAL alert "

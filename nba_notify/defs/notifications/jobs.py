@@ -28,11 +28,11 @@ from nba_notify.defs.notifications.assets import (
 from nba_notify.defs.notifications.checks import missing_schedules, stale_pending
 from nba_notify.defs.notifications.policy import NotificationPolicyResource
 from nba_notify.defs.resources import AlertsResource, BrazeResource, ClockResource, PostgresResource
-from nba_notify.lib.config import Settings
 from nba_notify.lib.failures import as_failure
 from nba_notify.lib.ledger.reconcile import count_reconcile, pre_send_verification, reconcile
 from nba_notify.lib.ledger.service import resolve_unknown
 from nba_notify.lib.ledger.sync import first_error
+from nba_notify.lib.run_coordinator import braze_writer_tags
 
 # Steps are a few HTTP + SQL calls: one process per run, not one per step.
 IN_PROCESS = dg.in_process_executor
@@ -40,10 +40,7 @@ IN_PROCESS = dg.in_process_executor
 # Jobs that write to Braze carry the campaign, so the run queue's tag concurrency limit
 # (deploy/dagster.yaml: one run per unique `nba_notify/braze_campaign`) serialises them; the
 # fenced lease would make a second one wait anyway, this keeps it from holding a slot.
-BRAZE_WRITER_TAGS = {
-    "domain": "notifications",
-    "nba_notify/braze_campaign": Settings.from_env().braze_campaign_id,
-}
+BRAZE_WRITER_TAGS = {"domain": "notifications", **braze_writer_tags()}
 
 braze_sync_job = dg.define_asset_job(
     "braze_sync_job",
@@ -254,11 +251,13 @@ def resolve_unknown_schedule_job() -> None:
 
 
 RUNNING = dg.DefaultScheduleStatus.RUNNING
+EASTERN = "America/New_York"  # every schedule in one zone, the game days' (defs/ingest/partitions.py)
 
 braze_sync_schedule = dg.ScheduleDefinition(
     name="braze_sync_schedule",
     job=braze_sync_job,
     cron_schedule="*/15 * * * *",
+    execution_timezone=EASTERN,
     default_status=RUNNING,
     description="The sync every 15 minutes (zero Braze calls when nothing changed).",
 )
@@ -266,19 +265,21 @@ gap_detection_schedule = dg.ScheduleDefinition(
     name="gap_detection_schedule",
     job=gap_detection_job,
     cron_schedule="*/5 * * * *",
+    execution_timezone=EASTERN,
     default_status=RUNNING,
 )
 pre_send_check_schedule = dg.ScheduleDefinition(
     name="pre_send_check_schedule",
     job=pre_send_check_job,
     cron_schedule="*/10 * * * *",
+    execution_timezone=EASTERN,
     default_status=RUNNING,
 )
 reconcile_schedule = dg.ScheduleDefinition(
     name="reconcile_schedule",
     job=reconcile_job,
-    cron_schedule="30 9 * * *",
-    execution_timezone="UTC",
+    cron_schedule="30 4 * * *",  # 04:30 ET (09:30 UTC in winter), as before
+    execution_timezone=EASTERN,
     default_status=RUNNING,
     description="Daily, in the quiet hours between the last sends and the next slate.",
 )

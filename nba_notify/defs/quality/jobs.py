@@ -66,14 +66,19 @@ def launch_reprocess_backfills(
     launched = []
     if plan.partitions and not config.dry_run:
         launched = launch_backfills(
-            plan, resolve_webserver_url(config.webserver_url), tags={"nba_notify/launched_by": f"reprocess_job:{context.run_id}"}
+            plan,
+            resolve_webserver_url(config.webserver_url),
+            tags={"nba_notify/launched_by": f"reprocess_job:{context.run_id}"},
         )
     return dg.Output(
         None,
         metadata={
             "partitions": dg.MetadataValue.json(plan.partition_keys),
             "backfills": dg.MetadataValue.json(
-                [{"backfill_id": b.backfill_id, "action": b.action, "partitions": list(b.partition_keys)} for b in launched]
+                [
+                    {"backfill_id": b.backfill_id, "action": b.action, "partitions": list(b.partition_keys)}
+                    for b in launched
+                ]
             ),
             "dry_run": config.dry_run,
         },
@@ -91,7 +96,8 @@ def reprocess_job():
 
 analytics_job = dg.define_asset_job(
     "analytics_job",
-    selection=sql_models_selection(load_project()) | dg.AssetSelection.assets(stale_row_cleanup, reprocess_plan),
+    selection=sql_models_selection(load_project())
+    | dg.AssetSelection.assets(stale_row_cleanup, reprocess_plan),
     executor_def=dg.in_process_executor,
     description="Phase 3/4 and the quality marts (SQL models; the pre-flight check blocks phase "
     "3/4 on stale or failed phase 2), stale-row cleanup and the reprocess plan.",
@@ -102,6 +108,8 @@ analytics_job = dg.define_asset_job(
     job=analytics_job,
     cron_schedule="30 6 * * *",
     execution_timezone="America/New_York",
+    # on by default, like the ingest it follows: otherwise the phase-3/4 marts never build
+    default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Phase 3/4 and the quality reports after the daily ingest.",
 )
 def analytics_schedule(context: dg.ScheduleEvaluationContext):

@@ -9,8 +9,9 @@ Real endpoints:
 * box score: ``GET https://cdn.nba.com/static/json/liveData/boxscore/boxscore_{gameId}.json``
   — before the game has data the CDN answers 403 (S3 ``AccessDenied`` XML) or 404.
 
-The simulator serves every path under one prefix, so ``stats_base_url`` defaults to
-``base_url`` (``NBAC_BASE_URL``); in production pass ``https://stats.nba.com`` separately.
+Two hosts, two settings: ``base_url`` is the CDN (``NBAC_BASE_URL``), ``stats_base_url`` the
+stats host (``NBAC_STATS_BASE_URL``) — the CDN does not serve the stats path. The simulator
+serves them under ``/nbac`` and ``/nbac-stats``.
 
 The schedule file is shared by every date of a season, so it is fetched through a
 :class:`~nba_notify.lib.clients.http.ResponseCache` (ETag revalidation, optionally a
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import date
 from typing import Any
 
 from nba_notify.lib.clients.http import (
@@ -53,17 +53,24 @@ BOX_SCORE_PATH = "/static/json/liveData/boxscore/boxscore_{game_id}.json"
 # a long backfill.
 DEFAULT_SCHEDULE_MAX_AGE = 0.0
 
-_BROWSER_HEADERS = {
+DEFAULT_TIMEOUTS = Timeouts()
+DEFAULT_RETRY = RetryPolicy()
+
+# What a browser on www.nba.com sends; the CDN accepts it, stats.nba.com requires it.
+BROWSER_HEADERS = {
     "User-Agent": (
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
         "(KHTML, like Gecko) Chrome/124.0 Safari/537.36"
     ),
     "Referer": "https://www.nba.com/",
     "Origin": "https://www.nba.com",
+    "Accept": "application/json, text/plain, */*",
     "Accept-Language": "en-US,en;q=0.9",
 }
+# stats.nba.com also looks for the headers its own web app sends (as swar/nba_api does).
+STATS_HEADERS = {**BROWSER_HEADERS, "x-nba-stats-origin": "stats", "x-nba-stats-token": "true"}
 
-__all__ = ["NbacClient", "season_for_date", "season_param"]
+__all__ = ["BROWSER_HEADERS", "STATS_HEADERS", "NbacClient", "season_for_date", "season_param"]
 
 
 def season_param(season_start_year: int) -> str:
@@ -76,9 +83,9 @@ class NbacClient:
         self,
         base_url: str,
         *,
-        stats_base_url: str | None = None,
-        timeouts: Timeouts = Timeouts(),
-        retry: RetryPolicy = RetryPolicy(),
+        stats_base_url: str,
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
+        retry: RetryPolicy = DEFAULT_RETRY,
         recorder: CallRecorder | None = None,
         cache: ResponseCache | None = None,
         sleep: Sleep = time.sleep,
@@ -91,8 +98,8 @@ class NbacClient:
         common: dict[str, Any] = dict(
             timeouts=timeouts, retry=retry, recorder=recorder, cache=self.cache, sleep=sleep, seed=seed
         )
-        self._cdn = ApiClient("nbac", base_url, headers=_BROWSER_HEADERS, **common)
-        self._stats = ApiClient("nbac", stats_base_url or base_url, headers=_BROWSER_HEADERS, **common)
+        self._cdn = ApiClient("nbac", base_url, headers=BROWSER_HEADERS, **common)
+        self._stats = ApiClient("nbac", stats_base_url, headers=STATS_HEADERS, **common)
         self._decoded_lock = threading.Lock()
         self._decoded: dict[str, tuple[bytes, Any]] = {}
 
@@ -104,7 +111,7 @@ class NbacClient:
         self._cdn.close()
         self._stats.close()
 
-    def __enter__(self) -> "NbacClient":
+    def __enter__(self) -> NbacClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -123,7 +130,9 @@ class NbacClient:
         (static, cacheable, no quota); other seasons — or the current one while the CDN file
         still/already holds a different season around the August switch-over — from the
         stats route."""
-        current = current_season_start_year if current_season_start_year is not None else self.current_season()
+        current = (
+            current_season_start_year if current_season_start_year is not None else self.current_season()
+        )
         if season_start_year == current:
             page = self._cdn_schedule(season_start_year)
             held = validate(NbacScheduleSeasonOnly, page.payload, source="nbac schedule")

@@ -24,20 +24,49 @@ _engines_lock = threading.Lock()
 _embedded_servers: dict[Path, object] = {}
 
 
-def start_embedded_postgres(data_dir: Path | None = None) -> str:
+def start_embedded_postgres(data_dir: Path | None = None, *, keep_running: bool = False) -> str:
     """Start (or attach to) the embedded PostgreSQL and return a server-level URL.
 
     pgserver reference-counts handles across processes, so a second command attaches to the
-    running server instead of starting another. The URL is a Unix-socket URL."""
+    running server instead of starting another; the last one to exit stops it, unless
+    ``keep_running`` (``nba-notify db url``: other tools are about to use the URL; ``nba-notify
+    db stop`` ends it). The URL is a Unix-socket URL."""
     import pgserver
 
     data_dir = (data_dir or project_home() / "pg").resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     server = _embedded_servers.get(data_dir)
     if server is None:
-        server = pgserver.get_server(data_dir, cleanup_mode="stop")
+        # Whoever starts it stops it: a command that finds it running (left by `db url` or
+        # `env` for other tools, or owned by `nba-notify dev`) leaves it running.
+        already_running = (data_dir / "postmaster.pid").exists()
+        keep = keep_running or already_running
+        server = pgserver.get_server(data_dir, cleanup_mode=None if keep else "stop")
         _embedded_servers[data_dir] = server
+    elif keep_running:
+        server.cleanup_mode = None  # type: ignore[attr-defined]
     return server.get_uri()  # type: ignore[attr-defined]
+
+
+def stop_embedded_postgres(data_dir: Path | None = None) -> bool:
+    """Stop the embedded server unless another live process (``nba-notify dev``, a run)
+    still holds it: pgserver stops it when the last handle closes. True if it is stopped."""
+    import pgserver
+
+    data_dir = (data_dir or project_home() / "pg").resolve()
+    if not (data_dir / "postmaster.pid").exists():
+        return True
+    server = _embedded_servers.pop(data_dir, None) or pgserver.get_server(data_dir, cleanup_mode="stop")
+    server.cleanup_mode = "stop"  # type: ignore[attr-defined]
+    server.cleanup()  # type: ignore[attr-defined]
+    return not (data_dir / "postmaster.pid").exists()
+
+
+def psql_path() -> Path:
+    """The psql that ships with the embedded server (works against any server)."""
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    return Path(POSTGRES_BIN_PATH) / "psql"
 
 
 def with_database(url: str, database: str) -> str:
@@ -66,9 +95,7 @@ def drop_database(server_url: str, database: str) -> None:
     )
     try:
         with admin.connect() as conn:
-            conn.exec_driver_sql(
-                "DROP DATABASE IF EXISTS " + _quoted(conn, database) + " WITH (FORCE)"
-            )
+            conn.exec_driver_sql("DROP DATABASE IF EXISTS " + _quoted(conn, database) + " WITH (FORCE)")
     finally:
         admin.dispose()
 
@@ -91,10 +118,14 @@ def resolve_database_url() -> str:
 
 
 def sqlalchemy_url(url: str) -> str:
-    """Our own engine speaks psycopg 3."""
+    """Our own engine speaks psycopg 3. A URL without a password takes
+    ``NBA_NOTIFY_DATABASE_PASSWORD`` when set (so the password need not sit in the URL)."""
     parsed: URL = make_url(url)
     if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
+    password = os.environ.get("NBA_NOTIFY_DATABASE_PASSWORD")
+    if password and not parsed.password:
+        parsed = parsed.set(password=password)
     return parsed.render_as_string(hide_password=False)
 
 

@@ -90,6 +90,7 @@ def scrape_nbac_box_scores(
             ErrorCategory.VALIDATION,
             f"no stored NBA.com schedule for {day}: run the raw scrape nbac_schedule_raw for this day first",
             details={"target_date": day.isoformat(), "missing": NBAC_SCHEDULE},
+            recovery="Run the raw scrape first: materialize nbac_schedule_raw for this day (or ingest_job).",
         )
     started = [g for g in parse.parse_nbac_schedule(schedule.json(), day) if g.status in ("live", "final")]
     with scrape_attempt(engine, NBAC_BOX_SCORES, "nbac", day, run_id=run_id, recorder=recorder) as attempt:
@@ -143,6 +144,8 @@ def process_games(engine: sa.Engine, day: date, *, run_id: str | None) -> DayRes
             f"no stored scrape of either source for {day}: run the raw scrapes (bdl_games_raw, "
             "nbac_schedule_raw) for this day first",
             details={"target_date": day.isoformat(), "missing": [BDL_GAMES, NBAC_SCHEDULE]},
+            recovery="Run the raw scrape first: materialize bdl_games_raw and nbac_schedule_raw for this day "
+            "(or ingest_job).",
         )
     season_file = schedule.json() if schedule is not None else None
     bdl_listing = parse.parse_bdl_games([p.json() for p in bdl_pages]) if bdl_pages is not None else None
