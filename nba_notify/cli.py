@@ -305,7 +305,7 @@ def cmd_unknown(args: argparse.Namespace) -> int:
 def cmd_bench_chaos(args: argparse.Namespace) -> int:
     from nba_notify.bench_chaos import run_chaos
 
-    summary = run_chaos(rounds=args.rounds, seed=args.seed, games_per_round=args.games)
+    summary = run_chaos(rounds=args.rounds, seed=args.seed, games_per_round=args.games, verbose=args.verbose)
     return 0 if summary.goals_met else 1
 
 

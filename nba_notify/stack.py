@@ -143,6 +143,9 @@ def start_stack(
             currents_url=f"{webhook.url}/currents",
             currents_token=settings.currents_token,  # what the receiver expects
             audience_per_team=audience_per_team,
+            # the simulated campaign's template asks the product's send guard at send time
+            braze_send_guard_url=f"{webhook.url}/braze/send-guard",
+            braze_send_guard_token=settings.currents_token,
         )
         if sim_start is not None:
             config.start = sim_start
@@ -150,6 +153,7 @@ def start_stack(
         exit_stack.enter_context(sim)
         env["NBA_NOTIFY_SIM_URL"] = sim.url
         env["NBA_NOTIFY_WEBHOOK_URL"] = f"{webhook.url}/currents"
+        env["NBA_NOTIFY_SEND_GUARD"] = "on"
     exit_stack.callback(db_engine.dispose_engines)
     env.update(
         {

@@ -34,6 +34,11 @@ class SimConfig:
     braze_rate_limit_per_hour: int = 250_000
     # Braze: at most 100 new send identifiers per workspace per day; benchmarks raise it.
     braze_send_id_daily_limit: int = 100
+    # The campaign template's Connected Content call at send time (the product's send guard):
+    # a 200 ``{"send": false}`` aborts the message (Liquid abort_message); anything else sends.
+    # None: the template has no guard.
+    braze_send_guard_url: str | None = None
+    braze_send_guard_token: str | None = None
 
 
 @dataclass

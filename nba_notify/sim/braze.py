@@ -107,7 +107,8 @@ CURRENTS_BACKOFF_MAX = timedelta(minutes=15)
 CAMPAIGN_NAME = "NBA tip-off reminder"
 
 # Schedule states in the ground truth.
-SCHEDULED, CANCELLED, SENT = "scheduled", "cancelled", "sent"
+SCHEDULED, CANCELLED, SENT, ABORTED = "scheduled", "cancelled", "sent", "aborted"
+ABORT_EVENT_TYPE = "users.messages.pushnotification.Abort"
 
 
 class BrazeApiError(Exception):
@@ -471,6 +472,7 @@ class BrazeSim:
         self._batch_ids = 0
         self._events_created = 0
         self._post_attempts = 0
+        self._guard_calls = 0
 
     def reset(self) -> None:
         with self._delivery_lock, self._lock:
@@ -719,9 +721,12 @@ class BrazeSim:
         teams = {record.trigger_properties.get("home_team"), record.trigger_properties.get("away_team")}
         return [u for u in self.users if u.favorite_team in teams]
 
-    def _send_event(self, record: Schedule, user: SimUser) -> dict[str, Any]:
+    def _send_event(
+        self, record: Schedule, user: SimUser, event_type: str = SEND_EVENT_TYPE, abort_log: str | None = None
+    ) -> dict[str, Any]:
+        properties_extra = {"abort_type": "liquid_abort_message", "abort_log": abort_log} if abort_log else {}
         return {
-            "event_type": SEND_EVENT_TYPE,
+            "event_type": event_type,
             "id": self._new_id(),
             "time": int(record.time.timestamp()),
             "user": {
@@ -739,20 +744,31 @@ class BrazeSim:
                 "message_variation_name": "Push",
                 "send_id": record.send_id,
                 "dispatch_id": record.dispatch_id,
+                **properties_extra,
             },
         }
 
     def send_due(self, now: datetime) -> int:
         """Send every live schedule whose time has come; queue its Currents events. Returns
-        the number of messages sent."""
+        the number of messages sent. With a send guard configured, the campaign's Connected
+        Content call decides first: a refusal aborts the send (no message, Abort events)."""
         with self._lock:
             due = sorted(
                 (s for s in self.schedules.values() if s.status == SCHEDULED and s.time <= now),
                 key=lambda s: (s.time, s.schedule_id),
             )
             events: list[dict[str, Any]] = []
+            sent = 0
             for record in due:
                 users = self._audience_of(record)
+                verdict = self._ask_guard(record)
+                if verdict is not None and not verdict[0]:
+                    record.status = ABORTED
+                    record.history.append({"at": iso_z(now), "action": "aborted", "reason": verdict[1]})
+                    events.extend(self._send_event(record, user, ABORT_EVENT_TYPE, verdict[1]) for user in users)
+                    continue
+                if verdict is None and self.sim.config.braze_send_guard_url:
+                    record.history.append({"at": iso_z(now), "action": "guard_unavailable"})
                 record.status, record.sent_at, record.recipients_sent = SENT, record.time, len(users)
                 record.history.append({"at": iso_z(now), "action": "sent", "recipients": len(users)})
                 per_user = self._messages.setdefault(str(record.game_id), {})
@@ -761,6 +777,7 @@ class BrazeSim:
                 for user in users:
                     per_user.setdefault(user.external_user_id, []).append(record.schedule_id)
                     events.append(self._send_event(record, user))
+                sent += len(users)
             self._events_created += len(events)
             connector = bool(self.sim.config.currents_url)
             for chunk in chunked(events, CURRENTS_BATCH_SIZE):
@@ -776,7 +793,37 @@ class BrazeSim:
                         status="pending" if connector else "no_connector",
                     )
                 )
-            return len(events)
+            return sent
+
+    def _ask_guard(self, record: Schedule) -> tuple[bool, str] | None:
+        """The template's Connected Content call: (send?, reason), or None when it could not be
+        answered (error, timeout, not 200) — the template then sends, as Braze would."""
+        url = self.sim.config.braze_send_guard_url
+        if not url:
+            return None
+        params = {"send_id": record.send_id or "", "dispatch_id": record.dispatch_id}
+        if record.trigger_properties.get("send_at"):
+            params["send_at"] = str(record.trigger_properties["send_at"])
+        token = self.sim.config.braze_send_guard_token or self.sim.config.currents_token
+        self._guard_calls += 1
+        try:
+            response = self._client().get(url, params=params, headers={"Authorization": f"Bearer {token}"})
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 200:
+            return None
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        if body.get("send") is False:
+            return False, str(body.get("reason") or "refused")
+        return True, str(body.get("reason") or "")
+
+    def _client(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(timeout=self.currents_timeout)
+        return self._http
 
     def on_clock_move(self, old: datetime, new: datetime) -> None:  # noqa: ARG002
         self.send_due(new)
@@ -891,6 +938,8 @@ class BrazeSim:
                 "campaigns": dict(self.campaigns),
                 "schedules": [s.as_dict() for s in self.schedules.values()],
                 "live_schedules": sum(1 for s in self.schedules.values() if s.status == SCHEDULED),
+                "aborted_schedules": sum(1 for s in self.schedules.values() if s.status == ABORTED),
+                "send_guard_calls": self._guard_calls,
                 "messages": messages,
                 "push_times": {
                     game: {iso_z(t): n for t, n in sorted(times.items())} for game, times in self._push_times.items()

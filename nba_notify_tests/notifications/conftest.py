@@ -46,11 +46,15 @@ def braze_sim(sim_server: SimServer, webhook_server: BackgroundServer, db: sa.En
     receiver, API schedules listed immediately. Restored afterwards (shared simulator)."""
     config = sim_server.sim.config
     saved = {k: getattr(config, k) for k in ("audience_per_team", "currents_url", "currents_token",
-                                              "braze_send_id_daily_limit")}
+                                              "braze_send_id_daily_limit", "braze_send_guard_url",
+                                              "braze_send_guard_token")}
     config.audience_per_team = 2
     config.braze_send_id_daily_limit = 100
     config.currents_url = f"{webhook_server.url}/currents"
     config.currents_token = CURRENTS_TOKEN
+    # the campaign's template asks our send guard at send time, as in production
+    config.braze_send_guard_url = f"{webhook_server.url}/braze/send-guard"
+    config.braze_send_guard_token = CURRENTS_TOKEN
     sim_server.sim.reset(T0)
     yield sim_server
     for k, v in saved.items():
@@ -120,6 +124,10 @@ class Games:
         """No source lists the game any more."""
         with self.engine.begin() as conn:
             conn.execute(sa.text("UPDATE games SET listed = false WHERE game_id = :k"), {"k": game_id})
+
+    def relist(self, game_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE games SET listed = true WHERE game_id = :k"), {"k": game_id})
 
     def set_status(self, game_id: str, status: str) -> None:
         with self.engine.begin() as conn:

@@ -1,11 +1,15 @@
 """A hypothesis state machine over the whole notification system: 2-4 concurrent schedulers and
 a reconcile (real threads), a scheduler paused mid-call past its lease, clock moves (sends go
-out, Currents reaches our receiver), tip-off moves and jitters, postponements, Braze faults
-(timeouts after apply, 5xx, 429, updates answering with a new id, send-id creation refused or
-unanswered) and duplicate Currents deliveries - against the real simulator over HTTP and a real PostgreSQL.
+out, Currents reaches our receiver; the 15-minute sync runs as the clock passes), tip-off moves
+and jitters, games moved to another day, postponed and made up, gone from every feed and back,
+Braze faults (timeouts after apply, 5xx, 429, updates answering with a new id, send-id creation
+refused or unanswered) and duplicate Currents deliveries - against the real simulator over HTTP
+and a real PostgreSQL.
 
-Safety is checked after every step; after the faults stop (teardown) desired, ledger and
-Braze must agree, and one more sync must cost zero Braze writes."""
+The oracle is what fans received: after every step no fan has two pushes for a game, and every
+push went out at the game's send time as it stood when Braze could last be told (changes inside
+the update buffer are left alone by policy). After the faults stop (teardown) desired, ledger
+and Braze must agree, and one more sync must cost zero Braze writes."""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 
 from nba_notify.lib.clients.braze import BrazeClient
-from nba_notify.lib.ledger.planning import NotificationPolicy
+from nba_notify.lib.ledger.planning import NotificationPolicy, to_minute
 from nba_notify.lib.ledger.reconcile import reconcile
 from nba_notify.lib.ledger.service import resolve_unknown, sync_once
 from nba_notify.sim.faults import Fault
@@ -40,7 +44,7 @@ LATER_GAMES = {
 }
 TABLES = (
     "games, desired_notifications, schedule_ledger, schedule_attempts, schedule_orphans, scheduler_leases, "
-    "scheduler_logs, notification_sends, alerts, alert_deliveries"
+    "scheduler_logs, notification_sends, alerts, alert_deliveries, send_guard_claims, send_guard_decisions"
 )
 FAULTS = [
     ("timeout_after_apply", "braze.create", {"seconds": 0.5}),
@@ -88,12 +92,26 @@ class NotificationMachine(RuleBasedStateMachine):
             self.tipoff[key] = tipoff
         self.paused: tuple[Pauses, Runner, str] | None = None
         self.runs = 0
+        # game -> [(changed_at, send_at or None when withdrawn)]: the push-time oracle's record
+        self.history: dict[str, list[tuple]] = {}
+        self.withdrawn: set[str] = set()
+        for key, tipoff in self.tipoff.items():
+            self.record(key, tipoff)
         self.sync()  # start from a scheduled slate: updates and deletes are one step away
 
     # -- helpers ------------------------------------------------------------------------
 
     def now(self):
         return Env.sim.sim.clock.now()
+
+    def record(self, game: str, tipoff, *, withdrawn: bool = False) -> None:
+        send = None if withdrawn or tipoff is None else to_minute(tipoff - Env.policy.lead)
+        self.history.setdefault(game, []).append((self.now(), send))
+
+    def wanted_at(self, game: str, moment) -> object:
+        """The game's send time as it stood at ``moment`` (None: withdrawn)."""
+        entries = [send for changed_at, send in self.history.get(game, []) if changed_at <= moment]
+        return entries[-1] if entries else None
 
     def sync(self, slot: int = 0, **kwargs):
         self.runs += 1
@@ -108,11 +126,12 @@ class NotificationMachine(RuleBasedStateMachine):
 
     def operator_resolves(self, before=None) -> None:
         """A human answering the CRITICAL alerts: looks at the dashboard (the simulator's
-        truth) for each unresolved intent, adopts what is there, orphans any extra."""
+        truth) for each unresolved intent — or a live one whose id we never learned — adopts
+        what is there (with the id the dashboard shows), orphans any extra."""
         schedules = truth()["schedules"]
         touched = False
         for row in self.ledger():
-            if row["state"] not in UNRESOLVED:
+            if row["state"] not in (*UNRESOLVED, "unidentified"):
                 continue
             if before is not None and row["send_at_utc"] is not None and row["send_at_utc"] > before:
                 continue
@@ -187,9 +206,12 @@ class NotificationMachine(RuleBasedStateMachine):
     @rule(minutes=st.sampled_from([15, 45, 100, 200]))
     def clock_moves(self, minutes: int) -> None:
         target = self.now() + timedelta(minutes=minutes)
-        # CRITICAL alerts are raised hours ahead; the on-call answers them before the send.
+        # CRITICAL alerts are raised at once; the on-call answers them before the send.
         self.operator_resolves(before=target + timedelta(minutes=5))
-        Env.sim.sim.clock.advance(timedelta(minutes=minutes))
+        while self.now() < target:
+            step = min(timedelta(minutes=15), target - self.now())
+            Env.sim.sim.clock.advance(step)
+            self.sync()  # the 15-minute braze_sync_schedule
 
     @rule(game=st.sampled_from(sorted(GAMES | LATER_GAMES)), delta=st.sampled_from([-40, -10, 10, 35, 1 / 60]))
     def tipoff_moves(self, game: str, delta: float) -> None:
@@ -197,10 +219,47 @@ class NotificationMachine(RuleBasedStateMachine):
             return
         self.tipoff[game] = self.tipoff[game] + timedelta(minutes=delta)
         self.games.move(game, self.tipoff[game])
+        self.record(game, self.tipoff[game], withdrawn=game in self.withdrawn)
+
+    @rule(game=st.sampled_from(sorted(GAMES | LATER_GAMES)), days=st.sampled_from([1, -1]))
+    def game_moves_to_another_day(self, game: str, days: int) -> None:
+        """The league reschedules the game a day later or earlier: same game, new day."""
+        if game not in self.tipoff or self.tipoff[game] + timedelta(days=days) - Env.policy.lead < self.now():
+            return
+        self.tipoff[game] += timedelta(days=days)
+        self.games.move(game, self.tipoff[game])
+        self.record(game, self.tipoff[game], withdrawn=game in self.withdrawn)
 
     @rule(game=st.sampled_from(sorted(GAMES | LATER_GAMES)), status=st.sampled_from(["postponed", "cancelled", "scheduled"]))
     def game_status_changes(self, game: str, status: str) -> None:
+        if game not in self.tipoff:
+            return
         self.games.set_status(game, status)
+        self.withdrawn.discard(game)
+        if status == "scheduled":
+            self.games.relist(game)  # back in the feed as well
+        else:
+            self.withdrawn.add(game)
+        self.record(game, self.tipoff[game], withdrawn=game in self.withdrawn)
+
+    @rule(game=st.sampled_from(sorted(GAMES | LATER_GAMES)))
+    def postponed_game_is_made_up_the_next_day(self, game: str) -> None:
+        if game not in self.withdrawn or game not in self.tipoff:
+            return
+        self.tipoff[game] += timedelta(days=1)
+        self.games.move(game, self.tipoff[game])
+        self.games.set_status(game, "scheduled")
+        self.games.relist(game)
+        self.withdrawn.discard(game)
+        self.record(game, self.tipoff[game])
+
+    @rule(game=st.sampled_from(sorted(GAMES | LATER_GAMES)))
+    def game_leaves_every_feed(self, game: str) -> None:
+        if game not in self.tipoff:
+            return
+        self.games.unlist(game)
+        self.withdrawn.add(game)
+        self.record(game, self.tipoff[game], withdrawn=True)
 
     @rule(game=st.sampled_from(sorted(GAMES)), delta=st.sampled_from([-40, 10, 35]),
           fault=st.sampled_from([f for f in FAULTS if f[1] == "braze.update"]), n=st.integers(1, 3))
@@ -208,6 +267,7 @@ class NotificationMachine(RuleBasedStateMachine):
         """Scenarios 2 and 6: a moved tip-off, racing schedulers, Braze misbehaving on the update."""
         self.tipoff[game] = self.tipoff[game] + timedelta(minutes=delta)
         self.games.move(game, self.tipoff[game])
+        self.record(game, self.tipoff[game], withdrawn=game in self.withdrawn)
         self.concurrent_runs(n + 1, False, fault)
 
     @rule(game=st.sampled_from(sorted(LATER_GAMES)))
@@ -216,6 +276,7 @@ class NotificationMachine(RuleBasedStateMachine):
             home, away, tipoff = LATER_GAMES[game]
             self.games.put(game, home, away, tipoff)
             self.tipoff[game] = tipoff
+            self.record(game, tipoff)
 
     @rule()
     def currents_redelivers(self) -> None:
@@ -234,6 +295,12 @@ class NotificationMachine(RuleBasedStateMachine):
             return
         t = truth()
         assert t["duplicate_messages"] == 0, f"a fan got two pushes: {t['games_with_duplicates']}"
+        for game, times in t["push_times"].items():
+            for at in times:
+                pushed = datetime.fromisoformat(at.replace("Z", "+00:00"))
+                # what Braze could last be told before the update buffer closed, or at the push
+                told = {self.wanted_at(game, pushed - Env.policy.update_buffer), self.wanted_at(game, pushed)}
+                assert pushed in told, f"{game} pushed at {at}; wanted {told} (history {self.history.get(game)})"
         rows = self.ledger()
         unresolved_games = {r["game_id"] for r in rows if r["state"] in UNRESOLVED}
         mid_call = self.paused is not None and self.paused[2] != "after_claim"
@@ -314,7 +381,7 @@ def test_random_interleavings_keep_the_invariants(database_url, db, braze_sim, w
         run_state_machine_as_test(
             NotificationMachine,
             settings=settings(
-                max_examples=int(os.environ.get("NBA_NOTIFY_STATEFUL_EXAMPLES", "500")),
+                max_examples=int(os.environ.get("NBA_NOTIFY_STATEFUL_EXAMPLES", "300")),
                 stateful_step_count=6,
                 deadline=None,
                 suppress_health_check=list(HealthCheck),

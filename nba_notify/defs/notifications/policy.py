@@ -2,6 +2,8 @@
 grace periods, shared by the assets, checks, sensors and repair jobs (so the timing check
 and the sync can never disagree about what "60 minutes before tip-off" means)."""
 
+import os
+
 import dagster as dg
 
 from nba_notify.lib.ledger.planning import DEFAULT_KIND, DEFAULT_TEMPLATE_VERSION, NotificationPolicy
@@ -22,6 +24,9 @@ class NotificationPolicyResource(dg.ConfigurableResource):
     send_grace_minutes: int = 15
     ambiguous_decision_minutes: int = 45
     ambiguous_create_fallback: str = "hold"
+    # "on" | "off" | "auto"; NBA_NOTIFY_SEND_GUARD overrides (the stack that configures the
+    # simulated campaign's guard sets it).
+    send_guard: str = "auto"
     in_flight_grace_seconds: float = 300.0
     expire_after_hours: int = 24
     lease_ttl_seconds: float = 120.0
@@ -40,6 +45,7 @@ class NotificationPolicyResource(dg.ConfigurableResource):
             send_grace_minutes=self.send_grace_minutes,
             ambiguous_decision_minutes=self.ambiguous_decision_minutes,
             ambiguous_create_fallback=self.ambiguous_create_fallback,
+            send_guard=os.environ.get("NBA_NOTIFY_SEND_GUARD") or self.send_guard,
             in_flight_grace_seconds=self.in_flight_grace_seconds,
             expire_after_hours=self.expire_after_hours,
         )

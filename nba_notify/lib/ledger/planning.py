@@ -65,6 +65,12 @@ class NotificationPolicy:
     # be missed, the alert says so) or "recreate" (never none: a second push is possible if the
     # lost create did land). A duplicate push is worse than a late one: hold by default.
     ambiguous_create_fallback: str = "hold"
+    # The send guard (Braze Connected Content asking lib.ledger.guard at send time): "on" when
+    # the campaign template carries it, "off" when it does not, "auto" to trust it once Braze
+    # has consulted it (send_guard_decisions). While it is live, a schedule whose id we never
+    # learned is refused at send time if stale, so the sync may abandon it and create afresh,
+    # and an unproven create may be re-created at the deadline (the guard lets one through).
+    send_guard: str = "auto"
     # A claim younger than this may still have its Braze call in flight (the caller may be
     # alive but slow): it is left alone rather than declared unknown.
     in_flight_grace_seconds: float = 300.0
@@ -156,6 +162,8 @@ class Desired:
             if self.tipoff_utc
             else None,
             "template_version": self.template_version,
+            # What the send guard compares with the game's current send time at send time.
+            "send_at": self.send_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if self.send_at else None,
         }
 
     def as_row(self) -> dict[str, Any]:
@@ -281,6 +289,8 @@ class ActionKind(enum.StrEnum):
     CANCEL = "cancel"  # delete at Braze (proof: game withdrawn, or intent superseded)
     DISCARD = "discard"  # withdrawn before anything reached Braze: no call
     RESOLVE = "resolve"  # unresolved intent: adopt-or-cancel from its attempt
+    # a schedule whose id we never learned is stale: left for the send guard to refuse (no call)
+    ABANDON = "abandon"
 
 
 @dataclass(frozen=True)
@@ -300,8 +310,9 @@ class Action:
             ActionKind.RESOLVE: 0,
             ActionKind.DISCARD: 1,
             ActionKind.CANCEL: 2,
-            ActionKind.UPDATE: 3,
-            ActionKind.CREATE: 4,
+            ActionKind.ABANDON: 3,
+            ActionKind.UPDATE: 4,
+            ActionKind.CREATE: 5,
         }[self.kind]
 
 
@@ -337,6 +348,8 @@ def plan_actions(
     ledger: Sequence[LedgerRow],
     now: datetime,
     policy: NotificationPolicy,
+    *,
+    guard_live: bool = False,
 ) -> Plan:
     """Compare what should exist with what the ledger says exists.
 
@@ -367,7 +380,7 @@ def plan_actions(
             continue
 
         if row is not None and row.state == "unidentified":
-            _plan_unidentified(plan, row, d)
+            _plan_unidentified(plan, row, d, now, policy, guard_live)
             continue
 
         if d is None:
@@ -418,13 +431,23 @@ def plan_actions(
     return plan
 
 
-def _plan_unidentified(plan: Plan, row: LedgerRow, d: Desired | None) -> None:
-    """A schedule proven live whose id we never learned: nothing can change it. A change the game
-    needs is skipped with a reason the sync alerts on (CRITICAL: a push will go out as it is)."""
+def _plan_unidentified(
+    plan: Plan, row: LedgerRow, d: Desired | None, now: datetime, policy: NotificationPolicy, guard_live: bool
+) -> None:
+    """A schedule proven live whose id we never learned: nothing can change it through the API.
+    With the send guard live it is abandoned — the guard refuses it at send time, stale as it is
+    — and the intent is created afresh where the game now wants it. Without the guard the change
+    is skipped with a reason the sync alerts on (CRITICAL: a push will go out as it is)."""
     if d is None:
         return
     if d.active and row.signature == d.signature:
         plan.skips.append(Skip(row.intent_key, row.game_id, "skipped_unchanged", "unchanged", d.send_at))
+        return
+    if guard_live:
+        reason = "stale_left_to_send_guard" if d.active else f"{d.reason}_left_to_send_guard"
+        plan.actions.append(Action(ActionKind.ABANDON, row.intent_key, row.game_id, d, row, reason))
+        if d.active and _create_window_problem(d, now, policy) is None:
+            plan.actions.append(Action(ActionKind.CREATE, row.intent_key, row.game_id, d, row, "after_abandon"))
         return
     reason = "unidentified_cannot_update" if d.active else "unidentified_cannot_cancel"
     plan.skips.append(Skip(row.intent_key, row.game_id, "skipped", reason, d.send_at))

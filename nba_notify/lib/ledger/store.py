@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -475,6 +475,7 @@ def _insert_orphan(
     send_at: datetime | None = None,
     dispatch_id: str | None = None,
     note: str | None = None,
+    status: str = "pending",
 ) -> None:
     if campaign_id is None:
         campaign_id = conn.execute(
@@ -491,7 +492,7 @@ def _insert_orphan(
             source_attempt_id=claim.attempt_id if claim else None,
             send_at_utc=send_at,
             dispatch_id=dispatch_id,
-            status="pending",
+            status=status,
             recorded_fence=fence,
             note=note,
         )
@@ -582,6 +583,33 @@ def release_prior_schedule(lease: Lease, row: LedgerRow, campaign_id: str, *, re
     return WriteBack(done is not None, new_state=then_state if done is not None else None, orphaned=prior)
 
 
+def guarded_id(send_id: str, send_at: datetime | None) -> str:
+    """The orphan list's name for a schedule we cannot cancel (no id): the intent's send id and
+    its send time."""
+    return f"unidentified:{send_id}:{send_at.astimezone(UTC):%Y-%m-%dT%H:%MZ}" if send_at else f"unidentified:{send_id}"
+
+
+def leave_to_send_guard(lease: Lease, row: LedgerRow, campaign_id: str, *, then_state: str, note: str) -> WriteBack:
+    """A schedule whose id we never learned (``unidentified``, or possibly landed when its call
+    was ambiguous) is stale: record it as a ``guarded`` orphan at its send time (evidence keeps
+    accounting for it; the send guard refuses it when Braze asks) and free the intent
+    (``then_state``: ``planned`` to create afresh, ``cancelled`` when the game is withdrawn)."""
+    with lease.fenced() as conn:
+        done = conn.execute(
+            sa.update(schedule_ledger)
+            .where(L.id == row.id, L.state.in_((*UNRESOLVED_STATES, "unidentified")), L.braze_schedule_id.is_(None))
+            .values(state=then_state, signature=None, send_at_utc=None, dispatch_id=None, fence=lease.fence,
+                    updated_at=sa.func.now(), last_error=note,
+                    cancelled_at=sa.func.now() if then_state == "cancelled" else None)
+            .returning(L.id)
+        ).first()
+        if done is not None and row.send_at is not None:
+            _insert_orphan(conn, guarded_id(row.send_id, row.send_at), None, reason="left_to_guard",
+                           fence=lease.fence, campaign_id=campaign_id, intent_key=row.intent_key,
+                           game_id=row.game_id, send_at=row.send_at, note=note, status="guarded")
+    return WriteBack(done is not None, new_state=then_state if done is not None else None)
+
+
 def confirmed_schedules(conn: sa.Connection, campaign_id: str, start: datetime, end: datetime) -> list[tuple]:
     """(send_at, confirmed_at) of every schedule the ledger holds with a known id in the window."""
     return [
@@ -619,7 +647,8 @@ def live_elsewhere(conn: sa.Connection, campaign_id: str, start: datetime, end: 
                                        L.send_at_utc > start, L.send_at_utc <= end)
     ).scalars().all()
     orphans = conn.execute(
-        sa.select(O.send_at_utc).where(O.campaign_id == campaign_id, O.status.in_(("pending", "cancel_claimed")),
+        sa.select(O.send_at_utc).where(O.campaign_id == campaign_id,
+                                       O.status.in_(("pending", "cancel_claimed", "guarded")),
                                        O.send_at_utc > start, O.send_at_utc <= end)
     ).scalars().all()
     return [*unidentified, *orphans]
@@ -683,7 +712,8 @@ def operator_resolve(
 
     * ``exists`` — a send for it is scheduled (at ``seen_at``; by default the time the lost
       call asked for). With its id the schedule is adopted (``scheduled``, signature unknown:
-      the next sync re-sends the desired time, idempotent at Braze); without, ``unidentified``;
+      the next sync re-sends the desired time unless it could only be the target); without,
+      ``unidentified``;
     * ``absent`` — there is none: back to ``planned``, the next sync creates it (same send id).
 
     ``orphan_ids`` are further schedules found for it, recorded as orphans for reconcile to
@@ -707,8 +737,11 @@ def operator_resolve(
             values: dict[str, Any] = {"state": "planned", "braze_schedule_id": None, "dispatch_id": None,
                                       "signature": None, "send_at_utc": None}
         elif schedule_id is not None:
+            # A lost create could only be at its target; a lost update's schedule may be at the
+            # old time or the new: unknown signature, so the next sync re-sends the desired time.
+            known = row["braze_schedule_id"] is None and when == target_at
             values = {"state": "scheduled", "braze_schedule_id": schedule_id, "dispatch_id": dispatch_id,
-                      "signature": None, "send_at_utc": when}
+                      "signature": signature if known else None, "send_at_utc": when}
         else:
             values = {"state": "unidentified", "braze_schedule_id": None, "dispatch_id": None,
                       "signature": signature, "send_at_utc": when}

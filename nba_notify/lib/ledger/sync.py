@@ -39,7 +39,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -177,6 +177,21 @@ class ScheduleSync:
         self._logs: list[dict[str, Any]] = []
         # Why send ids cannot be created for the rest of this run (None: they can).
         self._send_id_block: str | None = None
+        self._guard_live: bool | None = None
+
+    @property
+    def guard_live(self) -> bool:
+        """The send guard will refuse a stale schedule at send time (see :mod:`.guard`)."""
+        if self._guard_live is None:
+            mode = self.policy.send_guard
+            if mode in ("on", "off"):
+                self._guard_live = mode == "on"
+            else:
+                from nba_notify.lib.ledger.guard import guard_is_live
+
+                with self.engine.connect() as conn:
+                    self._guard_live = guard_is_live(conn, self.policy.campaign_id)
+        return self._guard_live
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -416,6 +431,18 @@ class ScheduleSync:
                                                     send_at=view.target, signature=signature)
             self.log("evidence", **common, reason="deadline_withdraw_old",
                      details={"attempt_id": attempt.id, "released": released.orphaned, "applied": released.applied})
+        if self.guard_live:
+            # The lost call may have landed at the target: the guard lets one dispatch of the
+            # intent through at send time, so creating again cannot make a fan's second push.
+            current = replace(row, braze_schedule_id=None, send_at=view.target)
+            done = store.leave_to_send_guard(self.lease, current, self.policy.campaign_id, then_state="planned",
+                                             note="deadline: re-created under the send guard")
+            self.log("evidence", **common, reason="deadline_recreate_guarded",
+                     details={"attempt_id": attempt.id, "applied": done.applied})
+            self.report.counts["evidence_deadline_recreate"] += 1
+            if done.applied:
+                self._settled(row, "re-created under the send guard")
+            return
         if self.policy.ambiguous_create_fallback == "recreate":
             done = store.revert(self.lease, row, attempt)
             self.log("evidence", **common, reason="deadline_recreate",
@@ -461,7 +488,7 @@ class ScheduleSync:
 
     def _apply_plan(self) -> None:
         desired, ledger = self.load_state()
-        plan = plan_actions(desired, ledger, self.now(), self.policy)
+        plan = plan_actions(desired, ledger, self.now(), self.policy, guard_live=self.guard_live)
         unchanged: list[str] = []
         rows_by_key = {r.intent_key: r for r in ledger}
         desired_by_key = {d.intent_key: d for d in desired}
@@ -509,6 +536,15 @@ class ScheduleSync:
         row = action.row
         if row is None:
             self._error(action, None, "intent row missing after intent commit", category=str(ErrorCategory.DATABASE))
+            return
+        if action.kind is ActionKind.ABANDON:
+            then = "planned" if action.desired is not None and action.desired.active else "cancelled"
+            done = store.leave_to_send_guard(self.lease, row, self.policy.campaign_id, then_state=then,
+                                             note=action.reason)
+            if done.applied:
+                self.report.counts["left_to_send_guard"] += 1
+                self.log("cancelled", intent_key=row.intent_key, game_id=row.game_id, reason=action.reason,
+                         send_at=row.send_at, details={"braze_call": False, "new_state": then})
             return
         if action.kind is ActionKind.DISCARD:
             if store.discard(self.lease, row):

@@ -46,7 +46,9 @@ UNRESOLVED_STATES = ("creating", "updating", "unknown")
 
 ATTEMPT_OPERATIONS = ("create", "update", "delete")
 ATTEMPT_STATUSES = ("in_flight", "succeeded", "failed", "ambiguous")
-ORPHAN_STATUSES = ("pending", "cancel_claimed", "cancelled", "gone")
+# "guarded": a schedule we cannot cancel (its id was never learned) that the send guard refuses
+# when Braze asks at send time; kept so evidence accounts for it until its send time passes.
+ORPHAN_STATUSES = ("pending", "cancel_claimed", "cancelled", "gone", "guarded")
 
 
 def _state_in(values: tuple[str, ...]) -> sa.ColumnElement[bool]:
@@ -264,4 +266,33 @@ notification_sends = sa.Table(
     sa.Index("ix_notification_sends_dispatch_id", "dispatch_id"),
     sa.Index("ix_notification_sends_send_id", "send_id"),
     sa.Index("ix_notification_sends_unmatched", "received_at", postgresql_where=sa.text("NOT matched")),
+)
+
+
+# The send guard (Braze Connected Content at send time, ``abort_message`` when refused): the
+# first dispatch of an intent that asks is the one allowed to send; every decision is logged.
+send_guard_claims = sa.Table(
+    "send_guard_claims",
+    metadata,
+    sa.Column("intent_key", sa.String(200), primary_key=True),
+    sa.Column("dispatch_id", sa.String(64), nullable=False),
+    sa.Column("send_at_utc", TS),
+    sa.Column("claimed_at", TS, nullable=False, server_default=NOW),
+)
+
+send_guard_decisions = sa.Table(
+    "send_guard_decisions",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("campaign_id", sa.String(100)),
+    sa.Column("send_id", sa.String(64)),
+    sa.Column("dispatch_id", sa.String(64)),
+    sa.Column("intent_key", sa.String(200)),
+    sa.Column("game_id", sa.String(32)),
+    sa.Column("send_at_utc", TS),
+    sa.Column("send", sa.Boolean, nullable=False),
+    sa.Column("reason", sa.String(64), nullable=False),
+    sa.Column("decided_at", TS, nullable=False, server_default=NOW),
+    sa.Index("ix_send_guard_decisions_decided_at", "decided_at"),
+    sa.Index("ix_send_guard_decisions_intent", "intent_key"),
 )
