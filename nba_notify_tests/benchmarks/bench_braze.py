@@ -235,7 +235,7 @@ def bench_webhook(url: str, total: int = 50_000, batch: int = 100, senders: int 
     bodies = [json.dumps({"events": b}).encode() for b in batches]
 
     # Raw: the same rows, parsed once up front, inserted in batches of 100 by one client.
-    parsed = [parse_batch(body) for body in bodies]
+    parsed = [parse_batch(body).rows for body in bodies]
     raw_rows = [[{**r, "raw": r["raw"], "matched": False, "event_time": r["event_time"]} for r in rows] for rows in parsed]
     stmt = pg_insert(notification_sends).on_conflict_do_nothing(index_elements=["event_id"])
     started = time.perf_counter()
