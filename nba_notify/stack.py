@@ -32,6 +32,8 @@ class Stack:
     sim: SimServer
     webhook: BackgroundServer
     env: dict[str, str] = field(default_factory=dict)
+    # The operators' health dashboard, on its own listener (never the public Currents one).
+    dashboard: BackgroundServer | None = None
 
     def apply_env(self, exit_stack: ExitStack | None = None) -> None:
         """Point this process at the stack; with ``exit_stack``, restore the environment on exit."""
@@ -57,12 +59,14 @@ def start_stack(
     seed: int = 2026,
     sim_port: int = 0,
     webhook_port: int = 0,
+    dashboard_port: int | None = None,
     audience_per_team: int = 5,
     scratch_database: str | None = None,
 ) -> Stack:
     """``scratch_database`` (demo, benchmarks): work in a database of that name, dropped and
     re-created first on the same server, so a run never touches — or trips over — the
-    application database's real state."""
+    application database's real state. ``dashboard_port`` (0 = any free port) also serves the
+    health dashboard on loopback."""
     home = project_home()
     external = os.environ.get("NBA_NOTIFY_DATABASE_URL")
     if external:
@@ -79,9 +83,14 @@ def start_stack(
     upgrade(database_url)
     dagster_home = write_dagster_home(home / "dagster_home", server_url)
 
-    from nba_notify.webhook.app import create_app
+    from nba_notify.webhook.app import create_app, create_dashboard_app
 
     webhook = BackgroundServer(create_app(database_url=database_url), port=webhook_port)
+    dashboard = (
+        BackgroundServer(create_dashboard_app(database_url=database_url), port=dashboard_port)
+        if dashboard_port is not None
+        else None
+    )
     config = SimConfig(
         seed=seed,
         rate=sim_rate,
@@ -92,6 +101,8 @@ def start_stack(
         config.start = sim_start
     sim = SimServer(config, port=sim_port)
     exit_stack.enter_context(webhook)
+    if dashboard is not None:
+        exit_stack.enter_context(dashboard)
     exit_stack.enter_context(sim)
     exit_stack.callback(db_engine.dispose_engines)
     env = {
@@ -100,4 +111,4 @@ def start_stack(
         "NBA_NOTIFY_WEBHOOK_URL": f"{webhook.url}/currents",
         "DAGSTER_HOME": str(dagster_home),
     }
-    return Stack(database_url, server_url, dagster_home, sim, webhook, env)
+    return Stack(database_url, server_url, dagster_home, sim, webhook, env, dashboard)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 DEFAULT_SIM_PORT = 8765
 DEFAULT_WEBHOOK_PORT = 8766
+DEFAULT_DASHBOARD_PORT = 8767
 
 
 def project_home() -> Path:
@@ -32,9 +33,13 @@ class Settings:
     currents_token: str
     clock_url: str | None
     webhook_url: str
+    # The operators' dashboard (/health) has its own listener; with a password it also asks
+    # for HTTP Basic auth (or ``Authorization: Bearer <password>``) and may listen beyond loopback.
+    dashboard_user: str = "operator"
+    dashboard_password: str | None = None
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         sim = sim_base_url()
         env = os.environ.get
         return cls(
@@ -53,7 +58,7 @@ class Settings:
                 if env("NBA_NOTIFY_CLOCK", "sim") == "sim"
                 else None
             ),
-            webhook_url=env(
-                "NBA_NOTIFY_WEBHOOK_URL", f"http://127.0.0.1:{DEFAULT_WEBHOOK_PORT}/currents"
-            ),
+            webhook_url=env("NBA_NOTIFY_WEBHOOK_URL", f"http://127.0.0.1:{DEFAULT_WEBHOOK_PORT}/currents"),
+            dashboard_user=env("NBA_NOTIFY_DASHBOARD_USER") or "operator",
+            dashboard_password=env("NBA_NOTIFY_DASHBOARD_PASSWORD") or None,
         )

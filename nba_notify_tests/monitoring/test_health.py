@@ -3,6 +3,7 @@ its charts in a real headless Chromium."""
 
 from __future__ import annotations
 
+import base64
 import re
 import shutil
 import subprocess
@@ -14,15 +15,15 @@ from html.parser import HTMLParser
 import httpx
 import pytest
 import sqlalchemy as sa
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
 from nba_notify.lib.alerts import raise_alert
+from nba_notify.lib.config import Settings
 from nba_notify.lib.db.tables.monitoring import sync_error_log, sync_execution_history, sync_status
 from nba_notify.lib.web.serve import BackgroundServer
-from nba_notify.webhook import health
+from nba_notify.webhook.app import create_app, create_dashboard_app
 
 NOW = datetime(2026, 11, 24, 18, 30, tzinfo=UTC)
+OPERATOR = ("operator", "dashboard-test-password")
 
 
 def add_run(conn, entity, start, ok, duration=10.0, records=5, memory=None, category="NETWORK"):
@@ -70,15 +71,26 @@ def history(mdb):
     return mdb
 
 
+def operator_settings(**changes) -> Settings:
+    settings = Settings.from_env()
+    return Settings(**{**settings.__dict__, "dashboard_user": OPERATOR[0], "dashboard_password": OPERATOR[1], **changes})
+
+
 @pytest.fixture
 def server(history, database_url):
-    app = Starlette(routes=[Mount("/health", routes=health.routes(database_url=database_url, now=lambda: NOW))])
+    """The dashboard as ``nba-notify webhook`` serves it: its own app, behind the operators'
+    password."""
+    app = create_dashboard_app(database_url=database_url, settings=operator_settings(), now=lambda: NOW)
     with BackgroundServer(app) as srv:
         yield srv
 
 
+def get(server, path: str, **kwargs) -> httpx.Response:
+    return httpx.get(server.url + path, auth=OPERATOR, timeout=5, **kwargs)
+
+
 def test_overview_reports_entity_health_from_history(server):
-    body = httpx.get(server.url + "/health/overview", timeout=5).json()
+    body = get(server, "/health/overview").json()
     assert body["overall_status"] == "CRITICAL"
     games = body["sync_entities"]["games_schedule"]
     runs = 96  # every 15 min from 23:50 ago to now
@@ -103,7 +115,7 @@ def test_overview_reports_entity_health_from_history(server):
 
 
 def test_history_buckets_and_aggregates_match_the_constructed_runs(server):
-    body = httpx.get(server.url + "/health/history", params={"period": "24h", "entity": "box_scores"}, timeout=5).json()
+    body = get(server, "/health/history", params={"period": "24h", "entity": "box_scores"}).json()
     assert body["entity_type"] == "box_scores" and body["bucket_seconds"] == 3600
     points = body["data_points"]
     assert len(points) == 25  # 24 h of hourly buckets, the first and the current partial
@@ -118,10 +130,10 @@ def test_history_buckets_and_aggregates_match_the_constructed_runs(server):
 
 
 def test_history_for_all_entities_and_bad_period(server):
-    body = httpx.get(server.url + "/health/history", params={"period": "7d"}, timeout=5).json()
+    body = get(server, "/health/history", params={"period": "7d"}).json()
     assert body["entity_type"] == "all" and body["bucket_seconds"] == 6 * 3600
     assert sum(p["runs"] for p in body["data_points"]) == 96 + 4
-    bad = httpx.get(server.url + "/health/history", params={"period": "1y"}, timeout=5)
+    bad = get(server, "/health/history", params={"period": "1y"})
     assert bad.status_code == 400 and "unknown period" in bad.json()["error"]
 
 
@@ -154,6 +166,10 @@ class DomCounter(HTMLParser):
             self.current_svg = None
 
 
+def with_credentials(url: str) -> str:
+    return url.replace("http://", f"http://{OPERATOR[0]}:{OPERATOR[1]}@", 1)
+
+
 def chromium_dump_dom(url: str) -> str:
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     assert binary, "Debian's chromium is required: apt-get install -y chromium"
@@ -169,10 +185,12 @@ def chromium_dump_dom(url: str) -> str:
 
 
 def test_dashboard_page_draws_data_driven_charts_in_headless_chromium(server):
-    history = httpx.get(server.url + "/health/history", params={"period": "24h", "entity": "all"}, timeout=5).json()
-    overview = httpx.get(server.url + "/health/overview", timeout=5).json()
+    history = get(server, "/health/history", params={"period": "24h", "entity": "all"}).json()
+    overview = get(server, "/health/overview").json()
     dom = DomCounter()
-    dom.feed(chromium_dump_dom(server.url + "/health/"))
+    # The browser is given the operator's credentials the way a person would type them; the
+    # page's own API calls must then work behind the Basic auth.
+    dom.feed(chromium_dump_dom(with_credentials(server.url) + "/health/"))
     assert dom.attrs["body"].get("data-rendered") == "true"
     points = history["data_points"]
     assert dom.svg_children[("chart-success", "rect.success-bar")] == sum(1 for p in points if p["runs"])
@@ -183,5 +201,43 @@ def test_dashboard_page_draws_data_driven_charts_in_headless_chromium(server):
     assert dom.counts[("article", "entity-card")] == len(overview["sync_entities"])
     assert dom.counts[("tr", "alert-row")] == len(overview["active_alerts"]) == 1
     assert dom.attrs["overall"]["class"] == "badge CRITICAL"
-    html = chromium_dump_dom(server.url + "/health/dashboard")
+    html = chromium_dump_dom(with_credentials(server.url) + "/health/dashboard")
     assert re.search(r'data-entity="box_scores" data-status="CRITICAL"', html)
+
+
+# -- guarded: the dashboard is not public -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Basic " + base64.b64encode(b"operator:wrong").decode(), "Bearer wrong", "Basic !!notbase64"],
+    ids=["missing", "wrong_password", "wrong_token", "garbage"],
+)
+def test_dashboard_refuses_requests_without_the_operator_credentials(server, authorization):
+    headers = {"Authorization": authorization} if authorization else {}
+    for path in ("/health/", "/health/overview", "/health/history", "/health"):
+        response = httpx.get(server.url + path, headers=headers, timeout=5)
+        assert response.status_code == 401, path
+        assert response.headers["www-authenticate"].startswith("Basic ")
+        assert "sync_entities" not in response.text
+
+
+def test_dashboard_accepts_the_password_as_a_bearer_token(server):
+    response = httpx.get(server.url + "/health/overview", headers={"Authorization": f"Bearer {OPERATOR[1]}"}, timeout=5)
+    assert response.status_code == 200 and response.json()["overall_status"] == "CRITICAL"
+
+
+def test_health_redirect_is_relative_whatever_the_host_header_says(server):
+    response = get(server, "/health", headers={"Host": "evil.example"}, follow_redirects=False)
+    assert response.status_code == 308
+    assert response.headers["location"] == "/health/"
+
+
+def test_public_currents_app_does_not_serve_the_dashboard(history, database_url):
+    public = create_app(database_url=database_url, settings=operator_settings())
+    with BackgroundServer(public) as srv:
+        for path in ("/health", "/health/", "/health/overview", "/health/history"):
+            response = httpx.get(srv.url + path, headers={"Host": "evil.example"}, auth=OPERATOR, timeout=5,
+                                 follow_redirects=False)
+            assert response.status_code == 404, path
+            assert "location" not in response.headers

@@ -4,11 +4,11 @@ from datetime import date
 
 import dagster as dg
 
-GAME_DAY_TIMEZONE = "America/New_York"
+from nba_notify.lib.game_days import FIRST_GAME_DAY, GAME_DAY_TIMEZONE, PARTITION_END_OFFSET
 
 # From the 2025-26 season on; partitions run to tomorrow so the next slate can be scheduled.
 game_day_partitions = dg.DailyPartitionsDefinition(
-    start_date="2025-10-01", timezone=GAME_DAY_TIMEZONE, end_offset=2
+    start_date=FIRST_GAME_DAY.isoformat(), timezone=GAME_DAY_TIMEZONE, end_offset=PARTITION_END_OFFSET
 )
 
 

@@ -40,6 +40,16 @@ def start_embedded_postgres(data_dir: Path | None = None) -> str:
     return server.get_uri()  # type: ignore[attr-defined]
 
 
+def stop_embedded_postgres() -> None:
+    """Release this process's handles on embedded servers: the last process attached stops
+    the server (pgserver's reference count), so no postmaster outlives the commands that
+    started it. Also runs at interpreter exit; calling it first makes a stop on SIGTERM
+    independent of how the process then ends."""
+    while _embedded_servers:
+        _, server = _embedded_servers.popitem()
+        server.cleanup()  # type: ignore[attr-defined]
+
+
 def with_database(url: str, database: str) -> str:
     return make_url(url).set(database=database).render_as_string(hide_password=False)
 
@@ -66,9 +76,7 @@ def drop_database(server_url: str, database: str) -> None:
     )
     try:
         with admin.connect() as conn:
-            conn.exec_driver_sql(
-                "DROP DATABASE IF EXISTS " + _quoted(conn, database) + " WITH (FORCE)"
-            )
+            conn.exec_driver_sql("DROP DATABASE IF EXISTS " + _quoted(conn, database) + " WITH (FORCE)")
     finally:
         admin.dispose()
 
