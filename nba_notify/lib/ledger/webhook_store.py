@@ -435,6 +435,7 @@ INSERT_SENDS_SQL = sa.text(
     """
 )
 
+LEDGER_SQL = sa.text("SELECT id, state, sent_at FROM schedule_ledger WHERE id = ANY(:ids)")
 LOCK_LEDGER_SQL = sa.text(
     "SELECT id, state, sent_at FROM schedule_ledger WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"
 )
@@ -528,15 +529,19 @@ def _write(
         first["dispatch_id"] = min(dispatch_ids) if dispatch_ids else None
     ledger_sent = 0
     if firsts:
-        locked = conn.execute(LOCK_LEDGER_SQL, {"ids": sorted(firsts)}).mappings().all()
-        changes = [
-            firsts[r["id"]]
-            for r in locked
-            if r["state"] != "sent" or r["sent_at"] is None or firsts[r["id"]]["first_time"] < r["sent_at"]
-        ]
-        ledger_sent = sum(1 for r in locked if r["state"] != "sent")
-        if changes:
-            conn.execute(MARK_SENT_SQL, {"firsts": json.dumps(changes, default=_iso, separators=(",", ":"))})
+        # Most sends of a push arrive after its row is already 'sent' with an earlier time:
+        # those rows are left alone (and unlocked), so the hot row of a big audience does not
+        # serialise every batch. The others are locked in id order and checked again.
+        seen = conn.execute(LEDGER_SQL, {"ids": sorted(firsts)}).mappings().all()
+        stale = sorted(r["id"] for r in seen if _needs_update(r, firsts[r["id"]]))
+        if stale:
+            locked = conn.execute(LOCK_LEDGER_SQL, {"ids": stale}).mappings().all()
+            changes = [firsts[r["id"]] for r in locked if _needs_update(r, firsts[r["id"]])]
+            ledger_sent = sum(1 for r in locked if r["state"] != "sent")
+            if changes:
+                conn.execute(
+                    MARK_SENT_SQL, {"firsts": json.dumps(changes, default=_iso, separators=(",", ":"))}
+                )
     reasons: dict[str, int] = {}
     for letter in dead:
         reasons[letter.reason] = reasons.get(letter.reason, 0) + 1
@@ -619,6 +624,14 @@ def _alert_quarantine(engine: sa.Engine, result: StoreResult) -> None:
         )
     except Exception:  # noqa: BLE001 - logged; the dead letters are committed
         log.exception("could not raise the currents_quarantined alert")
+
+
+def _needs_update(ledger_row: Any, first: dict[str, Any]) -> bool:
+    return (
+        ledger_row["state"] != "sent"
+        or ledger_row["sent_at"] is None
+        or first["first_time"] < ledger_row["sent_at"]
+    )
 
 
 def _by_event_id(row: dict[str, Any]) -> str:
