@@ -26,8 +26,8 @@ import subprocess
 import sys
 import threading
 import warnings
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -67,19 +67,39 @@ def cmd_sim(args: argparse.Namespace) -> int:
     config = SimConfig(seed=args.seed, rate=args.rate, currents_url=args.currents_url)
     if args.start:
         config.start = args.start
-    server = SimServer(config, port=args.port)
-    with server:
-        print(f"simulator on {server.url} (clock {config.start.isoformat()}, rate {config.rate})")
-        _wait_for_stop()
+    with _stop_on_signals() as stop:
+        with SimServer(config, port=args.port) as server:
+            print(
+                f"simulator on {server.url} (clock {config.start.isoformat()}, rate {config.rate})",
+                flush=True,
+            )
+            _wait_for(stop)
     return 0
 
 
-def _wait_for_stop() -> None:
-    """Block until SIGINT or SIGTERM; the caller's ``with`` blocks then stop what it started."""
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """SIGINT/SIGTERM only set the returned event: the command finishes what it is doing
+    (a migration, a server start-up) and then stops in order. Raising from the handler instead
+    could interrupt a thread holding a lock (logging's, a pool's) and hang the exit."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = {
+        signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
-        threading.Event().wait()
-    except (KeyboardInterrupt, Stopped):
-        print("stopping ...", file=sys.stderr)
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _wait_for(stop: threading.Event) -> None:
+    while not stop.wait(0.5):
+        pass
+    print("stopping ...", file=sys.stderr, flush=True)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -301,31 +321,34 @@ def cmd_webhook(args: argparse.Namespace) -> int:
             f"the dashboard may listen on {args.dashboard_host} only behind a password: "
             "set NBA_NOTIFY_DASHBOARD_PASSWORD (or keep --dashboard-host 127.0.0.1)"
         )
-    url = db_engine.resolve_database_url()
-    try:
-        upgrade(url)  # the receiver writes notification_sends: make sure it exists
-        with ExitStack() as servers:
-            public = servers.enter_context(
-                BackgroundServer(
-                    create_app(database_url=url, settings=settings), host=args.host, port=args.port
-                )
-            )
-            print(f"Currents receiver on {public.url}/currents")
-            if dashboard:
-                operators = servers.enter_context(
+    with _stop_on_signals() as stop:
+        try:
+            url = db_engine.resolve_database_url()
+            upgrade(url)  # the receiver writes notification_sends: make sure it exists
+            with ExitStack() as servers:
+                public = servers.enter_context(
                     BackgroundServer(
-                        create_dashboard_app(database_url=url, settings=settings),
-                        host=args.dashboard_host,
-                        port=args.dashboard_port,
+                        create_app(database_url=url, settings=settings), host=args.host, port=args.port
                     )
                 )
-                guarded = "password required" if settings.dashboard_password else "no password: loopback only"
-                print(f"health dashboard on {operators.url}/health/  ({guarded})")
-            sys.stdout.flush()
-            _wait_for_stop()
-    finally:
-        db_engine.dispose_engines()
-        db_engine.stop_embedded_postgres()
+                print(f"Currents receiver on {public.url}/currents")
+                if dashboard:
+                    operators = servers.enter_context(
+                        BackgroundServer(
+                            create_dashboard_app(database_url=url, settings=settings),
+                            host=args.dashboard_host,
+                            port=args.dashboard_port,
+                        )
+                    )
+                    guarded = (
+                        "password required" if settings.dashboard_password else "no password: loopback only"
+                    )
+                    print(f"health dashboard on {operators.url}/health/  ({guarded})")
+                sys.stdout.flush()
+                _wait_for(stop)
+        finally:
+            db_engine.dispose_engines()
+            db_engine.stop_embedded_postgres()
     return 0
 
 
