@@ -39,7 +39,7 @@ import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.dialects.postgresql import insert as pg_insert  # noqa: E402
 
 from nba_notify.lib.clients.braze import BrazeClient  # noqa: E402
-from nba_notify.lib.clients.http import RetryPolicy, Timeouts  # noqa: E402
+from nba_notify.lib.clients.http import Timeouts  # noqa: E402
 from nba_notify.lib.db import engine as db_engine  # noqa: E402
 from nba_notify.lib.db.migrate import upgrade  # noqa: E402
 from nba_notify.lib.db.tables.notifications import notification_sends  # noqa: E402
@@ -76,11 +76,11 @@ def truncate(engine: sa.Engine) -> None:
 
 
 def bench_season(url: str, year: int = 2026, seed: int = 2026) -> None:
+    from nba_notify.lib.config import Settings
     from nba_notify.sim.app import SimConfig
     from nba_notify.sim.league import generate_rosters, generate_season, season_bounds
     from nba_notify.sim.server import SimServer
     from nba_notify.webhook.app import create_app
-    from nba_notify.lib.config import Settings
 
     engine = db_engine.get_engine(url)
     truncate(engine)

@@ -71,7 +71,7 @@ class AlertRule:
         }
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> "AlertRule":
+    def from_row(cls, row: Mapping[str, Any]) -> AlertRule:
         return cls(
             rule_key=row["rule_key"],
             name=row["name"],
