@@ -648,12 +648,6 @@ def _sqlstate(exc: sa.exc.DBAPIError) -> str | None:
     return getattr(exc.orig, "sqlstate", None)
 
 
-def dead_letters(conn: sa.Connection, limit: int = 100) -> list[dict[str, Any]]:
-    """The newest dead letters, for operators and tests."""
-    t = currents_dead_letters
-    return [dict(r) for r in conn.execute(sa.select(t).order_by(t.c.id.desc()).limit(limit)).mappings()]
-
-
 def rematch_unmatched(engine: sa.Engine, limit: int = 10_000) -> int:
     """Events that arrived before their ledger row knew the dispatch/send id (e.g. an
     adoption came later) are correlated again; returns how many matched now."""
