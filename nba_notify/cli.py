@@ -5,7 +5,8 @@ nba-notify dev                PostgreSQL + simulator + webhook + Dagster UI/daem
 nba-notify bench ingest       full-season backfill through the simulator, measured
 nba-notify migrate            apply database migrations
 nba-notify sim                run the BDL / NBA.com / Braze simulator
-nba-notify webhook            the Braze Currents receiver (POST /currents) and /health
+nba-notify webhook            the Braze Currents receiver (POST /currents); the health dashboard
+                              on its own loopback port (--dashboard-port)
 nba-notify sync --entity E    request a manual sync (audited; --priority EMERGENCY jumps the queue)
 nba-notify alerts list|ack|resolve   open alerts; acknowledge (stops escalation) or resolve
 nba-notify reprocess --plan|--apply   targeted reprocessing of the real-loss game days
@@ -16,9 +17,13 @@ nba-notify doctor             can this deployment run? upstreams, keys, database
 nba-notify db url|psql|stop   reach the database (URL masked unless --show-secrets)
 nba-notify env                shell exports putting `dagster` on the same instance
 nba-notify dagster ARGS...    the dagster CLI on the project's instance
+nba-notify bench fuzz         hostile-input probes of the receiver and the payload parsers
 
 Every command uses the one persistent Dagster instance under $NBA_NOTIFY_HOME (unless
 DAGSTER_HOME is set), the same one `nba-notify dev` serves in the UI.
+
+A user error is one line on stderr and a non-zero exit (2), never a traceback; SIGINT and
+SIGTERM stop every process a command started, the embedded PostgreSQL included.
 """
 
 from __future__ import annotations
@@ -31,15 +36,29 @@ import subprocess
 import sys
 import threading
 import warnings
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from nba_notify.lib.config import DEFAULT_SIM_PORT, DEFAULT_WEBHOOK_PORT
+from nba_notify.lib.config import DEFAULT_DASHBOARD_PORT, DEFAULT_SIM_PORT, DEFAULT_WEBHOOK_PORT
 from nba_notify.lib.redact import mask_url
 
 Command = Callable[[argparse.Namespace], int]
+USAGE_ERROR = 2
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+class UserError(Exception):
+    """A mistake the operator can fix: printed as one line, exit status 2."""
+
+
+class Stopped(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C so every context manager and exit hook runs."""
+
+
+def _raise_stopped(signum: int, frame: object) -> None:  # noqa: ARG001
+    raise Stopped()
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:  # noqa: ARG001
@@ -58,17 +77,46 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
     config = SimConfig(seed=args.seed, rate=args.rate, currents_url=args.currents_url)
     if args.start:
-        config.start = datetime.fromisoformat(args.start)
-    server = SimServer(config, port=args.port)
-    print(f"simulator on {server.url} (clock {config.start.isoformat()}, rate {config.rate})")
-    server.serve_forever()
+        config.start = args.start
+    with _stop_on_signals() as stop:
+        with SimServer(config, port=args.port) as server:
+            print(
+                f"simulator on {server.url} (clock {config.start.isoformat()}, rate {config.rate})",
+                flush=True,
+            )
+            _wait_for(stop)
     return 0
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """SIGINT/SIGTERM only set the returned event: the command finishes what it is doing
+    (a migration, a server start-up) and then stops in order. Raising from the handler instead
+    could interrupt a thread holding a lock (logging's, a pool's) and hang the exit."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = {
+        signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _wait_for(stop: threading.Event) -> None:
+    while not stop.wait(0.5):
+        pass
+    print("stopping ...", file=sys.stderr, flush=True)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from nba_notify.demo import print_report, run_demo
 
-    start = datetime.fromisoformat(args.start) if args.start else None
+    start = args.start
     log = (lambda message: None) if args.json else print
     report = run_demo(days=args.days, start=start, seed=args.seed, faults=not args.no_faults, log=log)
     if args.json:
@@ -81,7 +129,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_dev(args: argparse.Namespace) -> int:
     from nba_notify.stack import start_stack
 
-    start = datetime.fromisoformat(args.start) if args.start else datetime.now(UTC)
+    start = args.start or datetime.now(UTC)
     with ExitStack() as exit_stack:
         stack = start_stack(
             exit_stack,
@@ -89,6 +137,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
             sim_rate=args.rate,
             sim_port=args.sim_port,
             webhook_port=args.webhook_port,
+            dashboard_port=args.dashboard_port,
         )
         env = stack.child_env()
         command = [sys.executable, "-m", "dagster", "dev", "-h", args.host, "-p", str(args.port)]
@@ -99,7 +148,9 @@ def cmd_dev(args: argparse.Namespace) -> int:
             print(f"simulator    {stack.sim.url}  (clock {start.isoformat()}, rate {args.rate})")
         else:
             print("upstreams    the real APIs (NBA_NOTIFY_MODE=production); `nba-notify doctor` checks them")
-        print(f"webhook      {stack.webhook.url}/currents   health {stack.webhook.url}/health/")
+        print(f"webhook      {stack.webhook.url}/currents")
+        if stack.dashboard is not None:
+            print(f"health       {stack.dashboard.url}/health/")
         print(f"Dagster UI   http://{args.host}:{args.port}   (DAGSTER_HOME={stack.dagster_home})")
         # Handlers before the spawn: a handled signal is reset to default in the child, whereas
         # an ignored one (a shell's background job) would be inherited and Ctrl-C lost.
@@ -174,8 +225,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
             print("no open alerts")
         return 0
     if args.alert_id is None or not args.by:
-        print("ack/resolve need an alert id and --by", file=sys.stderr)
-        return 2
+        raise UserError("ack/resolve need an alert id and --by")
     if args.action == "ack":
         done = acknowledge(engine, args.alert_id, by=args.by)
     else:
@@ -281,16 +331,15 @@ def cmd_unknown(args: argparse.Namespace) -> int:
                   f"  decide by {deadline}")
         return 0
     if not args.intent or not (args.exists or args.absent):
-        print("unknown resolve: --intent and one of --exists / --absent are required", file=sys.stderr)
-        return 2
+        raise UserError("unknown resolve: --intent and one of --exists / --absent are required")
+    if len(args.intent) > 200:
+        raise UserError("unknown resolve: --intent is at most 200 characters")
     try:
         seen_at = datetime.fromisoformat(args.at) if args.at else None
     except ValueError:
-        print(f"unknown resolve: --at must be an ISO 8601 time with offset, not {args.at!r}", file=sys.stderr)
-        return 2
+        raise UserError(f"unknown resolve: --at must be an ISO 8601 time with offset, not {args.at!r}") from None
     if seen_at is not None and seen_at.tzinfo is None:
-        print("unknown resolve: --at needs a UTC offset (e.g. 2026-11-24T23:00:00+00:00)", file=sys.stderr)
-        return 2
+        raise UserError("unknown resolve: --at needs a UTC offset (e.g. 2026-11-24T23:00:00+00:00)")
     result = resolve_unknown(
         engine, policy, args.intent, decision="exists" if args.exists else "absent",
         schedule_id=args.schedule_id, orphan_ids=args.orphan or (), by=args.by, note=args.note, seen_at=seen_at,
@@ -309,18 +358,69 @@ def cmd_bench_chaos(args: argparse.Namespace) -> int:
     return 0 if summary.goals_met else 1
 
 
+def cmd_bench_fuzz(args: argparse.Namespace) -> int:
+    """Hostile input at scale: Currents bodies over HTTP (one at a time, then many at once) and
+    upstream payloads through the parsers; prints the counts, exit 1 on any 5xx, lost event or
+    unclassified parser error."""
+    try:
+        from nba_notify.fuzz import print_fuzz_figures, run_fuzz_bench
+    except ImportError as exc:  # hypothesis ships with the test extras
+        raise UserError(f"bench fuzz needs the test extras (pip install -e '.[test]'): {exc}") from exc
+
+    figures = run_fuzz_bench(
+        webhook_cases=args.webhook_cases,
+        parser_cases=args.parser_cases,
+        concurrency=args.concurrency,
+        seed=args.seed,
+    )
+    print_fuzz_figures(figures, args.json)
+    return 0 if figures["ok"] else 1
+
+
 def cmd_webhook(args: argparse.Namespace) -> int:
-    """Serve the project's web app (Currents receiver + health dashboard) with uvicorn."""
-    import uvicorn
-
-    from nba_notify.lib.db.engine import resolve_database_url
+    """Serve the Currents receiver (public) and the health dashboard (operators, its own
+    listener) until SIGINT/SIGTERM, then stop both and release the embedded PostgreSQL."""
+    from nba_notify.lib.config import Settings
+    from nba_notify.lib.db import engine as db_engine
     from nba_notify.lib.db.migrate import upgrade
-    from nba_notify.webhook.app import create_app
+    from nba_notify.lib.web.serve import BackgroundServer
+    from nba_notify.webhook.app import create_app, create_dashboard_app
 
-    url = resolve_database_url()
-    upgrade(url)  # the receiver writes notification_sends: make sure it exists
-    print(f"Currents receiver on http://{args.host}:{args.port}/currents  (health /health/)")
-    uvicorn.run(create_app(database_url=url), host=args.host, port=args.port, log_level="warning")
+    settings = Settings.from_env()
+    dashboard = args.dashboard_port != 0
+    if dashboard and args.dashboard_host not in LOOPBACK_HOSTS and not settings.dashboard_password:
+        raise UserError(
+            f"the dashboard may listen on {args.dashboard_host} only behind a password: "
+            "set NBA_NOTIFY_DASHBOARD_PASSWORD (or keep --dashboard-host 127.0.0.1)"
+        )
+    with _stop_on_signals() as stop:
+        try:
+            url = db_engine.resolve_database_url()
+            upgrade(url)  # the receiver writes notification_sends: make sure it exists
+            with ExitStack() as servers:
+                public = servers.enter_context(
+                    BackgroundServer(
+                        create_app(database_url=url, settings=settings), host=args.host, port=args.port
+                    )
+                )
+                print(f"Currents receiver on {public.url}/currents")
+                if dashboard:
+                    operators = servers.enter_context(
+                        BackgroundServer(
+                            create_dashboard_app(database_url=url, settings=settings),
+                            host=args.dashboard_host,
+                            port=args.dashboard_port,
+                        )
+                    )
+                    guarded = (
+                        "password required" if settings.dashboard_password else "no password: loopback only"
+                    )
+                    print(f"health dashboard on {operators.url}/health/  ({guarded})")
+                sys.stdout.flush()
+                _wait_for(stop)
+        finally:
+            db_engine.dispose_engines()
+            db_engine.release_embedded_postgres()
     return 0
 
 
@@ -334,7 +434,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     try:
         require_migrated(os.environ["NBA_NOTIFY_DATABASE_URL"])
-        start, end = _game_day(args.start), _game_day(args.end or args.start)
+        start, end = _ingest_day(args.start), _ingest_day(args.end or args.start)
         with dg.DagsterInstance.get() as instance:
             outcome = ingest(instance, load(), start, end, prefer_daemon=not args.in_process)
     except (NotMigrated, IngestRangeError) as err:
@@ -343,7 +443,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0 if outcome.success else 1
 
 
-def _game_day(text: str):  # noqa: ANN202
+def _ingest_day(text: str):  # noqa: ANN202
     from datetime import date
 
     try:
@@ -413,53 +513,146 @@ def cmd_dagster(args: argparse.Namespace) -> int:
 
 
 # Commands that work on the instance and the application database.
-INSTANCE_COMMANDS = {"sync", "alerts", "reprocess", "ingest", "doctor", "dagster", "migrate"}
+INSTANCE_COMMANDS = {"sync", "alerts", "reprocess", "ingest", "doctor", "dagster", "migrate", "unknown"}
+
+
+# -- argument types: a bad value is a one-line usage error, never a traceback further down -----
+
+
+def _port(text: str) -> int:
+    return _int_in(0, 65535, "a port")(text)
+
+
+def _int_in(low: int, high: int, what: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip()) if len(text.strip()) <= 20 else None
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{what} must be a whole number from {low} to {high}, got {text[:30]!r}"
+            )
+        return value
+
+    return parse
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(
+            f"the clock rate must be a number from 0 to 100000, got {text[:30]!r}"
+        )
+    return value
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.strip()) if len(text) <= 40 else None
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO 8601 time with its offset, e.g. 2026-11-24T15:00:00+00:00; got {text[:40]!r}"
+        )
+    return value
+
+
+def _game_day(text: str) -> str:
+    """The form only; whether the day has a partition is checked where the request is made."""
+    from nba_notify.lib.game_days import game_day_problem
+
+    problem = game_day_problem(text, now=datetime(2100, 1, 1, tzinfo=UTC))
+    if problem is not None and "outside" not in problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def _text(limit: int, what: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"{what} must not be empty")
+        if len(text) > limit:
+            raise argparse.ArgumentTypeError(f"{what} is longer than {limit} characters")
+        return text
+
+    return parse
+
+
+MAX_ALERT_ID = 2**63 - 1  # alerts.id is a BIGINT
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line naming the command and how to get help."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nba-notify", description=__doc__.splitlines()[0])
-    parser.add_argument("-v", "--verbose", action="store_true")
+    from nba_notify.lib.monitoring.manual import MAX_REASON_CHARS, MAX_REQUESTER_CHARS
+
+    parser = OneLineParser(prog="nba-notify", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging and full tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="run the product end to end on embedded defaults")
-    demo.add_argument("--days", type=int, default=3, help="game days to ingest, ending today")
+    demo.add_argument(
+        "--days", type=_int_in(1, 60, "--days"), default=3, help="game days to ingest, ending today"
+    )
     demo.add_argument("--json", action="store_true", help="print the report as JSON")
-    demo.add_argument("--seed", type=int, default=2026)
-    demo.add_argument("--start", help="simulated 'now' (ISO 8601 with offset)")
+    demo.add_argument("--seed", type=_int_in(0, 2**31 - 1, "--seed"), default=2026)
+    demo.add_argument("--start", type=_instant, help="simulated 'now' (ISO 8601 with offset)")
     demo.add_argument("--no-faults", action="store_true", help="well-behaved upstreams")
     demo.set_defaults(func=cmd_demo)
 
-    dev = sub.add_parser("dev", help="PostgreSQL, simulator, webhook and the Dagster UI + daemon")
+    dev = sub.add_parser("dev", help="PostgreSQL, simulator, webhook, dashboard and the Dagster UI + daemon")
     dev.add_argument("--host", default="127.0.0.1")
-    dev.add_argument("--port", type=int, default=3000)
-    dev.add_argument("--sim-port", type=int, default=DEFAULT_SIM_PORT)
-    dev.add_argument("--webhook-port", type=int, default=DEFAULT_WEBHOOK_PORT)
-    dev.add_argument("--rate", type=float, default=1.0, help="simulated clock speed")
-    dev.add_argument("--start", help="simulated start time (default: now)")
+    dev.add_argument("--port", type=_port, default=3000)
+    dev.add_argument("--sim-port", type=_port, default=DEFAULT_SIM_PORT)
+    dev.add_argument("--webhook-port", type=_port, default=DEFAULT_WEBHOOK_PORT)
+    dev.add_argument(
+        "--dashboard-port", type=_port, default=DEFAULT_DASHBOARD_PORT, help="health dashboard (loopback)"
+    )
+    dev.add_argument("--rate", type=_rate, default=1.0, help="simulated clock speed")
+    dev.add_argument("--start", type=_instant, help="simulated start time (default: now)")
     dev.set_defaults(func=cmd_dev)
 
     bench = sub.add_parser("bench", help="benchmarks that print figures")
     bench_sub = bench.add_subparsers(dest="benchmark", required=True)
     bench_ingest = bench_sub.add_parser("ingest", help="full-season ingest backfill via the simulator")
-    bench_ingest.add_argument("--start", default="2025-10-01")
-    bench_ingest.add_argument("--end", default="2026-04-30")
+    bench_ingest.add_argument("--start", type=_game_day, default="2025-10-01")
+    bench_ingest.add_argument("--end", type=_game_day, default="2026-04-30")
     bench_ingest.add_argument("--json", action="store_true")
     bench_ingest.set_defaults(func=cmd_bench)
     bench_chaos = bench_sub.add_parser(
         "chaos", help="concurrent syncs, Braze faults, moves, postponements and kills, judged by deliveries"
     )
-    bench_chaos.add_argument("--rounds", type=int, default=5)
-    bench_chaos.add_argument("--seed", type=int, default=1)
-    bench_chaos.add_argument("--games", type=int, default=6, help="games per round")
+    bench_chaos.add_argument("--rounds", type=_int_in(1, 1000, "--rounds"), default=5)
+    bench_chaos.add_argument("--seed", type=_int_in(0, 2**31 - 1, "--seed"), default=1)
+    bench_chaos.add_argument("--games", type=_int_in(1, 15, "--games"), default=6, help="games per round")
     bench_chaos.set_defaults(func=cmd_bench_chaos)
+    bench_fuzz = bench_sub.add_parser(
+        "fuzz", help="hostile-input probes of the Currents receiver and the parsers"
+    )
+    bench_fuzz.add_argument("--webhook-cases", type=_int_in(1, 10_000_000, "--webhook-cases"), default=5_000)
+    bench_fuzz.add_argument("--parser-cases", type=_int_in(1, 10_000_000, "--parser-cases"), default=20_000)
+    bench_fuzz.add_argument("--concurrency", type=_int_in(1, 2_000, "--concurrency"), default=500)
+    bench_fuzz.add_argument("--seed", type=_int_in(0, 2**31 - 1, "--seed"), default=2026)
+    bench_fuzz.add_argument("--json", action="store_true")
+    bench_fuzz.set_defaults(func=cmd_bench_fuzz)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
 
     sim = sub.add_parser("sim", help="run the upstream simulator (BDL, NBA.com, Braze)")
-    sim.add_argument("--port", type=int, default=DEFAULT_SIM_PORT)
-    sim.add_argument("--seed", type=int, default=2026)
-    sim.add_argument("--rate", type=float, default=1.0, help="clock speed; 0 freezes it")
-    sim.add_argument("--start", help="initial simulated time (ISO 8601, with offset)")
+    sim.add_argument("--port", type=_port, default=DEFAULT_SIM_PORT)
+    sim.add_argument("--seed", type=_int_in(0, 2**31 - 1, "--seed"), default=2026)
+    sim.add_argument("--rate", type=_rate, default=1.0, help="clock speed; 0 freezes it")
+    sim.add_argument("--start", type=_instant, help="initial simulated time (ISO 8601, with offset)")
     sim.add_argument("--currents-url", default=None, help="where Braze Currents are POSTed")
     sim.set_defaults(func=cmd_sim)
 
@@ -469,17 +662,23 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         choices=["games_schedule", "box_scores", "live_scoreboard", "notifications_sync"],
     )
+    # Date, reason and requester are checked with the request (one check for the CLI and the
+    # UI's manual_sync_job): a bad one is a one-line "rejected: ..." and exit 2.
     sync.add_argument("--date", default=None, help="US-Eastern game date YYYY-MM-DD (partitioned entities)")
     sync.add_argument("--priority", default="NORMAL", type=str.upper, choices=["NORMAL", "HIGH", "EMERGENCY"])
-    sync.add_argument("--reason", required=True)
-    sync.add_argument("--by", required=True, help="who asks (audited)")
+    sync.add_argument("--reason", required=True, help=f"why (audited; at most {MAX_REASON_CHARS} characters)")
+    sync.add_argument(
+        "--by", required=True, help=f"who asks (audited; at most {MAX_REQUESTER_CHARS} characters)"
+    )
     sync.set_defaults(func=cmd_sync)
 
     alerts = sub.add_parser("alerts", help="list, acknowledge or resolve alerts")
     alerts.add_argument("action", choices=["list", "ack", "resolve"])
-    alerts.add_argument("alert_id", type=int, nargs="?")
-    alerts.add_argument("--by", default=None, help="who acknowledges/resolves (audited)")
-    alerts.add_argument("--note", default=None, help="resolution note")
+    alerts.add_argument("alert_id", type=_int_in(1, MAX_ALERT_ID, "an alert id"), nargs="?")
+    alerts.add_argument(
+        "--by", default=None, type=_text(100, "--by"), help="who acknowledges/resolves (audited)"
+    )
+    alerts.add_argument("--note", default=None, type=_text(2000, "--note"), help="resolution note")
     alerts.set_defaults(func=cmd_alerts)
 
     reprocess = sub.add_parser("reprocess", help="targeted reprocessing of the real-loss game days")
@@ -487,7 +686,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--plan", action="store_true", help="print the plan from the zero-record audit")
     mode.add_argument("--apply", action="store_true", help="launch its Dagster backfill(s)")
     reprocess.add_argument(
-        "--date", action="append", help="only this game day (repeatable; must be in the plan)"
+        "--date", type=_game_day, action="append", help="only this game day (repeatable; must be in the plan)"
     )
     reprocess.add_argument(
         "--webserver-url",
@@ -499,15 +698,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     unknown = sub.add_parser("unknown", help="intents whose Braze schedule we cannot see; resolve one")
     unknown.add_argument("action", choices=["list", "resolve"])
-    unknown.add_argument("--intent", help="the intent key (from `unknown list` or the alert)")
+    unknown.add_argument("--intent", type=_text(200, "--intent"), help="the intent key (from `unknown list`)")
     answer = unknown.add_mutually_exclusive_group()
     answer.add_argument("--exists", action="store_true", help="a send for this game is scheduled at its time")
     answer.add_argument("--absent", action="store_true", help="no send for this game is scheduled")
     unknown.add_argument("--schedule-id", default=None, help="the schedule's id, if the dashboard shows it")
     unknown.add_argument("--at", default=None, help="with --exists: the send time the dashboard shows (ISO 8601)")
     unknown.add_argument("--orphan", action="append", help="another schedule id found for it (cancelled)")
-    unknown.add_argument("--by", default=os.environ.get("USER", "operator"), help="who answers (audited)")
-    unknown.add_argument("--note", default=None)
+    unknown.add_argument("--by", type=_text(MAX_REQUESTER_CHARS, "--by"), default=os.environ.get("USER", "operator"),
+                         help="who answers (audited)")
+    unknown.add_argument("--note", type=_text(MAX_REASON_CHARS, "--note"), default=None)
     unknown.set_defaults(func=cmd_unknown)
 
     ingest = sub.add_parser("ingest", help="one single-run backfill of the ingest assets, with progress")
@@ -534,9 +734,18 @@ def build_parser() -> argparse.ArgumentParser:
     dagster.add_argument("dagster_args", nargs=argparse.REMAINDER)
     dagster.set_defaults(func=cmd_dagster)
 
-    webhook = sub.add_parser("webhook", help="run the Braze Currents receiver (and the health dashboard)")
+    webhook = sub.add_parser(
+        "webhook", help="run the Braze Currents receiver (public) and the health dashboard (operators)"
+    )
     webhook.add_argument("--host", default="127.0.0.1")
-    webhook.add_argument("--port", type=int, default=DEFAULT_WEBHOOK_PORT)
+    webhook.add_argument("--port", type=_port, default=DEFAULT_WEBHOOK_PORT)
+    webhook.add_argument("--dashboard-host", default="127.0.0.1", help="beyond loopback only with a password")
+    webhook.add_argument(
+        "--dashboard-port",
+        type=_port,
+        default=DEFAULT_DASHBOARD_PORT,
+        help="0 = no dashboard in this process",
+    )
     webhook.set_defaults(func=cmd_webhook)
 
     return parser
@@ -560,9 +769,49 @@ def main(argv: list[str] | None = None) -> int:
         try:
             use_operator_instance()
         except ConfigurationError as err:
-            print(f"nba-notify {args.command}: {err}", file=sys.stderr)
-            return 2
-    return func(args)
+            print(f"nba-notify {args.command}: error: {err}", file=sys.stderr)
+            return USAGE_ERROR
+    previous = _on_sigterm(_raise_stopped)
+    try:
+        return func(args)
+    except (KeyboardInterrupt, Stopped):
+        return 130
+    except Exception as exc:
+        if args.verbose:
+            raise
+        print(f"nba-notify {args.command}: {_one_line(exc)}", file=sys.stderr)
+        return USAGE_ERROR if isinstance(exc, UserError) or _is_user_error(exc) else 1
+    finally:
+        _on_sigterm(previous)
+
+
+def _on_sigterm(handler: object) -> object:
+    """Install a SIGTERM handler (main thread only: tests call ``main`` from others)."""
+    if threading.current_thread() is not threading.main_thread() or handler is None:
+        return None
+    return signal.signal(signal.SIGTERM, handler)  # type: ignore[arg-type]
+
+
+def _is_user_error(exc: Exception) -> bool:
+    from nba_notify.lib.errors import ErrorCategory, PipelineError
+
+    return isinstance(exc, PipelineError) and exc.category == ErrorCategory.VALIDATION
+
+
+def _one_line(exc: Exception) -> str:
+    """What went wrong in one line, without SQL, parameters or driver internals."""
+    import sqlalchemy.exc as sa_exc
+
+    from nba_notify.lib.errors import PipelineError
+
+    if isinstance(exc, UserError):
+        return f"error: {exc}"
+    if isinstance(exc, PipelineError):
+        return f"error: {exc.message.splitlines()[0] if exc.message else exc.category} [{exc.category}]"
+    if isinstance(exc, sa_exc.SQLAlchemyError):
+        kind = type(getattr(exc, "orig", None) or exc).__name__
+        return f"database error ({kind}); check NBA_NOTIFY_DATABASE_URL and `nba-notify migrate`, or rerun with -v"
+    return f"unexpected {type(exc).__name__}; rerun with -v for the traceback"
 
 
 if __name__ == "__main__":

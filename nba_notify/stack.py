@@ -61,6 +61,8 @@ class Stack:
     # variables to set; a None value means "unset" (hermetic stacks drop real endpoints)
     env: dict[str, str | None] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
+    # The operators' health dashboard, on its own listener (never the public Currents one).
+    dashboard: BackgroundServer | None = None
 
     def child_env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """``base`` (default: this process's environment) pointed at the stack."""
@@ -100,6 +102,7 @@ def start_stack(
     seed: int = 2026,
     sim_port: int = 0,
     webhook_port: int = 0,
+    dashboard_port: int | None = None,
     audience_per_team: int = 5,
     scratch_database: str | None = None,
     hermetic: bool = False,
@@ -107,7 +110,8 @@ def start_stack(
     """``scratch_database`` (demo, benchmarks): work in a database of that name, dropped and
     re-created first on the same server, so a run never touches — or trips over — the
     application database's real state. ``hermetic``: see the module docstring. Outside a
-    hermetic stack, production mode starts no simulator."""
+    hermetic stack, production mode starts no simulator. ``dashboard_port`` (0 = any free port)
+    also serves the health dashboard on loopback."""
     home = project_home()
     ignored = ignored_settings() if hermetic else []
     with_simulator = hermetic or current_mode() is Mode.SIMULATOR
@@ -126,7 +130,7 @@ def start_stack(
     upgrade(database_url)
     dagster_home = write_dagster_home(default_dagster_home(), server_url)
 
-    from nba_notify.webhook.app import create_app
+    from nba_notify.webhook.app import create_app, create_dashboard_app
 
     env: dict[str, str | None] = {}
     if hermetic:
@@ -135,6 +139,11 @@ def start_stack(
     settings = Settings.from_env(environment_with(env))
     webhook = BackgroundServer(create_app(database_url=database_url, settings=settings), port=webhook_port)
     exit_stack.enter_context(webhook)
+    dashboard = None
+    if dashboard_port is not None:
+        dashboard = BackgroundServer(create_dashboard_app(database_url=database_url, settings=settings),
+                                     port=dashboard_port)
+        exit_stack.enter_context(dashboard)
     sim = None
     if with_simulator:
         config = SimConfig(
@@ -162,4 +171,4 @@ def start_stack(
             **dagster_process_env(server_url),
         }
     )
-    return Stack(database_url, server_url, dagster_home, sim, webhook, env, ignored)
+    return Stack(database_url, server_url, dagster_home, sim, webhook, env, ignored, dashboard)

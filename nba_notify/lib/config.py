@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 DEFAULT_SIM_PORT = 8765
 DEFAULT_WEBHOOK_PORT = 8766
+DEFAULT_DASHBOARD_PORT = 8767
 
 MODE_VARIABLE = "NBA_NOTIFY_MODE"
 # First season the daily partitions cover (start year: 2019 = 2019-20); "2019-20" also accepted.
@@ -150,6 +151,10 @@ class Settings:
     mode: Mode = Mode.SIMULATOR
     # variables set in the environment that this mode does not use (simulator: real upstreams)
     ignored: tuple[str, ...] = field(default=())
+    # The operators' dashboard (/health) has its own listener; with a password it also asks
+    # for HTTP Basic auth (or ``Authorization: Bearer <password>``) and may listen beyond loopback.
+    dashboard_user: str = "operator"
+    dashboard_password: str | None = None
 
     @property
     def production(self) -> bool:
@@ -174,6 +179,8 @@ class Settings:
                 currents_token=env.get("CURRENTS_TOKEN", ""),
                 clock_url=None,  # the wall clock
                 webhook_url=env.get("NBA_NOTIFY_WEBHOOK_URL", ""),
+                dashboard_user=env.get("NBA_NOTIFY_DASHBOARD_USER") or "operator",
+                dashboard_password=env.get("NBA_NOTIFY_DASHBOARD_PASSWORD") or None,
             )
         sim = env.get("NBA_NOTIFY_SIM_URL") or f"http://127.0.0.1:{DEFAULT_SIM_PORT}"
         webhook_url = env.get("NBA_NOTIFY_WEBHOOK_URL") or f"http://127.0.0.1:{DEFAULT_WEBHOOK_PORT}/currents"
@@ -198,6 +205,8 @@ class Settings:
             clock_url=f"{sim}/_sim/clock",
             webhook_url=webhook_url,
             ignored=tuple(name for name in UPSTREAM_VARIABLES if env.get(name)),
+            dashboard_user=env.get("NBA_NOTIFY_DASHBOARD_USER") or "operator",
+            dashboard_password=env.get("NBA_NOTIFY_DASHBOARD_PASSWORD") or None,
         )
 
     def missing_for_production(self, env: Mapping[str, str] | None = None) -> list[str]:

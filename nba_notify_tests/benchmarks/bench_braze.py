@@ -39,7 +39,7 @@ import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.dialects.postgresql import insert as pg_insert  # noqa: E402
 
 from nba_notify.lib.clients.braze import BrazeClient  # noqa: E402
-from nba_notify.lib.clients.http import RetryPolicy, Timeouts  # noqa: E402
+from nba_notify.lib.clients.http import Timeouts  # noqa: E402
 from nba_notify.lib.db import engine as db_engine  # noqa: E402
 from nba_notify.lib.db.migrate import upgrade  # noqa: E402
 from nba_notify.lib.db.tables.notifications import notification_sends  # noqa: E402
@@ -76,11 +76,11 @@ def truncate(engine: sa.Engine) -> None:
 
 
 def bench_season(url: str, year: int = 2026, seed: int = 2026) -> None:
+    from nba_notify.lib.config import Settings
     from nba_notify.sim.app import SimConfig
     from nba_notify.sim.league import generate_rosters, generate_season, season_bounds
     from nba_notify.sim.server import SimServer
     from nba_notify.webhook.app import create_app
-    from nba_notify.lib.config import Settings
 
     engine = db_engine.get_engine(url)
     truncate(engine)
@@ -235,7 +235,7 @@ def bench_webhook(url: str, total: int = 50_000, batch: int = 100, senders: int 
     bodies = [json.dumps({"events": b}).encode() for b in batches]
 
     # Raw: the same rows, parsed once up front, inserted in batches of 100 by one client.
-    parsed = [parse_batch(body) for body in bodies]
+    parsed = [parse_batch(body).rows for body in bodies]
     raw_rows = [[{**r, "raw": r["raw"], "matched": False, "event_time": r["event_time"]} for r in rows] for rows in parsed]
     stmt = pg_insert(notification_sends).on_conflict_do_nothing(index_elements=["event_id"])
     started = time.perf_counter()

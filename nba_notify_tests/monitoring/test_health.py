@@ -3,6 +3,7 @@ its charts in a real headless Chromium."""
 
 from __future__ import annotations
 
+import base64
 import re
 import shutil
 import subprocess
@@ -14,40 +15,61 @@ from html.parser import HTMLParser
 import httpx
 import pytest
 import sqlalchemy as sa
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
 from nba_notify.lib.alerts import raise_alert
+from nba_notify.lib.config import Settings
 from nba_notify.lib.db.tables.monitoring import sync_error_log, sync_execution_history, sync_status
 from nba_notify.lib.web.serve import BackgroundServer
-from nba_notify.webhook import health
+from nba_notify.webhook.app import create_app, create_dashboard_app
 
 NOW = datetime(2026, 11, 24, 18, 30, tzinfo=UTC)
+OPERATOR = ("operator", "dashboard-test-password")
 
 
 def add_run(conn, entity, start, ok, duration=10.0, records=5, memory=None, category="NETWORK"):
     run_id = f"{entity}-{start.isoformat()}"
     execution_id = conn.execute(
-        sa.insert(sync_execution_history).values(
-            entity_type=entity, run_id=run_id, job_name="job", trigger="schedule",
-            run_status="SUCCESS" if ok else "FAILURE", success=ok, execution_start=start,
-            execution_end=start + timedelta(seconds=duration), duration_seconds=duration,
-            records_processed=records if ok else 0, peak_memory_mb=memory,
-        ).returning(sync_execution_history.c.id)
+        sa.insert(sync_execution_history)
+        .values(
+            entity_type=entity,
+            run_id=run_id,
+            job_name="job",
+            trigger="schedule",
+            run_status="SUCCESS" if ok else "FAILURE",
+            success=ok,
+            execution_start=start,
+            execution_end=start + timedelta(seconds=duration),
+            duration_seconds=duration,
+            records_processed=records if ok else 0,
+            peak_memory_mb=memory,
+        )
+        .returning(sync_execution_history.c.id)
     ).scalar_one()
     if not ok:
-        conn.execute(sa.insert(sync_error_log).values(
-            execution_id=execution_id, run_id=run_id, entity_type=entity, error_type=category,
-            error_severity="MEDIUM", error_message="boom", occurred_at=start + timedelta(seconds=duration),
-        ))
+        conn.execute(
+            sa.insert(sync_error_log).values(
+                execution_id=execution_id,
+                run_id=run_id,
+                entity_type=entity,
+                error_type=category,
+                error_severity="MEDIUM",
+                error_message="boom",
+                occurred_at=start + timedelta(seconds=duration),
+            )
+        )
 
 
 def set_status(conn, entity, *, last_success, last_run, consecutive_failures, last_error=None):
-    conn.execute(sa.insert(sync_status).values(
-        entity_type=entity, last_success_at=last_success, last_run_at=last_run,
-        consecutive_failures=consecutive_failures, last_error=last_error,
-        sync_frequency_seconds={"games_schedule": 900, "box_scores": 86400}.get(entity, 30),
-    ))
+    conn.execute(
+        sa.insert(sync_status).values(
+            entity_type=entity,
+            last_success_at=last_success,
+            last_run_at=last_run,
+            consecutive_failures=consecutive_failures,
+            last_error=last_error,
+            sync_frequency_seconds={"games_schedule": 900, "box_scores": 86400}.get(entity, 30),
+        )
+    )
 
 
 @pytest.fixture
@@ -62,23 +84,61 @@ def history(mdb):
             t += timedelta(minutes=15)
         add_run(conn, "box_scores", NOW - timedelta(hours=20), True, duration=120.0, records=500)
         for hours in (3, 2, 1):
-            add_run(conn, "box_scores", NOW - timedelta(hours=hours, minutes=10), False, duration=60.0, category="RATE_LIMIT")
-        set_status(conn, "games_schedule", last_success=NOW - timedelta(minutes=5), last_run=NOW - timedelta(minutes=5), consecutive_failures=0)
-        set_status(conn, "box_scores", last_success=NOW - timedelta(hours=20), last_run=NOW - timedelta(hours=1, minutes=10),
-                   consecutive_failures=3, last_error="[RATE_LIMIT] 429")
-    raise_alert(mdb, rule_key="box_scores_consecutive_failures", entity="box_scores", title="box_scores: 3 consecutive failed syncs", now=NOW)
+            add_run(
+                conn,
+                "box_scores",
+                NOW - timedelta(hours=hours, minutes=10),
+                False,
+                duration=60.0,
+                category="RATE_LIMIT",
+            )
+        set_status(
+            conn,
+            "games_schedule",
+            last_success=NOW - timedelta(minutes=5),
+            last_run=NOW - timedelta(minutes=5),
+            consecutive_failures=0,
+        )
+        set_status(
+            conn,
+            "box_scores",
+            last_success=NOW - timedelta(hours=20),
+            last_run=NOW - timedelta(hours=1, minutes=10),
+            consecutive_failures=3,
+            last_error="[RATE_LIMIT] 429",
+        )
+    raise_alert(
+        mdb,
+        rule_key="box_scores_consecutive_failures",
+        entity="box_scores",
+        title="box_scores: 3 consecutive failed syncs",
+        now=NOW,
+    )
     return mdb
+
+
+def operator_settings(**changes) -> Settings:
+    settings = Settings.from_env()
+    return Settings(
+        **{**settings.__dict__, "dashboard_user": OPERATOR[0], "dashboard_password": OPERATOR[1], **changes}
+    )
 
 
 @pytest.fixture
 def server(history, database_url):
-    app = Starlette(routes=[Mount("/health", routes=health.routes(database_url=database_url, now=lambda: NOW))])
+    """The dashboard as ``nba-notify webhook`` serves it: its own app, behind the operators'
+    password."""
+    app = create_dashboard_app(database_url=database_url, settings=operator_settings(), now=lambda: NOW)
     with BackgroundServer(app) as srv:
         yield srv
 
 
+def get(server, path: str, **kwargs) -> httpx.Response:
+    return httpx.get(server.url + path, auth=OPERATOR, timeout=5, **kwargs)
+
+
 def test_overview_reports_entity_health_from_history(server):
-    body = httpx.get(server.url + "/health/overview", timeout=5).json()
+    body = get(server, "/health/overview").json()
     assert body["overall_status"] == "CRITICAL"
     games = body["sync_entities"]["games_schedule"]
     runs = 96  # every 15 min from 23:50 ago to now
@@ -86,8 +146,14 @@ def test_overview_reports_entity_health_from_history(server):
     assert games["success_rate_24h"] == round((runs - 1) / runs, 4)
     assert games["consecutive_failures"] == 0
     assert games["average_duration_seconds"] == 20.0
-    today_runs = sum(1 for i in range(runs) if NOW - timedelta(hours=23, minutes=50) + i * timedelta(minutes=15) >= NOW.replace(hour=0, minute=0))
-    assert games["records_processed_today"] == 30 * (today_runs - 1)  # the failure (05:05 ago) is today: 0 records
+    today_runs = sum(
+        1
+        for i in range(runs)
+        if NOW - timedelta(hours=23, minutes=50) + i * timedelta(minutes=15) >= NOW.replace(hour=0, minute=0)
+    )
+    assert games["records_processed_today"] == 30 * (
+        today_runs - 1
+    )  # the failure (05:05 ago) is today: 0 records
     box = body["sync_entities"]["box_scores"]
     assert box["status"] == "CRITICAL" and box["consecutive_failures"] == 3
     assert box["success_rate_24h"] == 0.25 and box["active_alerts"] == 1
@@ -103,12 +169,17 @@ def test_overview_reports_entity_health_from_history(server):
 
 
 def test_history_buckets_and_aggregates_match_the_constructed_runs(server):
-    body = httpx.get(server.url + "/health/history", params={"period": "24h", "entity": "box_scores"}, timeout=5).json()
+    body = get(server, "/health/history", params={"period": "24h", "entity": "box_scores"}).json()
     assert body["entity_type"] == "box_scores" and body["bucket_seconds"] == 3600
     points = body["data_points"]
     assert len(points) == 25  # 24 h of hourly buckets, the first and the current partial
     with_runs = [p for p in points if p["runs"]]
-    assert [(p["success_rate"], p["error_count"]) for p in with_runs] == [(1.0, 0), (0.0, 1), (0.0, 1), (0.0, 1)]
+    assert [(p["success_rate"], p["error_count"]) for p in with_runs] == [
+        (1.0, 0),
+        (0.0, 1),
+        (0.0, 1),
+        (0.0, 1),
+    ]
     assert with_runs[0]["timestamp"] == (NOW - timedelta(hours=20)).replace(minute=0).isoformat()
     assert with_runs[0]["records_processed"] == 500 and with_runs[0]["duration_ms"] == 120000.0
     agg = body["aggregated_metrics"]
@@ -118,10 +189,10 @@ def test_history_buckets_and_aggregates_match_the_constructed_runs(server):
 
 
 def test_history_for_all_entities_and_bad_period(server):
-    body = httpx.get(server.url + "/health/history", params={"period": "7d"}, timeout=5).json()
+    body = get(server, "/health/history", params={"period": "7d"}).json()
     assert body["entity_type"] == "all" and body["bucket_seconds"] == 6 * 3600
     assert sum(p["runs"] for p in body["data_points"]) == 96 + 4
-    bad = httpx.get(server.url + "/health/history", params={"period": "1y"}, timeout=5)
+    bad = get(server, "/health/history", params={"period": "1y"})
     assert bad.status_code == 400 and "unknown period" in bad.json()["error"]
 
 
@@ -154,34 +225,103 @@ class DomCounter(HTMLParser):
             self.current_svg = None
 
 
+def with_credentials(url: str) -> str:
+    return url.replace("http://", f"http://{OPERATOR[0]}:{OPERATOR[1]}@", 1)
+
+
 def chromium_dump_dom(url: str) -> str:
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     assert binary, "Debian's chromium is required: apt-get install -y chromium"
     with tempfile.TemporaryDirectory(prefix="nba_chromium_") as profile:
         done = subprocess.run(
-            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--no-first-run", f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom", url],
-            capture_output=True, text=True, timeout=90,
+            [
+                binary,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                f"--user-data-dir={profile}",
+                "--virtual-time-budget=5000",
+                "--dump-dom",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=90,
         )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
 
 def test_dashboard_page_draws_data_driven_charts_in_headless_chromium(server):
-    history = httpx.get(server.url + "/health/history", params={"period": "24h", "entity": "all"}, timeout=5).json()
-    overview = httpx.get(server.url + "/health/overview", timeout=5).json()
+    history = get(server, "/health/history", params={"period": "24h", "entity": "all"}).json()
+    overview = get(server, "/health/overview").json()
     dom = DomCounter()
-    dom.feed(chromium_dump_dom(server.url + "/health/"))
+    # The browser is given the operator's credentials the way a person would type them; the
+    # page's own API calls must then work behind the Basic auth.
+    dom.feed(chromium_dump_dom(with_credentials(server.url) + "/health/"))
     assert dom.attrs["body"].get("data-rendered") == "true"
     points = history["data_points"]
     assert dom.svg_children[("chart-success", "rect.success-bar")] == sum(1 for p in points if p["runs"])
-    assert dom.svg_children[("chart-duration", "circle.duration-point")] == sum(1 for p in points if p["duration_ms"] is not None)
+    assert dom.svg_children[("chart-duration", "circle.duration-point")] == sum(
+        1 for p in points if p["duration_ms"] is not None
+    )
     assert dom.svg_children[("chart-errors", "rect.error-bar")] == sum(1 for p in points if p["error_count"])
-    assert dom.svg_children[("chart-errors", "rect.error-bar")] == 4  # 1 games_schedule + 3 box_scores failures
+    assert (
+        dom.svg_children[("chart-errors", "rect.error-bar")] == 4
+    )  # 1 games_schedule + 3 box_scores failures
     assert dom.counts[("polyline", "line")] == 1
     assert dom.counts[("article", "entity-card")] == len(overview["sync_entities"])
     assert dom.counts[("tr", "alert-row")] == len(overview["active_alerts"]) == 1
     assert dom.attrs["overall"]["class"] == "badge CRITICAL"
-    html = chromium_dump_dom(server.url + "/health/dashboard")
+    html = chromium_dump_dom(with_credentials(server.url) + "/health/dashboard")
     assert re.search(r'data-entity="box_scores" data-status="CRITICAL"', html)
+
+
+# -- guarded: the dashboard is not public -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Basic " + base64.b64encode(b"operator:wrong").decode(), "Bearer wrong", "Basic !!notbase64"],
+    ids=["missing", "wrong_password", "wrong_token", "garbage"],
+)
+def test_dashboard_refuses_requests_without_the_operator_credentials(server, authorization):
+    headers = {"Authorization": authorization} if authorization else {}
+    for path in ("/health/", "/health/overview", "/health/history", "/health"):
+        response = httpx.get(server.url + path, headers=headers, timeout=5)
+        assert response.status_code == 401, path
+        assert response.headers["www-authenticate"].startswith("Basic ")
+        assert "sync_entities" not in response.text
+
+
+def test_dashboard_accepts_the_password_as_a_bearer_token(server):
+    response = httpx.get(
+        server.url + "/health/overview", headers={"Authorization": f"Bearer {OPERATOR[1]}"}, timeout=5
+    )
+    assert response.status_code == 200 and response.json()["overall_status"] == "CRITICAL"
+
+
+def test_health_redirect_is_relative_whatever_the_host_header_says(server):
+    response = get(server, "/health", headers={"Host": "evil.example"}, follow_redirects=False)
+    assert response.status_code == 308
+    assert response.headers["location"] == "/health/"
+
+
+def test_public_currents_app_does_not_serve_the_dashboard(history, database_url):
+    public = create_app(database_url=database_url, settings=operator_settings())
+    with BackgroundServer(public) as srv:
+        for path in ("/health", "/health/", "/health/overview", "/health/history"):
+            response = httpx.get(
+                srv.url + path,
+                headers={"Host": "evil.example"},
+                auth=OPERATOR,
+                timeout=5,
+                follow_redirects=False,
+            )
+            assert response.status_code == 404, path
+            assert "location" not in response.headers

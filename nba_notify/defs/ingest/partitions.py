@@ -4,22 +4,12 @@ from datetime import date
 
 import dagster as dg
 
-from nba_notify.lib.config import first_season
-
-GAME_DAY_TIMEZONE = "America/New_York"
-# A season's first day as a partition: October 1 of its start year (opening night is late
-# October; preseason games are skipped by design, so nothing earlier is ever needed).
-SEASON_START_MONTH_DAY = (10, 1)
-
-
-def first_game_day(season_start_year: int) -> date:
-    return date(season_start_year, *SEASON_START_MONTH_DAY)
-
+from nba_notify.lib.game_days import GAME_DAY_TIMEZONE, PARTITION_END_OFFSET, first_game_day
 
 # Every season from NBA_NOTIFY_FIRST_SEASON (default 2019-20) through tomorrow, so any past
 # season can be backfilled and the next slate scheduled (end_offset=2: today and tomorrow).
 game_day_partitions = dg.DailyPartitionsDefinition(
-    start_date=first_game_day(first_season()).isoformat(), timezone=GAME_DAY_TIMEZONE, end_offset=2
+    start_date=first_game_day().isoformat(), timezone=GAME_DAY_TIMEZONE, end_offset=PARTITION_END_OFFSET
 )
 
 

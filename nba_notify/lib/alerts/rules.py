@@ -71,7 +71,7 @@ class AlertRule:
         }
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> "AlertRule":
+    def from_row(cls, row: Mapping[str, Any]) -> AlertRule:
         return cls(
             rule_key=row["rule_key"],
             name=row["name"],
@@ -104,8 +104,8 @@ def _rule(
 
 S = Severity
 # Seed 001's defaults mapped to our entities (its daily "tournaments" sync -> box_scores, its
-# 15-minute "matches_schedule" -> games_schedule), plus the product's own rules. Migration 0004
-# seeds the same rows; ``test_default_rules_match_migration_seed`` keeps them in step.
+# 15-minute "matches_schedule" -> games_schedule), plus the product's own rules. Migrations 0004
+# and 0007 seed the same rows; ``test_default_rules_match_migration_seed`` keeps them in step.
 DEFAULT_RULES: dict[str, AlertRule] = {
     r.rule_key: r
     for r in (
@@ -124,6 +124,9 @@ DEFAULT_RULES: dict[str, AlertRule] = {
         _rule("ambiguous_schedule", "Ambiguous Braze schedule outcome", "notifications_sync", "ambiguous_schedule", None, None, S.CRITICAL, escalation=300),
         _rule("retry_exhausted", "Scrape retries exhausted", ALL_ENTITIES, "retry_exhausted", None, None, S.HIGH, escalation=1800),
         _rule("scrape_recovered", "Scrape recovered after retry", ALL_ENTITIES, "recovered", None, None, S.LOW, ("webhook", "dashboard")),
+        # Migration 0007 seeds these two.
+        _rule("currents_quarantined", "Currents events quarantined", "notifications_sync", "quarantined", None, None, S.HIGH, escalation=1800),
+        _rule("manual_sync_rejected", "Manual sync request rejected", ALL_ENTITIES, "manual_sync_rejected", None, None, S.MEDIUM),
     )
 }
 

@@ -69,6 +69,17 @@ def psql_path() -> Path:
     return Path(POSTGRES_BIN_PATH) / "psql"
 
 
+def release_embedded_postgres() -> None:
+    """Release this process's handles on embedded servers: the last process attached stops
+    the server (pgserver's reference count), so no postmaster outlives the commands that
+    started it (a server this process found running is left running: see
+    :func:`start_embedded_postgres`). Also runs at interpreter exit; calling it first makes a stop on SIGTERM
+    independent of how the process then ends."""
+    while _embedded_servers:
+        _, server = _embedded_servers.popitem()
+        server.cleanup()  # type: ignore[attr-defined]
+
+
 def with_database(url: str, database: str) -> str:
     return make_url(url).set(database=database).render_as_string(hide_password=False)
 

@@ -40,6 +40,8 @@ def pending_revisions(url: str | None = None) -> list[str]:
     engine = get_engine(url)
     script = ScriptDirectory.from_config(alembic_config())
     with engine.connect() as conn:
-        current = set(MigrationContext.configure(conn).get_current_heads())
-    heads = set(script.get_heads())
-    return sorted(heads - current)
+        current = MigrationContext.configure(conn).get_current_heads()
+    # A revision applied as another's dependency (``depends_on``) is not kept as a head in the
+    # version table: compare everything reachable from the applied heads with every revision.
+    applied = {rev.revision for rev in script.iterate_revisions(current, "base")} if current else set()
+    return sorted({rev.revision for rev in script.walk_revisions()} - applied)

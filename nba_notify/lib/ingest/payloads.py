@@ -55,6 +55,9 @@ def known_tricode(value: str) -> str:
         raise ValueError(f"unknown team tricode {value!r}") from None
 
 
+FIRST_TIMESTAMP_YEAR, LAST_TIMESTAMP_YEAR = 1900, 2200
+
+
 def utc_timestamp(value: Any) -> datetime:
     """An ISO-8601 instant as an aware UTC datetime. A naive value is taken as UTC because
     only fields documented as UTC (``gameDateTimeUTC``, ``gameTimeUTC``, BDL ``status``/
@@ -70,6 +73,9 @@ def utc_timestamp(value: Any) -> datetime:
         raise ValueError(f"expected an ISO-8601 timestamp string, got {type(value).__name__}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
+    # Beyond these years it is no tip-off, and converting it to UTC or Eastern could overflow.
+    if not FIRST_TIMESTAMP_YEAR <= parsed.year <= LAST_TIMESTAMP_YEAR:
+        raise ValueError(f"timestamp year out of range: {value!r:.40}")
     return parsed.astimezone(UTC)
 
 
@@ -87,6 +93,9 @@ def iso_minutes(value: Any) -> float | None:
     return round(hours * 60 + minutes + seconds / 60, 2)
 
 
+# A game with any number of overtimes is far below this; anything above is not minutes.
+MAX_MINUTES = 1000
+
 _CLOCK_MINUTES = re.compile(r"^(\d{1,3})(?::(\d{1,2}))?$")
 
 
@@ -95,6 +104,8 @@ def bdl_minutes(value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not 0 <= value <= MAX_MINUTES:  # also NaN, and ints too big for a float
+            raise ValueError(f"minutes out of range: {value!r:.40}")
         return float(value)
     if not isinstance(value, str):
         raise ValueError(f"expected minutes as a string, got {type(value).__name__}")

@@ -25,8 +25,9 @@ What holds which invariant:
    (:mod:`.sync`, ``schedule_ledger.send_id_created_at``); those calls are counted apart from
    schedule writes, and a short horizon (:class:`.planning.NotificationPolicy`) keeps them far
    below Braze's 100 new send ids a day.
-5. Every send accounted for - :mod:`.webhook_store` (one statement per batch, exactly once per
-   event, first send -> ``sent``), :mod:`.monitor` + :mod:`.verification` (stale pending).
+5. Every send accounted for - :mod:`.webhook_store` (one transaction per batch, exactly once per
+   event, a bad event quarantined with its bytes instead of failing its batch, first send ->
+   ``sent`` at the earliest send time), :mod:`.monitor` + :mod:`.verification` (stale pending).
 
 Entry points without Dagster: :func:`.service.refresh_desired`, :func:`.service.sync_once`,
 :func:`.sync.run_sync`, :func:`.reconcile.reconcile`, :func:`.reconcile.pre_send_verification`,

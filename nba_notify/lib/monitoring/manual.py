@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from nba_notify.lib.alerts.store import aware_now, transaction
 from nba_notify.lib.db.tables.monitoring import manual_sync_audit
 from nba_notify.lib.errors import ErrorCategory, PipelineError
+from nba_notify.lib.game_days import game_day_problem
 from nba_notify.lib.monitoring.entities import ENTITIES, ENTITY_BY_ASSET
 
 PRIORITY_TAG = "dagster/priority"
@@ -52,27 +53,46 @@ class ManualSyncRequest:
         }
 
 
-def validate_request(entity: str, partition_key: str | None, priority: str, reason: str, triggered_by: str) -> None:
+# Column widths of manual_sync_audit (triggered_by) and a sane bound for free text.
+MAX_REQUESTER_CHARS = 100
+MAX_REASON_CHARS = 2000
+
+
+def validate_request(
+    entity: str,
+    partition_key: str | None,
+    priority: str,
+    reason: str,
+    triggered_by: str,
+    now: datetime | None = None,
+) -> None:
+    """Everything a request must be before it is audited: a known entity and priority, a
+    reason and a requester of sane length, and a game date that is a partition at ``now``."""
     problems = []
     if entity not in ENTITIES:
         problems.append(f"entity must be one of {', '.join(ENTITIES)}")
     if priority not in PRIORITY_VALUES:
         problems.append(f"priority must be one of {', '.join(PRIORITIES)}")
-    if not reason.strip():
-        problems.append("a reason is required")
-    if not triggered_by.strip():
-        problems.append("the requester (--by) is required")
-    if partition_key is not None:
-        try:
-            date.fromisoformat(partition_key)
-        except ValueError:
-            problems.append("date must be YYYY-MM-DD (US-Eastern game date)")
+    problems += _text_problems("a reason", reason, MAX_REASON_CHARS)
+    problems += _text_problems("the requester (--by)", triggered_by, MAX_REQUESTER_CHARS)
+    if partition_key is not None and (problem := game_day_problem(partition_key, now)) is not None:
+        problems.append(problem)
     if problems:
         raise PipelineError(
             ErrorCategory.VALIDATION,
             "invalid manual sync request: " + "; ".join(problems),
-            {"entity": entity, "date": partition_key, "priority": priority},
+            {"entity": entity[:40], "date": (partition_key or "")[:40] or None, "priority": priority[:20]},
         )
+
+
+def _text_problems(what: str, value: str, limit: int) -> list[str]:
+    if not value.strip():
+        return [f"{what} is required"]
+    if len(value.strip()) > limit:
+        return [f"{what} is longer than {limit} characters"]
+    if any(ord(c) < 32 and c not in "\t\n" for c in value):
+        return [f"{what} holds control characters"]
+    return []
 
 
 def request_manual_sync(
@@ -86,9 +106,15 @@ def request_manual_sync(
     now: datetime | None = None,
 ) -> ManualSyncRequest:
     priority = priority.upper()
-    validate_request(entity, partition_key, priority, reason, triggered_by)
+    validate_request(entity, partition_key, priority, reason, triggered_by, now)
     request = ManualSyncRequest(
-        str(uuid.uuid4()), entity, partition_key, priority, triggered_by.strip(), reason.strip(), aware_now(now)
+        str(uuid.uuid4()),
+        entity,
+        partition_key,
+        priority,
+        triggered_by.strip(),
+        reason.strip(),
+        aware_now(now),
     )
     with transaction(bind) as conn:
         conn.execute(
@@ -118,8 +144,13 @@ def pending_requests(conn: sa.Connection, limit: int = 50) -> list[ManualSyncReq
     ).mappings()
     return [
         ManualSyncRequest(
-            r["request_id"], r["entity_type"], r["partition_key"], r["priority"], r["triggered_by"],
-            r["trigger_reason"], r["trigger_timestamp"],
+            r["request_id"],
+            r["entity_type"],
+            r["partition_key"],
+            r["priority"],
+            r["triggered_by"],
+            r["trigger_reason"],
+            r["trigger_timestamp"],
         )
         for r in rows
     ]
@@ -135,9 +166,7 @@ class SyncTarget:
     partition_key: str | None
 
 
-def choose_target(
-    request: ManualSyncRequest, partitioned_by_key: dict[str, bool]
-) -> SyncTarget | str:
+def choose_target(request: ManualSyncRequest, partitioned_by_key: dict[str, bool]) -> SyncTarget | str:
     """Which of the entity's assets (present in this deployment) a request runs. With a date:
     the entity's daily-partitioned assets for that date; without: its unpartitioned ones.
     Returns the reason as a string when nothing can run."""
@@ -167,6 +196,22 @@ def mark_rejected(conn: sa.Connection, request_id: str, reason: str, now: dateti
         sa.update(a)
         .where(a.c.request_id == request_id, a.c.status == "REQUESTED")
         .values(status="REJECTED", completion_timestamp=now, error_details={"reason": reason})
+    )
+
+
+def reject_with_alert(conn: sa.Connection, request: ManualSyncRequest, reason: str, now: datetime) -> None:
+    """REJECTED with the reason, and the requester told through an alert (one per request)."""
+    from nba_notify.lib.alerts import raise_alert
+
+    mark_rejected(conn, request.request_id, reason, now)
+    raise_alert(
+        conn,
+        rule_key="manual_sync_rejected",
+        entity=request.entity_type if request.entity_type in ENTITIES else "all",
+        title=f"manual sync by {request.triggered_by[:40]} rejected: {reason[:200]}",
+        details={"request_id": request.request_id, "partition_key": request.partition_key, "reason": reason},
+        dedupe_key=request.request_id,
+        now=now,
     )
 
 
