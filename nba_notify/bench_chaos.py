@@ -2,7 +2,8 @@
 
 Each round starts from an empty database and a reset simulator, ingests a game day and the
 next through the real pipeline (simulated BDL and NBA.com over HTTP), then runs the product's
-day in simulated time. Every tick (30 simulated minutes): the world may change — a tip-off moved
+day in simulated time. Every tick (30 simulated minutes; 2 hours when no push is due within 6):
+the world may change — a tip-off moved
 the same day or to the next day, a game postponed, a postponed game made up the next day — and
 the affected days are re-ingested; Braze may misbehave (429, 5xx, timeouts after applying,
 updates answered with a new id that keep or drop the old one, a lagging or never-listing
@@ -44,6 +45,9 @@ from nba_notify.sim.faults import Fault
 
 T0 = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 TICK = timedelta(minutes=30)
+# Far from any push (nights, the day before) the product's day is uneventful: tick coarser.
+QUIET_TICK = timedelta(hours=2)
+QUIET_AHEAD = timedelta(hours=6)
 LEASE_TTL_SECONDS = 1.0
 LEAD = timedelta(minutes=60)
 ALERT_LEAD_GOAL = timedelta(minutes=30)
@@ -194,7 +198,9 @@ class Round:
             self.maybe_change_the_world(now)
             self.maybe_inject_a_fault()
             self.storm()
-            now += TICK
+            sends = [self.truth(g).tipoff_utc - LEAD for g in self.tracked]
+            upcoming = [t for t in sends if t > now]
+            now += TICK if upcoming and min(upcoming) - now <= QUIET_AHEAD else QUIET_TICK
             self.sim.clock.set(now)
             end = max(end, max(self.truth(g).tipoff_utc for g in self.tracked) + timedelta(hours=1))
         # the faults stop; the product settles on its own schedule

@@ -156,3 +156,42 @@ def test_a_game_gone_from_every_feed_is_withdrawn_and_comes_back_when_listed_aga
     assert set(per_user.values()) == {1} and list(times) == [
         (tipoff(game) - LEAD).strftime("%Y-%m-%dT%H:%M:%SZ")
     ]
+
+
+def test_a_bdl_id_conflict_never_merges_games_or_costs_a_push(braze_sim, db, pipeline):
+    """A play-in game listed by BDL under a regular-season game's id: both games stay apart, the
+    conflict is flagged, and each game still gets exactly one push."""
+    from nba_notify.lib.ingest import claims, parse
+    from nba_notify.lib.ingest.pipeline import latest_season_schedule
+
+    sim = braze_sim
+    pipeline("ingest_job", TODAY)
+    first, second = sorted(sim.control.truth_games(TODAY), key=lambda g: g["tipoff_utc"])[-2:]
+    with db.connect() as conn:
+        season_file = latest_season_schedule(conn, parse.season_for_date(TODAY)).json()
+    taken = parse.SourceGame(
+        "bdl",
+        str(first["bdl_game_id"]),
+        TODAY,
+        2026,
+        second["home"],
+        second["away"],
+        tipoff(second),
+        "scheduled",
+        None,
+        None,
+    )
+    with db.begin() as conn:  # BDL now lists the second game under the first one's id
+        refresh = claims.refresh_day(conn, TODAY, season_file, [taken], run_id="conflict")
+    assert [c.kind for c in refresh.conflicts] == ["source_id_changed_teams"]
+    with db.connect() as conn:
+        rows = {r.game_id: r for r in conn.execute(sa.select(games).where(games.c.game_date == TODAY))}
+    assert {first["nba_game_id"], second["nba_game_id"]} <= set(rows)
+    assert rows[first["nba_game_id"]].bdl_game_id == first["bdl_game_id"]  # not re-pointed, not deleted
+
+    pipeline("braze_sync_job")
+    run_clock_through(sim, max(tipoff(first), tipoff(second)) + timedelta(minutes=5))
+    for game in (first, second):
+        per_user, times = deliveries(sim, game["nba_game_id"])
+        assert per_user and set(per_user.values()) == {1}, game
+        assert list(times) == [(tipoff(game) - LEAD).strftime("%Y-%m-%dT%H:%M:%SZ")]

@@ -239,3 +239,30 @@ def test_scenario_7_reconcile_during_an_in_flight_create_cancels_nothing(
         state = conn.execute(sa.text("SELECT state FROM schedule_ledger")).scalar_one()
     assert state == "scheduled"
     assert_invariants(db, braze_sim, clock(), slow_policy)
+
+
+def test_scenario_2_across_days_a_game_rescheduled_to_the_next_day_is_one_update_under_racing_runs(
+    db, games, braze_sim, clock, slow_policy
+):
+    games.put(GAME, "NYK", "BOS", at(hours=4))
+    refresh_desired(db, slow_policy, now=clock())
+    sync(db, braze_sim, slow_policy, clock)
+    games.move(GAME, at(hours=28))  # the league moves it to tomorrow: same game, new day
+    refresh_desired(db, slow_policy, now=clock())
+
+    pauses = Pauses(at=("after_claim",))
+    a = start(lambda: sync(db, braze_sim, slow_policy, clock, checkpoint=pauses, lease_ttl_seconds=SHORT_LEASE), "A")
+    pauses.wait("after_claim")
+    report_b = sync(db, braze_sim, slow_policy, clock)
+    assert report_b.write_calls == 0 and report_b.counts["unresolved_waiting"] == 1
+    pauses.release("after_claim")
+    a.result()
+    assert calls(braze_sim)["braze.update"] == 1 and calls(braze_sim)["braze.create"] == 1
+    (live,) = live_schedules(braze_sim, GAME)
+    assert scheduled_time(live) == at(hours=27)
+    (row,) = ledger_rows(db)
+    assert row["state"] == "scheduled" and row["send_at_utc"] == at(hours=27)
+    braze_sim.control.set_clock(at(hours=28))
+    assert set(braze_truth(braze_sim)["messages"][GAME].values()) == {1}
+    assert list(braze_truth(braze_sim)["push_times"][GAME]) == [at(hours=27).strftime("%Y-%m-%dT%H:%M:%SZ")]
+    assert_invariants(db, braze_sim, clock(), slow_policy)
