@@ -224,12 +224,14 @@ class Round:
         state = self.truth(game_id)
         old_day = state.game_date
         if game_id in self.postponed:
-            if state.tipoff_utc - LEAD < now + CHANGE_AHEAD + timedelta(days=1):
-                make_up = state.tipoff_utc + timedelta(days=1)
-                self.sim.league.override(game_id, status="scheduled", tipoff_utc=make_up)
-                self.postponed.discard(game_id)
-                self.changes.append((now.isoformat(), game_id, f"made up at {make_up.isoformat()}"))
-                self.after_change(old_day, make_up)
+            # made up on a later day, at the same hour: the first such day far enough ahead
+            make_up = state.tipoff_utc + timedelta(days=1)
+            while make_up - LEAD < now + CHANGE_AHEAD:
+                make_up += timedelta(days=1)
+            self.sim.league.override(game_id, status="scheduled", tipoff_utc=make_up)
+            self.postponed.discard(game_id)
+            self.changes.append((now.isoformat(), game_id, f"made up at {make_up.isoformat()}"))
+            self.after_change(old_day, make_up)
             return
         if state.status != "scheduled" or state.tipoff_utc - LEAD < now + CHANGE_AHEAD:
             return
