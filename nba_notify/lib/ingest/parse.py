@@ -237,7 +237,19 @@ def parse_nbac_schedule_ids(payload: dict[str, Any], game_ids: Iterable[str]) ->
     return found
 
 
+def _skipped_season_type(raw: Any) -> bool:
+    """A preseason or All-Star game, told by its raw id before anything else is validated:
+    their teams may be none of the 30 franchises (Rising Stars, All-Star teams, overseas
+    clubs), which is no payload error for games we never keep."""
+    game_id = raw.get("gameId") if isinstance(raw, dict) else None
+    return isinstance(game_id, str) and len(game_id) == 10 and game_id.isdigit() and (
+        game_id[2] in NBAC_SKIPPED_SEASON_TYPES
+    )
+
+
 def _validated_schedule_game(raw: Any, i: int, j: int, bucket_day: date, season: int) -> SourceGame | None:
+    if _skipped_season_type(raw):
+        return None
     game = validate(
         NbacScheduleGame,
         raw,
@@ -294,6 +306,10 @@ def _nbac_game(
 def parse_nbac_scoreboard(payload: dict[str, Any]) -> list[SourceGame]:
     """liveData ``todaysScoreboard_00.json`` / stats ScoreboardV3 -> games (``gameTimeUTC``
     is a full instant here, unlike in the schedule file)."""
+    body = payload.get("scoreboard") if isinstance(payload, dict) else None
+    if isinstance(body, dict) and isinstance(body.get("games"), list):
+        # drop preseason and All-Star games before validation (see _skipped_season_type)
+        payload = {**payload, "scoreboard": {**body, "games": [g for g in body["games"] if not _skipped_season_type(g)]}}
     board = validate(NbacScoreboard, payload, source="nbac scoreboard").scoreboard
     games: dict[str, SourceGame] = {}
     for game in board.games:
