@@ -17,6 +17,7 @@ nba-notify doctor             can this deployment run? upstreams, keys, database
 nba-notify db url|psql|stop   reach the database (URL masked unless --show-secrets)
 nba-notify env                shell exports putting `dagster` on the same instance
 nba-notify dagster ARGS...    the dagster CLI on the project's instance
+nba-notify bench signals      alarms' precision and recall over a simulated season with faults
 nba-notify bench fuzz         hostile-input probes of the receiver and the payload parsers
 
 Every command uses the one persistent Dagster instance under $NBA_NOTIFY_HOME (unless
@@ -358,6 +359,20 @@ def cmd_bench_chaos(args: argparse.Namespace) -> int:
     return 0 if summary.goals_met else 1
 
 
+def cmd_bench_signals(args: argparse.Namespace) -> int:
+    import json
+    from datetime import date
+
+    from nba_notify.bench_signals import print_report, run_signals
+
+    start = date.fromisoformat(args.start) if args.start else None
+    report = run_signals(season=args.season, seed=args.seed, days=args.days, start=start)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2, default=str))
+    print_report(report)
+    return 0
+
+
 def cmd_bench_fuzz(args: argparse.Namespace) -> int:
     """Hostile input at scale: Currents bodies over HTTP (one at a time, then many at once) and
     upstream payloads through the parsers; prints the counts, exit 1 on any 5xx, lost event or
@@ -636,6 +651,19 @@ def build_parser() -> argparse.ArgumentParser:
     bench_chaos.add_argument("--seed", type=_int_in(0, 2**31 - 1, "--seed"), default=1)
     bench_chaos.add_argument("--games", type=_int_in(1, 15, "--games"), default=6, help="games per round")
     bench_chaos.set_defaults(func=cmd_bench_chaos)
+    bench_signals = bench_sub.add_parser(
+        "signals",
+        help="precision and recall of the product's alarms over a simulated season with known faults",
+    )
+    bench_signals.add_argument("--season", type=_int_in(2019, 2098, "--season"), default=2025,
+                               help="season start year (2025 = 2025-26)")
+    bench_signals.add_argument("--seed", type=_int_in(0, 2**31 - 1, "--seed"), default=2026)
+    bench_signals.add_argument("--days", type=_int_in(1, 400, "--days"), default=None,
+                               help="a shortened season: this many days from --start")
+    bench_signals.add_argument("--start", type=_game_day, default=None,
+                               help="first day (default: the first preseason day)")
+    bench_signals.add_argument("--json", action="store_true")
+    bench_signals.set_defaults(func=cmd_bench_signals)
     bench_fuzz = bench_sub.add_parser(
         "fuzz", help="hostile-input probes of the Currents receiver and the parsers"
     )
