@@ -45,7 +45,7 @@ data (the four feed faults), notifications (the extra schedule) or runs and data
 run). An alarm matches a fault when its domain is one of the fault's, it was seen within 3
 simulated days after the fault began, and it points at the fault: if both name game ids
 (NBA.com ``gameId``), one is shared; otherwise, if the alarm names days (its partition, or dates
-in its text), the fault's day is among them; an alarm that names neither is matched by domain
+in its text), one of the fault's days is among them; an alarm that names neither is matched by domain
 and time. **Precision** = alarms matching some fault / alarms; **recall** = faults matched by
 some alarm / faults. The time from fault to alarm is that of the first matching alarm.
 """
@@ -109,6 +109,8 @@ class InjectedFault:
     injected_at: datetime  # simulated time the problem began
     detail: str
     natural: bool = False  # part of the season itself, not injected by the benchmark
+    # Other partitions the problem touches (a failed 06:00 run fails yesterday's and today's).
+    also_days: list[date] = field(default_factory=list)
 
     @property
     def domains(self) -> set[str]:
@@ -122,6 +124,7 @@ class InjectedFault:
             "injected_at": self.injected_at.isoformat(),
             "detail": self.detail,
             "natural": self.natural,
+            "also_days": [d.isoformat() for d in self.also_days],
         }
 
 
@@ -162,7 +165,7 @@ class Alarm:
             return bool(named_games & set(fault.game_ids))
         named_days = self.days()
         if named_days:
-            return fault.day.isoformat() in named_days
+            return bool(named_days & {d.isoformat() for d in (fault.day, *fault.also_days)})
         return True
 
     def as_dict(self) -> dict[str, Any]:
@@ -360,19 +363,25 @@ class SignalsBench:
 
     def collect_alerts(self) -> None:
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.text(
-                    "SELECT id, rule_key, entity, severity, title, details FROM alerts WHERE id > :last ORDER BY id"
-                ),
-                {"last": self.last_alert_id},
-            ).mappings().all()
+            rows = (
+                conn.execute(
+                    sa.text(
+                        "SELECT id, rule_key, entity, severity, title, details FROM alerts WHERE id > :last ORDER BY id"
+                    ),
+                    {"last": self.last_alert_id},
+                )
+                .mappings()
+                .all()
+            )
         for row in rows:
             self.last_alert_id = max(self.last_alert_id, row["id"])
             if row["rule_key"] in NOT_ALARMS:
                 continue
             text = json.dumps({"entity": row["entity"], "title": row["title"], "details": row["details"]},
                               default=str)  # fmt: skip
-            self.report.alarms.append(Alarm("alert", row["rule_key"], row["severity"], None, text, self.now()))
+            self.report.alarms.append(
+                Alarm("alert", row["rule_key"], row["severity"], None, text, self.now())
+            )
 
     # -- ground truth ------------------------------------------------------------------------
 
@@ -451,8 +460,13 @@ class SignalsBench:
             fault.detail = f"NBA.com never publishes the box score of {game.away.tricode}@{game.home.tricode}"
         elif fault.kind == "failed_run":
             added = faults.add(Fault("status", "nbac.schedule*", params={"code": 503}))
-            self.pending_heals.append((at_eastern(day + timedelta(days=1), 0), lambda: self._remove_fault(added.id)))
-            fault.detail = "NBA.com's schedule answers 503 from 05:59 to midnight ET"
+            self.pending_heals.append(
+                (at_eastern(day + timedelta(days=1), 0), lambda: self._remove_fault(added.id))
+            )
+            fault.also_days = [day - timedelta(days=1)]
+            fault.detail = (
+                "NBA.com's schedule answers 503 from 05:59 to midnight ET (yesterday's and today's runs)"
+            )
         elif fault.kind == "extra_braze_schedule":
             fault.detail = self._extra_schedule(fault)
         self.report.faults.append(fault)
@@ -471,7 +485,9 @@ class SignalsBench:
         later = [
             g
             for g in self.league.games_on(fault.day, now)
-            if g.game.kind not in _UNLISTED_KINDS and g.status == "scheduled" and g.tipoff_utc - lead > now + timedelta(hours=2)
+            if g.game.kind not in _UNLISTED_KINDS
+            and g.status == "scheduled"
+            and g.tipoff_utc - lead > now + timedelta(hours=2)
         ]
         if not later:
             return "no game left to double (nothing injected)"
@@ -585,7 +601,11 @@ def print_report(report: SignalsReport, log: Callable[[str], None] = print) -> N
             f"partition={alarm.partition} {alarm.text[:300]}")  # fmt: skip
     hours = report.hours_to_alarm()
     if hours:
-        log(f"time from fault to alarm (h): min {min(hours)}, median {statistics.median(hours)}, max {max(hours)}")
-    log(f"runs: {report.runs} ({report.failed_runs} failed); wall time {report.wall_seconds} s — "
-        + ", ".join(f"{k} {v:.0f} s" for k, v in sorted(report.seconds.items(), key=lambda kv: -kv[1])))
+        log(
+            f"time from fault to alarm (h): min {min(hours)}, median {statistics.median(hours)}, max {max(hours)}"
+        )
+    log(
+        f"runs: {report.runs} ({report.failed_runs} failed); wall time {report.wall_seconds} s — "
+        + ", ".join(f"{k} {v:.0f} s" for k, v in sorted(report.seconds.items(), key=lambda kv: -kv[1]))
+    )
     log(report.line())

@@ -143,8 +143,9 @@ def start_stack(
     exit_stack.enter_context(webhook)
     dashboard = None
     if dashboard_port is not None:
-        dashboard = BackgroundServer(create_dashboard_app(database_url=database_url, settings=settings),
-                                     port=dashboard_port)
+        dashboard = BackgroundServer(
+            create_dashboard_app(database_url=database_url, settings=settings), port=dashboard_port
+        )
         exit_stack.enter_context(dashboard)
     sim = None
     if with_simulator:

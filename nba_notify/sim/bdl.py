@@ -192,7 +192,11 @@ def routes(sim: Any) -> list[Route]:
             for day in sorted(set(dates)):
                 states += league.games_on(day, now)
         elif start or end:
-            first = date.fromisoformat(start) if start else date.fromisoformat(end) - timedelta(days=MAX_RANGE_DAYS)
+            first = (
+                date.fromisoformat(start)
+                if start
+                else date.fromisoformat(end) - timedelta(days=MAX_RANGE_DAYS)
+            )
             last = date.fromisoformat(end) if end else first + timedelta(days=MAX_RANGE_DAYS)
             if (last - first).days > MAX_RANGE_DAYS:
                 raise ValueError(f"date range longer than {MAX_RANGE_DAYS} days")

@@ -194,9 +194,7 @@ def faulted(
 
 def _with_body(response: Response, body: bytes, encoding: str | None = None) -> Response:
     headers = {
-        k: v
-        for k, v in response.headers.items()
-        if k.lower() not in ("content-length", "content-encoding")
+        k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-encoding")
     }
     if encoding:
         headers["content-encoding"] = encoding

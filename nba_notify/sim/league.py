@@ -328,7 +328,7 @@ def season_label(year: int) -> str:
 
 
 def season_year_of_label(label: str) -> int:
-    """"2025-26" -> 2025; raises ValueError on anything else."""
+    """ "2025-26" -> 2025; raises ValueError on anything else."""
     head, _, tail = label.partition("-")
     year = int(head)
     if len(head) != 4 or len(tail) != 2 or int(tail) != (year + 1) % 100:
@@ -483,7 +483,12 @@ def _assign_days(
         urgency = {t: (n / days_left) ** 2 for t, n in left.items()}
         jitter = {id(pair): rng.random() * 0.05 for pair in remaining}
 
-        def priority(pair: tuple[Team, Team]) -> float:
+        def priority(
+            pair: tuple[Team, Team],
+            urgency: dict[str, float] = urgency,
+            jitter: dict[int, float] = jitter,
+            index: int = index,
+        ) -> float:
             h, a = pair[0].tricode, pair[1].tricode
             score = urgency[h] + urgency[a] + jitter[id(pair)]
             for t in (h, a):
@@ -623,7 +628,7 @@ def generate_rosters(seed: int) -> dict[str, tuple[Player, ...]]:
     rng = random.Random(f"{seed}:rosters")
     sizes = [rng.randint(13, 15) for _ in TEAMS]
     count = sum(sizes)
-    names = rng.sample([(f, l) for f in _FIRST_NAMES for l in _LAST_NAMES], count)
+    names = rng.sample([(first, last) for first in _FIRST_NAMES for last in _LAST_NAMES], count)
     nba_ids = rng.sample(range(1_626_100, 1_642_999), count)
     bdl_ids = rng.sample(range(17_895_000, 17_999_999), count)
     rosters: dict[str, tuple[Player, ...]] = {}
@@ -654,9 +659,7 @@ def generate_rosters(seed: int) -> dict[str, tuple[Player, ...]]:
                     country=rng.choice(_COUNTRIES),
                     draft_year=draft_year,
                     draft_round=draft_round,
-                    draft_number=(
-                        rng.randint(1, 30) + (30 if draft_round == 2 else 0) if drafted else None
-                    ),
+                    draft_number=(rng.randint(1, 30) + (30 if draft_round == 2 else 0) if drafted else None),
                 )
             )
             k += 1
@@ -714,7 +717,11 @@ def _timeline(game: ScheduledGame, now: datetime) -> tuple[datetime, str | None]
     then it is the same game at the make-up tip-off."""
     if game.postponed_at is None or now < game.postponed_at:
         return game.tipoff_utc, None
-    if game.makeup_tipoff is not None and game.makeup_announced_at is not None and now >= game.makeup_announced_at:
+    if (
+        game.makeup_tipoff is not None
+        and game.makeup_announced_at is not None
+        and now >= game.makeup_announced_at
+    ):
         return game.makeup_tipoff, None
     return game.tipoff_utc, POSTPONED
 
@@ -914,10 +921,14 @@ def _partial_team_box(
         return TeamBox(team=team, score=score, periods=periods, lines=tuple(final))
     fraction = state.elapsed_game_seconds / state.total_game_seconds
     played = [line for line in final if line.played]
-    points = _split(score, [line.pts for line in played]) if sum(l.pts for l in played) else [0] * len(played)
-    lines = [
-        _scale_line(line, points[i], fraction, profiles[i]) for i, line in enumerate(played)
-    ] + [line for line in final if not line.played]
+    points = (
+        _split(score, [line.pts for line in played])
+        if sum(line.pts for line in played)
+        else [0] * len(played)
+    )
+    lines = [_scale_line(line, points[i], fraction, profiles[i]) for i, line in enumerate(played)] + [
+        line for line in final if not line.played
+    ]
     return TeamBox(team=team, score=score, periods=periods, lines=tuple(lines))
 
 
@@ -943,7 +954,9 @@ class League:
         self._seasons: dict[int, Season] = {}
         self._rosters: dict[str, tuple[Player, ...]] | None = None
         self._overrides: dict[str, Override] = {}
-        self._final_boxes: dict[str, tuple[list[PlayerLine], list[_Profile], list[PlayerLine], list[_Profile]]] = {}
+        self._final_boxes: dict[
+            str, tuple[list[PlayerLine], list[_Profile], list[PlayerLine], list[_Profile]]
+        ] = {}
         self.version = 0  # bumped on every override change: part of payload cache keys
 
     # seasons -------------------------------------------------------------------------------
@@ -1188,7 +1201,9 @@ def wrong_scores(sim: Any, route: str, states: Sequence[GameState], now: datetim
     return wrong
 
 
-def dropped_player_ids(sim: Any, route: str, box: BoxScore, day_states: Sequence[GameState], now: datetime) -> set[int]:
+def dropped_player_ids(
+    sim: Any, route: str, box: BoxScore, day_states: Sequence[GameState], now: datetime
+) -> set[int]:
     """NBA personIds a box score route leaves out of this game under ``drop_players`` faults
     (``fraction`` of the players who played, per team, chosen by a seeded draw)."""
     dropped: set[int] = set()
@@ -1260,7 +1275,7 @@ def truth_games(sim: Any, day: date, now: datetime | None = None) -> list[dict[s
     return [truth_row(sim, s, states, now) for s in states]
 
 
-def attach(sim: Any) -> "League":
+def attach(sim: Any) -> League:
     """Give the simulator its league once: ``sim.league``, a cheap ``league`` truth provider
     and a reset hook clearing overrides. Idempotent."""
     if sim.league is None:
@@ -1292,7 +1307,9 @@ def control_routes(sim: Any) -> list[Route]:
         except ValueError:
             return JSONResponse({"error": "date=YYYY-MM-DD is required"}, status_code=400)
         now = sim.clock.now()
-        return JSONResponse({"date": day.isoformat(), "now": now.isoformat(), "games": truth_games(sim, day, now)})
+        return JSONResponse(
+            {"date": day.isoformat(), "now": now.isoformat(), "games": truth_games(sim, day, now)}
+        )
 
     async def game(request: Request) -> JSONResponse:
         game_id = request.path_params["game_id"]

@@ -150,7 +150,9 @@ def _shape_regular(seed: int, season: Season) -> None:
 
     for i, game in enumerate(games):
         if day_of(game) in nights and game.home.conference == game.away.conference:
-            games[i] = replace(game, label=CUP_LABEL, sub_label=groups[game.home.tricode], subtype="in-season")
+            games[i] = replace(
+                game, label=CUP_LABEL, sub_label=groups[game.home.tricode], subtype="in-season"
+            )
 
     taken: set[str] = set()
 
@@ -162,7 +164,10 @@ def _shape_regular(seed: int, season: Season) -> None:
 
     mexico = pick([g for g in games if day_of(g).month == 11 and day_of(g).weekday() == 5])
     games[index[mexico.nba_id]] = replace(
-        games[index[mexico.nba_id]], venue=MEXICO_CITY, label=f"NBA Mexico City Game {year}", subtype=GLOBAL_GAMES
+        games[index[mexico.nba_id]],
+        venue=MEXICO_CITY,
+        label=f"NBA Mexico City Game {year}",
+        subtype=GLOBAL_GAMES,
     )
     paris = pick([g for g in games if day_of(g).month == 1 and day_of(g).weekday() == 3])
     games[index[paris.nba_id]] = replace(
@@ -240,7 +245,18 @@ def _preseason(seed: int, season: Season, opening: date) -> list[ScheduledGame]:
     rows.sort(key=lambda r: (r[0], r[1].tricode))
     base = _bdl_block(year)
     return [
-        _game(rng, f"001{year % 100:02d}{i + 1:05d}", base + i, year, i + 1, home, away, tip, kind="preseason", **extra)
+        _game(
+            rng,
+            f"001{year % 100:02d}{i + 1:05d}",
+            base + i,
+            year,
+            i + 1,
+            home,
+            away,
+            tip,
+            kind="preseason",
+            **extra,
+        )
         for i, (tip, home, away, extra) in enumerate(rows)
     ]
 
@@ -363,7 +379,8 @@ def _standings(rng: random.Random, season: Season, extra: list[ScheduledGame]) -
     tiebreak = {t.tricode: rng.random() for t in TEAMS}
     return {
         conference: sorted(
-            (t for t in TEAMS if t.conference == conference), key=lambda t: (-wins[t.tricode], tiebreak[t.tricode])
+            (t for t in TEAMS if t.conference == conference),
+            key=lambda t: (-wins[t.tricode], tiebreak[t.tricode]),
         )
         for conference in ("East", "West")
     }
@@ -385,7 +402,9 @@ def _postseason(seed: int, season: Season, extra: list[ScheduledGame]) -> list[S
         return game
 
     seeds: dict[str, list[Team]] = {}
-    for c, (conference, day) in enumerate((("East", last + timedelta(days=2)), ("West", last + timedelta(days=3)))):
+    for c, (conference, day) in enumerate(
+        (("East", last + timedelta(days=2)), ("West", last + timedelta(days=3)))
+    ):
         ranked = table[conference]
         label = f"{conference} Play-In"
         top = add(f"005{yy}0010{1 + 2 * c}", ranked[6], ranked[7], eastern_to_utc(day, 19, 30),

@@ -67,7 +67,9 @@ def no_failed_scrapes(db) -> None:
     assert failed == []
 
 
-def test_all_star_weekend_with_non_nba_teams_ingests_and_keeps_no_exhibition_game(db, sim, season, materialize_day):
+def test_all_star_weekend_with_non_nba_teams_ingests_and_keeps_no_exhibition_game(
+    db, sim, season, materialize_day
+):
     all_star = [g for g in season.specials if g.kind == "all_star"]
     assert {g.nba_id[:3] for g in all_star} == {"003"}
     assert not {t for g in all_star for t in (g.home.tricode, g.away.tricode)} & set(season.rosters)
@@ -84,8 +86,12 @@ def test_all_star_weekend_with_non_nba_teams_ingests_and_keeps_no_exhibition_gam
     no_failed_scrapes(db)
 
 
-def test_preseason_day_with_an_overseas_club_ingests_and_keeps_no_preseason_game(db, sim, season, materialize_day):
-    club_game = next(g for g in season.specials if g.kind == "preseason" and g.away.tricode not in season.rosters)
+def test_preseason_day_with_an_overseas_club_ingests_and_keeps_no_preseason_game(
+    db, sim, season, materialize_day
+):
+    club_game = next(
+        g for g in season.specials if g.kind == "preseason" and g.away.tricode not in season.rosters
+    )
     abroad = next(g for g in season.specials if g.kind == "preseason" and g.venue is not None)
     for game in (club_game, abroad):
         ingest(sim, materialize_day, day_of(game), game.tipoff_utc + timedelta(hours=5))
@@ -93,8 +99,14 @@ def test_preseason_day_with_an_overseas_club_ingests_and_keeps_no_preseason_game
     no_failed_scrapes(db)
 
 
-def test_neutral_site_and_cup_knockout_games_are_ordinary_games_in_both_sources(db, sim, season, materialize_day):
-    neutral = [g for g in season.all_games if g.venue is not None and g.kind in ("regular", "cup_knockout", "cup_final")]
+def test_neutral_site_and_cup_knockout_games_are_ordinary_games_in_both_sources(
+    db, sim, season, materialize_day
+):
+    neutral = [
+        g
+        for g in season.all_games
+        if g.venue is not None and g.kind in ("regular", "cup_knockout", "cup_final")
+    ]
     cities = {g.venue.arena_city for g in neutral}
     assert {"Mexico City", "Paris", "Las Vegas"} <= cities
     final = next(g for g in neutral if g.kind == "cup_final")
@@ -108,7 +120,9 @@ def test_neutral_site_and_cup_knockout_games_are_ordinary_games_in_both_sources(
     no_failed_scrapes(db)
 
 
-def test_if_necessary_game_is_listed_then_dropped_when_the_series_ends_early(db, sim, season, materialize_day):
+def test_if_necessary_game_is_listed_then_dropped_when_the_series_ends_early(
+    db, sim, season, materialize_day
+):
     dropped = next(g for g in season.specials if g.kind == "playoffs" and g.listed_until is not None)
     assert dropped.if_necessary
     day = day_of(dropped)
@@ -144,7 +158,11 @@ def test_postponed_game_made_up_weeks_later_keeps_its_game_id(db, sim, season, m
 
 
 def test_box_scores_are_published_within_three_hours_of_the_final(sim, season) -> None:
-    game = next(g for g in season.games if g.box_score_lag and not g.box_score_never and dict(g.box_score_lag)["nbac"] > 30)
+    game = next(
+        g
+        for g in season.games
+        if g.box_score_lag and not g.box_score_never and dict(g.box_score_lag)["nbac"] > 30
+    )
     state = sim.sim.league.game(game.nba_id, game.tipoff_utc + timedelta(days=1))
     lag = timedelta(minutes=dict(game.box_score_lag)["nbac"])
     url = f"/nbac/static/json/liveData/boxscore/boxscore_{game.nba_id}.json"
@@ -154,4 +172,7 @@ def test_box_scores_are_published_within_three_hours_of_the_final(sim, season) -
     assert httpx.get(sim.url + url).json()["game"]["gameStatus"] == 3
     never = next(g for g in season.games if g.box_score_never)
     sim.control.set_clock(datetime(2026, 7, 1, tzinfo=UTC))
-    assert httpx.get(sim.url + f"/nbac/static/json/liveData/boxscore/boxscore_{never.nba_id}.json").status_code == 403
+    assert (
+        httpx.get(sim.url + f"/nbac/static/json/liveData/boxscore/boxscore_{never.nba_id}.json").status_code
+        == 403
+    )
