@@ -76,7 +76,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
     from nba_notify.sim.app import SimConfig
     from nba_notify.sim.server import SimServer
 
-    config = SimConfig(seed=args.seed, rate=args.rate, currents_url=args.currents_url)
+    config = SimConfig(
+        seed=args.seed, rate=args.rate, currents_url=args.currents_url, full_season=args.full_season
+    )
     if args.start:
         config.start = args.start
     with _stop_on_signals() as stop:
@@ -328,8 +330,10 @@ def cmd_unknown(args: argparse.Namespace) -> int:
         for r in rows:
             at_risk = r["earliest_send_at_risk"].isoformat() if r["earliest_send_at_risk"] else "?"
             deadline = r["decision_deadline"].isoformat() if r["decision_deadline"] else "?"
-            print(f"{r['intent_key']}  {r['state']:<12} {r['operation'] or '-':<7} earliest push at risk {at_risk}"
-                  f"  decide by {deadline}")
+            print(
+                f"{r['intent_key']}  {r['state']:<12} {r['operation'] or '-':<7} earliest push at risk {at_risk}"
+                f"  decide by {deadline}"
+            )
         return 0
     if not args.intent or not (args.exists or args.absent):
         raise UserError("unknown resolve: --intent and one of --exists / --absent are required")
@@ -338,12 +342,21 @@ def cmd_unknown(args: argparse.Namespace) -> int:
     try:
         seen_at = datetime.fromisoformat(args.at) if args.at else None
     except ValueError:
-        raise UserError(f"unknown resolve: --at must be an ISO 8601 time with offset, not {args.at!r}") from None
+        raise UserError(
+            f"unknown resolve: --at must be an ISO 8601 time with offset, not {args.at!r}"
+        ) from None
     if seen_at is not None and seen_at.tzinfo is None:
         raise UserError("unknown resolve: --at needs a UTC offset (e.g. 2026-11-24T23:00:00+00:00)")
     result = resolve_unknown(
-        engine, policy, args.intent, decision="exists" if args.exists else "absent",
-        schedule_id=args.schedule_id, orphan_ids=args.orphan or (), by=args.by, note=args.note, seen_at=seen_at,
+        engine,
+        policy,
+        args.intent,
+        decision="exists" if args.exists else "absent",
+        schedule_id=args.schedule_id,
+        orphan_ids=args.orphan or (),
+        by=args.by,
+        note=args.note,
+        seen_at=seen_at,
     )
     if not result.applied:
         print(f"unknown resolve: not applied: {result.note}", file=sys.stderr)
@@ -655,13 +668,22 @@ def build_parser() -> argparse.ArgumentParser:
         "signals",
         help="precision and recall of the product's alarms over a simulated season with known faults",
     )
-    bench_signals.add_argument("--season", type=_int_in(2019, 2098, "--season"), default=2025,
-                               help="season start year (2025 = 2025-26)")
+    bench_signals.add_argument(
+        "--season",
+        type=_int_in(2019, 2098, "--season"),
+        default=2025,
+        help="season start year (2025 = 2025-26)",
+    )
     bench_signals.add_argument("--seed", type=_int_in(0, 2**31 - 1, "--seed"), default=2026)
-    bench_signals.add_argument("--days", type=_int_in(1, 400, "--days"), default=None,
-                               help="a shortened season: this many days from --start")
-    bench_signals.add_argument("--start", type=_game_day, default=None,
-                               help="first day (default: the first preseason day)")
+    bench_signals.add_argument(
+        "--days",
+        type=_int_in(1, 400, "--days"),
+        default=None,
+        help="a shortened season: this many days from --start",
+    )
+    bench_signals.add_argument(
+        "--start", type=_game_day, default=None, help="first day (default: the first preseason day)"
+    )
     bench_signals.add_argument("--json", action="store_true")
     bench_signals.set_defaults(func=cmd_bench_signals)
     bench_fuzz = bench_sub.add_parser(
@@ -682,6 +704,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--rate", type=_rate, default=1.0, help="clock speed; 0 freezes it")
     sim.add_argument("--start", type=_instant, help="initial simulated time (ISO 8601, with offset)")
     sim.add_argument("--currents-url", default=None, help="where Braze Currents are POSTed")
+    sim.add_argument(
+        "--full-season",
+        action="store_true",
+        help="serve seasons as the league runs them (preseason, NBA Cup, All-Star, play-in, playoffs, "
+        "postponements, neutral sites, late box scores)",
+    )
     sim.set_defaults(func=cmd_sim)
 
     sync = sub.add_parser("sync", help="request a manual (emergency) sync of one entity")
@@ -731,10 +759,16 @@ def build_parser() -> argparse.ArgumentParser:
     answer.add_argument("--exists", action="store_true", help="a send for this game is scheduled at its time")
     answer.add_argument("--absent", action="store_true", help="no send for this game is scheduled")
     unknown.add_argument("--schedule-id", default=None, help="the schedule's id, if the dashboard shows it")
-    unknown.add_argument("--at", default=None, help="with --exists: the send time the dashboard shows (ISO 8601)")
+    unknown.add_argument(
+        "--at", default=None, help="with --exists: the send time the dashboard shows (ISO 8601)"
+    )
     unknown.add_argument("--orphan", action="append", help="another schedule id found for it (cancelled)")
-    unknown.add_argument("--by", type=_text(MAX_REQUESTER_CHARS, "--by"), default=os.environ.get("USER", "operator"),
-                         help="who answers (audited)")
+    unknown.add_argument(
+        "--by",
+        type=_text(MAX_REQUESTER_CHARS, "--by"),
+        default=os.environ.get("USER", "operator"),
+        help="who answers (audited)",
+    )
     unknown.add_argument("--note", type=_text(MAX_REASON_CHARS, "--note"), default=None)
     unknown.set_defaults(func=cmd_unknown)
 
