@@ -14,11 +14,15 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pytest
+
 from nba_notify.bench_signals import FAULT_KINDS, print_report, run_signals
 
 LINE = re.compile(r"^signals: precision=(\d+\.\d)% recall=(\d+\.\d)% alarms=(\d+) injected=(\d+)$")
 
 
+# 17 simulated days of the real jobs: ~4 minutes on an idle 2-core machine, more under load.
+@pytest.mark.timeout(1800)
 def test_shortened_season_with_one_fault_of_each_kind_has_full_precision_and_recall(
     database_url, tmp_path, monkeypatch
 ):
