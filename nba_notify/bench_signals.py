@@ -101,6 +101,13 @@ _GAME_ID = re.compile(r"\b00[1-6]\d{7}\b")
 _DAY = re.compile(r"\b20\d\d-\d\d-\d\d\b")
 
 
+def _near(text: str, day: date, days: int = 14) -> bool:
+    try:
+        return abs((date.fromisoformat(text) - day).days) <= days
+    except ValueError:
+        return False
+
+
 @dataclass
 class InjectedFault:
     kind: str
@@ -150,7 +157,10 @@ class Alarm:
         return set(_GAME_ID.findall(self.text))
 
     def days(self) -> set[str]:
-        found = set(_DAY.findall(self.text))
+        """Game days the alarm names: its partition and dates in its text near its own simulated
+        time (a wall-clock timestamp in an alert's details is no game day)."""
+        near = self.at.astimezone(EASTERN).date()
+        found = {text for text in _DAY.findall(self.text) if _near(text, near)}
         if self.partition:
             found.add(self.partition)
         return found
