@@ -29,7 +29,8 @@ time) it began, injected through the simulator's fault machinery on distinct day
   score route); the season's own never-published box scores are ground truth of the same kind,
   beginning at the game's final buzzer;
 * ``extra_braze_schedule``: a live Braze schedule for one of the day's games created behind the
-  product's back (a double push in the making), 10 minutes after the morning sync;
+  product's back (a double push in the making), 10 minutes after the morning sync; it counts as
+  detected only by an alarm before the second push goes out;
 * ``failed_run``: the NBA.com schedule answers 503 from 05:59 to midnight (three ingest runs fail).
 
 **An alarm** is a signal an operator is asked to act on: (a) an asset check evaluation that
@@ -46,8 +47,9 @@ run). An alarm matches a fault when its domain is one of the fault's, it was see
 simulated days after the fault began, and it points at the fault: if both name game ids
 (NBA.com ``gameId``), one is shared; otherwise, if the alarm names days (its partition, or dates
 in its text), one of the fault's days is among them; an alarm that names neither is matched by domain
-and time. **Precision** = alarms matching some fault / alarms; **recall** = faults matched by
-some alarm / faults. The time from fault to alarm is that of the first matching alarm.
+and time; an alarm naming the fault's own identifiers (a Braze schedule or dispatch id)
+matches it outright. **Precision** = alarms matching some fault / alarms; **recall** = faults
+matched by some alarm (before the fault's deadline, if it has one) / faults. The time from fault to alarm is that of the first matching alarm.
 """
 
 from __future__ import annotations
@@ -118,6 +120,12 @@ class InjectedFault:
     natural: bool = False  # part of the season itself, not injected by the benchmark
     # Other partitions the problem touches (a failed 06:00 run fails yesterday's and today's).
     also_days: list[date] = field(default_factory=list)
+    # Identifiers only this problem has (a Braze schedule's id and dispatch id): an alarm that
+    # names one points at it whatever else it names.
+    refs: list[str] = field(default_factory=list)
+    # An alarm after this instant is true but too late to prevent the harm (the double push has
+    # gone out): it does not count for recall.
+    deadline: datetime | None = None
 
     @property
     def domains(self) -> set[str]:
@@ -132,6 +140,8 @@ class InjectedFault:
             "detail": self.detail,
             "natural": self.natural,
             "also_days": [d.isoformat() for d in self.also_days],
+            "refs": self.refs,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
         }
 
 
@@ -170,6 +180,8 @@ class Alarm:
             return False
         if not fault.injected_at - timedelta(minutes=1) <= self.at <= fault.injected_at + MATCH_WINDOW:
             return False
+        if any(ref in self.text for ref in fault.refs):
+            return True
         named_games = self.game_ids()
         if fault.game_ids and named_games:
             return bool(named_games & set(fault.game_ids))
@@ -210,9 +222,14 @@ class SignalsReport:
     def false_alarms(self) -> list[Alarm]:
         return [a for a in self.alarms if not self.matched(a)]
 
+    def detected(self, fault: InjectedFault) -> bool:
+        return any(
+            a.matches(fault) and (fault.deadline is None or a.at < fault.deadline) for a in self.alarms
+        )
+
     @property
     def missed(self) -> list[InjectedFault]:
-        return [f for f in self.faults if not any(a.matches(f) for a in self.alarms)]
+        return [f for f in self.faults if not self.detected(f)]
 
     @property
     def precision(self) -> float:
@@ -225,7 +242,11 @@ class SignalsReport:
     def hours_to_alarm(self) -> list[float]:
         hours = []
         for fault in self.faults:
-            times = [a.at for a in self.alarms if a.matches(fault)]
+            times = [
+                a.at
+                for a in self.alarms
+                if a.matches(fault) and (fault.deadline is None or a.at < fault.deadline)
+            ]
             if times:
                 hours.append(round((min(times) - fault.injected_at).total_seconds() / 3600, 2))
         return hours
@@ -517,6 +538,8 @@ class SignalsBench:
             }
         )
         fault.game_ids = [game.nba_id]
+        fault.refs = [answer["schedule_id"], answer["dispatch_id"]]
+        fault.deadline = game.tipoff_utc - lead  # caught before the second push goes out, or missed
         return f"schedule {answer['schedule_id']} for {game.away.tricode}@{game.home.tricode} at {send_at}, not the product's"
 
     # -- the season --------------------------------------------------------------------------
@@ -602,7 +625,14 @@ def print_report(report: SignalsReport, log: Callable[[str], None] = print) -> N
     log("")
     log(f"real problems (ground truth): {len(report.faults)} — {dict(sorted(kinds.items()))}")
     for fault in report.faults:
-        detected = "detected" if fault not in report.missed else "MISSED"
+        late = any(a.matches(fault) for a in report.alarms) and not report.detected(fault)
+        detected = (
+            "detected"
+            if report.detected(fault)
+            else "MISSED (alarm only after the harm)"
+            if late
+            else "MISSED"
+        )
         log(f"  {fault.injected_at:%Y-%m-%d %H:%M}Z {fault.kind:<26} {fault.day} {detected}: {fault.detail}")
     names = Counter(f"{a.source}:{a.name}" for a in report.alarms)
     log(f"alarms raised: {len(report.alarms)} — {dict(sorted(names.items()))}")
