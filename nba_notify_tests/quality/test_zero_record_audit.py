@@ -67,7 +67,7 @@ def test_the_reprocess_plan_covers_exactly_the_real_loss_game_days(history):
         D_PROCESSOR_FAILED.isoformat(): ("reprocess_from_raw", ("games", "player_box_scores")),
         D_SCRAPER_FAILED.isoformat(): (
             "rescrape",
-            ("bdl_box_scores_raw", "nbac_schedule_raw", "nbac_box_scores_raw", "player_box_scores", "source_discrepancies"),
+            ("bdl_box_scores_raw", "nbac_schedule_raw", "nbac_box_scores_raw", "player_box_scores", "box_score_coverage"),
         ),
         D_SCRAPED_SINCE.isoformat(): ("reprocess_from_raw", ("player_box_scores",)),
     }

@@ -2,7 +2,7 @@
 partition per US-Eastern game day. Each asset is a thin shell over
 :mod:`nba_notify.lib.ingest.pipeline`: loop over the run's days, report what was written."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 
 import dagster as dg
@@ -29,20 +29,48 @@ _PARTITIONED = dict(
 )
 
 
-def run_days(context: dg.AssetExecutionContext, work: Callable[[date], DayResult]) -> list[DayResult]:
+DayMetadata = Callable[[DayResult], Mapping[str, object]]
+
+
+def run_days(
+    context: dg.AssetExecutionContext,
+    work: Callable[[date], DayResult],
+    *,
+    describe: DayMetadata | None = None,
+    recorder: CallRecorder | None = None,
+    cached: bool = False,
+) -> list[DayResult]:
     """Run ``work`` for every day of the run. A failing day does not stop the others (each
-    day is its own transaction); the asset then fails naming every failed day."""
+    day is its own transaction); the asset then fails naming every failed day.
+
+    Each day's own figures go on that day's partition (``context.add_asset_metadata(...,
+    partition_key=...)``): in a single-run backfill every partition's materialization carries
+    the rows written for that day (``dagster/row_count``), ``describe(result)`` and the API
+    calls made for it (``recorder``; ``cached``: also the cache hit ratio) — never the run's
+    totals. Return the asset's ``MaterializeResult`` without count-like metadata: whatever it
+    carries is copied onto every partition."""
     results, failures = [], []
     days = partition_dates(context)
     for done, day in enumerate(days, start=1):
+        mark = recorder.mark() if recorder is not None else 0
         try:
-            results.append(work(day))
-            # one line per day: what `nba-notify ingest` shows as progress
-            context.log.info(f"{GAME_DAY_DONE} {day} ({done}/{len(days)}): {results[-1].records} records")
+            result = work(day)
         except Exception as exc:  # classified and re-raised below, never swallowed
             error = classify_exception(exc)
             context.log.error(f"{day}: {error}")
             failures.append((day, error))
+            continue
+        results.append(result)
+        metadata: dict[str, object] = {
+            "dagster/row_count": result.records,
+            "game_date": day.isoformat(),
+            **(describe(result) if describe is not None else {}),
+        }
+        if recorder is not None:
+            metadata.update(api_metrics(recorder, mark, cached=cached))
+        context.add_asset_metadata(metadata, partition_key=day.isoformat())
+        # one line per day: what `nba-notify ingest` shows as progress
+        context.log.info(f"{GAME_DAY_DONE} {day} ({done}/{len(days)}): {result.records} records")
     if failures:
         if len(failures) == 1 and not results:
             raise as_failure(failures[0][1])
@@ -59,16 +87,6 @@ def run_days(context: dg.AssetExecutionContext, work: Callable[[date], DayResult
     return results
 
 
-def day_metadata(results: list[DayResult]) -> dict[str, object]:
-    total = sum(r.records for r in results)
-    meta: dict[str, object] = {"dagster/row_count": total, "game_days": len(results)}
-    if len(results) == 1:
-        meta["game_date"] = results[0].day.isoformat()
-    else:
-        meta["records_by_day"] = dg.MetadataValue.json({r.day.isoformat(): r.records for r in results})
-    return meta
-
-
 @dg.asset(
     **_PARTITIONED,
     group_name="ingest",
@@ -80,16 +98,13 @@ def bdl_games_raw(
 ) -> dg.MaterializeResult:
     recorder = CallRecorder()
     client, engine, run_id = bdl.client(recorder), database.engine(), context.run.run_id
-    results = run_days(
-        context, lambda day: pipeline.scrape_bdl_games(engine, client, day, run_id=run_id, recorder=recorder)
+    run_days(
+        context,
+        lambda day: pipeline.scrape_bdl_games(engine, client, day, run_id=run_id, recorder=recorder),
+        describe=lambda r: {"pages": r.details["pages"]},
+        recorder=recorder,
     )
-    return dg.MaterializeResult(
-        metadata={
-            **day_metadata(results),
-            "pages": sum(r.details["pages"] for r in results),
-            **api_metrics(recorder),
-        }
-    )
+    return dg.MaterializeResult()
 
 
 @dg.asset(
@@ -103,11 +118,13 @@ def bdl_box_scores_raw(
 ) -> dg.MaterializeResult:
     recorder = CallRecorder()
     client, engine, run_id = bdl.client(recorder), database.engine(), context.run.run_id
-    results = run_days(
+    run_days(
         context,
         lambda day: pipeline.scrape_bdl_box_scores(engine, client, day, run_id=run_id, recorder=recorder),
+        describe=lambda r: {"players": r.details["players"]},
+        recorder=recorder,
     )
-    return dg.MaterializeResult(metadata={**day_metadata(results), **api_metrics(recorder)})
+    return dg.MaterializeResult()
 
 
 @dg.asset(
@@ -126,13 +143,16 @@ def nbac_schedule_raw(
     recorder = CallRecorder()
     client, engine, run_id = nbac.client(recorder), database.engine(), context.run.run_id
     current = pipeline.current_season(clock.now())
-    results = run_days(
+    run_days(
         context,
         lambda day: pipeline.scrape_nbac_schedule(
             engine, client, day, current_season=current, run_id=run_id, recorder=recorder
         ),
+        describe=lambda r: {"season": r.details["season"], "from_cache": r.details["from_cache"]},
+        recorder=recorder,
+        cached=True,
     )
-    return dg.MaterializeResult(metadata={**day_metadata(results), **api_metrics(recorder, cached=True)})
+    return dg.MaterializeResult()
 
 
 @dg.asset(
@@ -147,18 +167,16 @@ def nbac_box_scores_raw(
 ) -> dg.MaterializeResult:
     recorder = CallRecorder()
     client, engine, run_id = nbac.client(recorder), database.engine(), context.run.run_id
-    results = run_days(
+    run_days(
         context,
         lambda day: pipeline.scrape_nbac_box_scores(engine, client, day, run_id=run_id, recorder=recorder),
+        describe=lambda r: {
+            "final_games_without_box_score": len(r.details["unavailable"]),
+            "games_without_box_score": dg.MetadataValue.json(sorted(r.details["unavailable"])),
+        },
+        recorder=recorder,
     )
-    unavailable = sorted(g for r in results for g in r.details["unavailable"])
-    return dg.MaterializeResult(
-        metadata={
-            **day_metadata(results),
-            "final_games_without_box_score": len(unavailable),
-            **api_metrics(recorder),
-        }
-    )
+    return dg.MaterializeResult()
 
 
 @dg.asset(
@@ -173,22 +191,21 @@ def nbac_box_scores_raw(
 )
 def games(context: dg.AssetExecutionContext, database: PostgresResource) -> dg.MaterializeResult:
     engine, run_id = database.engine(), context.run.run_id
-    results = run_days(context, lambda day: pipeline.process_games(engine, day, run_id=run_id))
-    moved = {gid: move for r in results for gid, move in r.details["moved"].items()}
-    conflicts = [c for r in results for c in r.details["identity_conflicts"]]
-    return dg.MaterializeResult(
-        metadata={
-            **day_metadata(results),
-            "rows_written": sum(r.details["written"] for r in results),
-            "moved_games": len(moved),
-            "moves": dg.MetadataValue.json(moved),
-            "gone_from_feeds": sum(len(r.details["gone_from_feeds"]) for r in results),
-            "unproven_bdl_games": sum(len(r.details["unproven_bdl_games"]) for r in results),
-            "new_identity_links": sum(r.details["new_links"] for r in results),
-            "identity_conflicts": len(conflicts),
+    run_days(
+        context,
+        lambda day: pipeline.process_games(engine, day, run_id=run_id),
+        describe=lambda r: {
+            "rows_written": r.details["written"],
+            "moved_games": len(r.details["moved"]),
+            "moves": dg.MetadataValue.json(r.details["moved"]),
+            "gone_from_feeds": len(r.details["gone_from_feeds"]),
+            "unproven_bdl_games": len(r.details["unproven_bdl_games"]),
+            "new_identity_links": r.details["new_links"],
+            "identity_conflicts": len(r.details["identity_conflicts"]),
             "peak_memory_mb": peak_memory_mb(),
-        }
+        },
     )
+    return dg.MaterializeResult()
 
 
 @dg.asset(
@@ -200,11 +217,9 @@ def games(context: dg.AssetExecutionContext, database: PostgresResource) -> dg.M
 )
 def player_box_scores(context: dg.AssetExecutionContext, database: PostgresResource) -> dg.MaterializeResult:
     engine, run_id = database.engine(), context.run.run_id
-    results = run_days(context, lambda day: pipeline.process_player_box_scores(engine, day, run_id=run_id))
-    return dg.MaterializeResult(
-        metadata={
-            **day_metadata(results),
-            "rows_for_unknown_games": sum(len(r.details["unknown_games"]) for r in results),
-            "peak_memory_mb": peak_memory_mb(),
-        }
+    run_days(
+        context,
+        lambda day: pipeline.process_player_box_scores(engine, day, run_id=run_id),
+        describe=lambda r: {"rows_for_unknown_games": len(r.details["unknown_games"]), "peak_memory_mb": peak_memory_mb()},
     )
+    return dg.MaterializeResult()

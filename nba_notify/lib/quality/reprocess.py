@@ -34,6 +34,7 @@ RESCRAPE = "rescrape"
 GAMES, PLAYER_BOX_SCORES = "games", "player_box_scores"
 PHASE2_ORDER = (GAMES, PLAYER_BOX_SCORES)
 SOURCE_DISCREPANCIES = "source_discrepancies"
+BOX_SCORE_COVERAGE = "box_score_coverage"
 
 # player_box_scores keys its rows to the day's games, so re-processing games re-processes it.
 PHASE2_DOWNSTREAM = {GAMES: (GAMES, PLAYER_BOX_SCORES), PLAYER_BOX_SCORES: (PLAYER_BOX_SCORES,)}
@@ -50,6 +51,15 @@ SCRAPER_RAW_ASSETS = {
     BDL_BOX_SCORES: ("bdl_box_scores_raw",),
     NBAC_BOX_SCORES: ("nbac_schedule_raw", "nbac_box_scores_raw"),
 }
+# The comparison(s) that judge a scraper's data after a re-scrape. A listing re-scrape rebuilds
+# games, which also changes which final games need a box score.
+EVALUATION_ASSETS = {
+    BDL_GAMES: (SOURCE_DISCREPANCIES, BOX_SCORE_COVERAGE),
+    NBAC_SCHEDULE: (SOURCE_DISCREPANCIES, BOX_SCORE_COVERAGE),
+    BDL_BOX_SCORES: (BOX_SCORE_COVERAGE,),
+    NBAC_BOX_SCORES: (BOX_SCORE_COVERAGE,),
+}
+EVALUATION_ORDER = (SOURCE_DISCREPANCIES, BOX_SCORE_COVERAGE)
 RAW_ORDER = ("bdl_games_raw", "bdl_box_scores_raw", "nbac_schedule_raw", "nbac_box_scores_raw")
 
 REPROCESS_TAG = "nba_notify/reprocess"
@@ -160,7 +170,7 @@ def _partition_plan(day: date, lost: Sequence[AuditRow]) -> PartitionPlan:
         assets = (
             *(a for a in RAW_ORDER if a in raw),
             *(a for a in PHASE2_ORDER if a in phase2),
-            SOURCE_DISCREPANCIES,
+            *(a for a in EVALUATION_ORDER if any(a in EVALUATION_ASSETS[s] for s in scrapers)),
         )
         action = RESCRAPE
     else:
