@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import dagster as dg
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -140,6 +141,42 @@ def test_backfill_of_several_days_runs_as_one_run(db, materialize_day):
         runs = conn.execute(sa.select(processor_run_history.c.run_id).distinct()).scalars().all()
     assert sorted(d.isoformat() for d in stored) == days
     assert runs == [result.run_id]
+
+
+def test_a_single_run_backfill_gives_every_partition_its_own_row_count(db, sim, ingest_resources):
+    # 2026-11-26 is Thanksgiving in the simulated season: no games that day
+    days = ["2026-11-25", "2026-11-26", "2026-11-27"]
+    expected = {day: len(truth_games(sim, day)) for day in days}
+    assert expected["2026-11-26"] == 0 and expected["2026-11-25"] > 0 and expected["2026-11-27"] > 0
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            INGEST_ASSETS,
+            resources=ingest_resources,
+            instance=instance,
+            tags={"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]},
+        )
+        assert result.success
+
+        def latest(asset: str, day: str) -> dict:
+            [record] = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[day]), limit=1
+            ).records
+            assert record.run_id == result.run_id  # one run wrote every partition
+            return {k: v.value for k, v in record.asset_materialization.metadata.items()}
+
+        for day in days:
+            with db.connect() as conn:
+                on_day = conn.execute(
+                    sa.select(sa.func.count()).select_from(games).where(games.c.game_date == date.fromisoformat(day))
+                ).scalar_one()
+            assert on_day == expected[day]
+            for asset in ("bdl_games_raw", "nbac_schedule_raw", "games"):
+                meta = latest(asset, day)
+                assert (meta["dagster/row_count"], meta["game_date"]) == (expected[day], day), (asset, day)
+            # API calls are the day's own: each day asked BDL once (one page)
+            assert latest("bdl_games_raw", day)["api_calls"] == 1
+            # nothing has tipped off on these days yet (the simulator's clock is 2026-11-24)
+            assert latest("player_box_scores", day)["dagster/row_count"] == 0
 
 
 # -- faults: each ends classified and recorded ---------------------------------------------

@@ -44,10 +44,12 @@ SCRAPER_FEEDS = {
     BDL_BOX_SCORES: PLAYER_BOX_SCORES,
     NBAC_BOX_SCORES: PLAYER_BOX_SCORES,
 }
-# NBA.com box scores are fetched for the games its stored schedule lists as started.
+# NBA.com box scores are fetched for the games its stored schedule lists as started. A game
+# missing from a source's listing is missing from its box scores too, and is reported once, as
+# a listing gap: re-scraping a listing re-scrapes that source's box scores with it.
 SCRAPER_RAW_ASSETS = {
-    BDL_GAMES: ("bdl_games_raw",),
-    NBAC_SCHEDULE: ("nbac_schedule_raw",),
+    BDL_GAMES: ("bdl_games_raw", "bdl_box_scores_raw"),
+    NBAC_SCHEDULE: ("nbac_schedule_raw", "nbac_box_scores_raw"),
     BDL_BOX_SCORES: ("bdl_box_scores_raw",),
     NBAC_BOX_SCORES: ("nbac_schedule_raw", "nbac_box_scores_raw"),
 }
