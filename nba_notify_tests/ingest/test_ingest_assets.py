@@ -153,7 +153,10 @@ def test_a_single_run_backfill_gives_every_partition_its_own_row_count(db, sim, 
             INGEST_ASSETS,
             resources=ingest_resources,
             instance=instance,
-            tags={"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]},
+            tags={
+                "dagster/asset_partition_range_start": days[0],
+                "dagster/asset_partition_range_end": days[-1],
+            },
         )
         assert result.success
 
@@ -167,7 +170,9 @@ def test_a_single_run_backfill_gives_every_partition_its_own_row_count(db, sim, 
         for day in days:
             with db.connect() as conn:
                 on_day = conn.execute(
-                    sa.select(sa.func.count()).select_from(games).where(games.c.game_date == date.fromisoformat(day))
+                    sa.select(sa.func.count())
+                    .select_from(games)
+                    .where(games.c.game_date == date.fromisoformat(day))
                 ).scalar_one()
             assert on_day == expected[day]
             for asset in ("bdl_games_raw", "nbac_schedule_raw", "games"):

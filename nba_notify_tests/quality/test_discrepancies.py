@@ -89,7 +89,9 @@ def test_box_scores_not_yet_published_are_lag_never_a_missing_game():
     assert {d.details["deadline_at"] for d in found} == {(final_at + timedelta(hours=4)).isoformat()}
     before = box_score_deadline_result(rows(found), final_at + timedelta(hours=3, minutes=59))
     assert before.passed
-    assert before.metadata["box_scores_lagging"].value == 4 and before.metadata["box_scores_overdue"].value == 0
+    assert (
+        before.metadata["box_scores_lagging"].value == 4 and before.metadata["box_scores_overdue"].value == 0
+    )
     assert "within their deadline" in before.description and "BOS@NYK" in before.description
     after = box_score_deadline_result(rows(found), final_at + timedelta(hours=4))
     assert not after.passed and after.severity == dg.AssetCheckSeverity.ERROR
@@ -105,7 +107,11 @@ def test_box_scores_are_compared_for_final_games_only_and_players_against_the_ot
     # 20 of 21 is within the 90% tolerance (a few seconds one source rounds to "did not play")
     assert kinds(found) == {("LAL@GSW", "players_missing_in_bdl", "bdl_box_scores")}
     [short] = found
-    assert (short.details["players"], short.details["players_in_other_source"], short.details["missing"]) == (10, 20, 10)
+    assert (short.details["players"], short.details["players_in_other_source"], short.details["missing"]) == (
+        10,
+        20,
+        10,
+    )
 
 
 def test_a_game_a_source_does_not_list_is_reported_once_as_missing_not_again_as_a_box_score():
@@ -121,16 +127,32 @@ def test_a_score_disagreement_is_an_error_on_a_final_game_and_a_warning_before()
     assert not final.passed and final.severity == dg.AssetCheckSeverity.ERROR
     assert "final game" in final.description and "BOS@NYK" in final.description
     for status in ("scheduled", "live"):
-        early = field_disagreements_result(rows(compare_listings([game("BOS@NYK", status=status, disagreements=diff)])))
+        early = field_disagreements_result(
+            rows(compare_listings([game("BOS@NYK", status=status, disagreements=diff)]))
+        )
         assert not early.passed and early.severity == dg.AssetCheckSeverity.WARN, status
         assert "not yet final" in early.description
     table = final.metadata["offending_rows"].value
     header, _, line = table.splitlines()[2:5]
     assert [c.strip() for c in header.strip("|").split("|")] == [
-        "game_date", "game_id", "matchup", "game_status", "field", "bdl", "nbac", "severity"
+        "game_date",
+        "game_id",
+        "matchup",
+        "game_status",
+        "field",
+        "bdl",
+        "nbac",
+        "severity",
     ]
     assert [c.strip() for c in line.strip("|").split("|")] == [
-        DAY.isoformat(), "BOS@NYK", "BOS@NYK", "final", "home_score", "101", "103", "ERROR"
+        DAY.isoformat(),
+        "BOS@NYK",
+        "BOS@NYK",
+        "final",
+        "home_score",
+        "101",
+        "103",
+        "ERROR",
     ]
 
 

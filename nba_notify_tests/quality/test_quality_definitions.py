@@ -10,8 +10,8 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from nba_notify.defs.quality.driver import add_recoverable_source_fault, run_retry_tick
 from nba_notify.definitions import load
+from nba_notify.defs.quality.driver import add_recoverable_source_fault, run_retry_tick
 from nba_notify.lib.db.tables.quality import scrape_retry_queue
 from nba_notify.lib.quality import quality_summary
 
@@ -28,15 +28,24 @@ def test_lineage_runs_from_scrapes_through_discrepancies_to_the_quality_marts(de
     # the listing comparison needs only games: a failing box-score feed never stops it
     assert graph.get(K("source_discrepancies")).parent_keys == {K("games")}
     assert graph.get(K("box_score_coverage")).parent_keys == {
-        K("games"), K("bdl_box_scores_raw"), K("nbac_box_scores_raw")
+        K("games"),
+        K("bdl_box_scores_raw"),
+        K("nbac_box_scores_raw"),
     }
-    assert graph.get(K("scrape_retry_queue")).parent_keys == {K("source_discrepancies"), K("box_score_coverage")}
-    assert {K("source_discrepancies"), K("box_score_coverage")} <= graph.get(K("stg_source_discrepancies")).parent_keys
+    assert graph.get(K("scrape_retry_queue")).parent_keys == {
+        K("source_discrepancies"),
+        K("box_score_coverage"),
+    }
+    assert {K("source_discrepancies"), K("box_score_coverage")} <= graph.get(
+        K("stg_source_discrepancies")
+    ).parent_keys
     assert K("scrape_retry_queue") in graph.get(K("stg_retry_queue")).parent_keys
     assert {K("bdl_games_raw"), K("nbac_box_scores_raw")} <= graph.get(K("stg_scrape_attempts")).parent_keys
     assert graph.get(K("team_form_last_10")).parent_keys == {K("game_summary")}
     assert K("stg_phase2_coverage") in graph.get(K("game_summary")).parent_keys
-    assert {K("zero_record_audit"), K("zero_record_audit_summary")} == graph.get(K("reprocess_plan")).parent_keys
+    assert {K("zero_record_audit"), K("zero_record_audit_summary")} == graph.get(
+        K("reprocess_plan")
+    ).parent_keys
     for mart in ("daily_health_report", "recovery_time_analysis", "zero_record_audit", "phase_completeness"):
         assert graph.get(K(mart)).group_name == "quality"
 
@@ -73,7 +82,11 @@ def test_the_demo_driver_recovers_a_healing_bdl_gap_through_the_real_jobs(db, si
         assert run_retry_tick(definitions, instance) == []
         sim.control.advance(4 * 3600)
         [retry] = run_retry_tick(definitions, instance)
-        assert (retry.scraper_name, retry.partition_key, retry.success) == ("bdl_games", today.isoformat(), True)
+        assert (retry.scraper_name, retry.partition_key, retry.success) == (
+            "bdl_games",
+            today.isoformat(),
+            True,
+        )
         assert run_retry_tick(definitions, instance) == []
     with db.connect() as conn:
         [item] = conn.execute(sa.select(scrape_retry_queue)).all()

@@ -98,7 +98,12 @@ def test_a_source_dropping_two_games_reports_exactly_those_two_missing(db, sim, 
     assert check(result, "box_scores_published_within_deadline").passed
     table = missing.metadata["offending_rows"].value.splitlines()
     assert [c.strip() for c in table[2].strip("|").split("|")] == [
-        "game_date", "game_id", "matchup", "missing_from", "listed_by", "status"
+        "game_date",
+        "game_id",
+        "matchup",
+        "missing_from",
+        "listed_by",
+        "status",
     ]
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in table[4:]]
     assert {(r[1], r[3], r[4], r[5]) for r in rows} == {(g, "BDL", "NBA.com", "final") for g in dropped}
@@ -150,14 +155,24 @@ def test_a_404_box_score_feed_fails_only_its_own_asset_and_the_listing_compariso
         )
         failed = {e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"}
         materialized = {
-            e.asset_key.to_user_string() for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
+            e.asset_key.to_user_string()
+            for e in result.all_events
+            if e.event_type_value == "ASSET_MATERIALIZATION"
         }
         assert not result.success
         assert failed == {"bdl_box_scores_raw"}  # the broken feed fails, visibly, alone
         # what needs the feed does not run (and is not marked as done)
         assert not {"bdl_box_scores_raw", "player_box_scores", "box_score_coverage"} & materialized
-        assert "box_scores_published_within_deadline" not in {e.check_name for e in result.get_asset_check_evaluations()}
-        assert {"bdl_games_raw", "nbac_schedule_raw", "nbac_box_scores_raw", "games", "source_discrepancies"} <= materialized
+        assert "box_scores_published_within_deadline" not in {
+            e.check_name for e in result.get_asset_check_evaluations()
+        }
+        assert {
+            "bdl_games_raw",
+            "nbac_schedule_raw",
+            "nbac_box_scores_raw",
+            "games",
+            "source_discrepancies",
+        } <= materialized
         # the listing comparison ran and recorded what it found
         missing = check(result, "no_games_missing_between_sources")
         assert not missing.passed and missing.metadata["games_missing"].value == 2
@@ -175,7 +190,11 @@ def test_the_deadline_is_counted_from_the_games_tipoff(db, sim, run_pipeline):
     with db.connect() as conn:
         row = conn.execute(sa.select(source_discrepancies)).one()
         tipoff = conn.execute(sa.select(games.c.tipoff_utc).where(games.c.game_id == game_id)).scalar_one()
-    assert (row.game_id, row.kind, row.scraper_name) == (game_id, "box_score_missing_in_bdl", "bdl_box_scores")
+    assert (row.game_id, row.kind, row.scraper_name) == (
+        game_id,
+        "box_score_missing_in_bdl",
+        "bdl_box_scores",
+    )
     assert row.game_date == date.fromisoformat(DAY)
     final_at = tipoff.timestamp() + 3 * HOURS
     assert row.details["final_at"] == tipoff.fromtimestamp(final_at, tipoff.tzinfo).isoformat()

@@ -220,6 +220,9 @@ def player_box_scores(context: dg.AssetExecutionContext, database: PostgresResou
     run_days(
         context,
         lambda day: pipeline.process_player_box_scores(engine, day, run_id=run_id),
-        describe=lambda r: {"rows_for_unknown_games": len(r.details["unknown_games"]), "peak_memory_mb": peak_memory_mb()},
+        describe=lambda r: {
+            "rows_for_unknown_games": len(r.details["unknown_games"]),
+            "peak_memory_mb": peak_memory_mb(),
+        },
     )
     return dg.MaterializeResult()

@@ -69,7 +69,10 @@ def _evaluation_metadata(evaluation: DayEvaluation) -> dict[str, object]:
             f"{len(evaluation.discrepancies)} discrepancies (first {len(shown)})\n\n"
             + markdown_table(
                 ("game_date", "game_id", "matchup", "kind", "scraper"),
-                [(evaluation.day.isoformat(), d.game_id, d.details.get("matchup"), d.kind, d.scraper_name) for d in shown],
+                [
+                    (evaluation.day.isoformat(), d.game_id, d.details.get("matchup"), d.kind, d.scraper_name)
+                    for d in shown
+                ],
             )
         )
     return metadata
@@ -89,7 +92,10 @@ def _evaluate_days(
     run_days(
         context,
         day,
-        describe=lambda r: {**_evaluation_metadata(r.details["evaluation"]), **describe(r.details["evaluation"])},
+        describe=lambda r: {
+            **_evaluation_metadata(r.details["evaluation"]),
+            **describe(r.details["evaluation"]),
+        },
     )
 
 
@@ -162,8 +168,12 @@ def box_score_coverage(
             retry_item_id=retry_item,
         ),
         lambda e: {
-            "box_scores_not_published": sum(1 for d in e.discrepancies if d.kind.startswith("box_score_missing")),
-            "box_scores_short_of_players": sum(1 for d in e.discrepancies if d.kind.startswith("players_missing")),
+            "box_scores_not_published": sum(
+                1 for d in e.discrepancies if d.kind.startswith("box_score_missing")
+            ),
+            "box_scores_short_of_players": sum(
+                1 for d in e.discrepancies if d.kind.startswith("players_missing")
+            ),
             "box_scores_overdue": sum(1 for d in e.discrepancies if box_score_overdue(d.details, now)),
         },
     )
@@ -222,7 +232,13 @@ def reprocess_plan(context: dg.AssetExecutionContext, database: PostgresResource
             markdown_table(
                 ("game_day", "action", "processors", "re-scrape", "assets"),
                 [
-                    (p.partition_key, p.action, ", ".join(p.processors), ", ".join(p.scrapers), ", ".join(p.asset_keys))
+                    (
+                        p.partition_key,
+                        p.action,
+                        ", ".join(p.processors),
+                        ", ".join(p.scrapers),
+                        ", ".join(p.asset_keys),
+                    )
                     for p in plan.partitions
                 ],
             )

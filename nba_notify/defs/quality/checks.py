@@ -53,7 +53,9 @@ def check_days(context: dg.AssetCheckExecutionContext, database: PostgresResourc
     if op_context.has_partition_key or op_context.has_partition_key_range:
         return [date.fromisoformat(key) for key in op_context.partition_keys]
     with database.engine().connect() as conn:
-        return list(conn.execute(sa.select(sa.distinct(games.c.game_date)).order_by(games.c.game_date)).scalars())
+        return list(
+            conn.execute(sa.select(sa.distinct(games.c.game_date)).order_by(games.c.game_date)).scalars()
+        )
 
 
 @dg.asset_check(
@@ -64,13 +66,17 @@ def check_days(context: dg.AssetCheckExecutionContext, database: PostgresResourc
     "of the day's final games and of the players the other source lists; otherwise phase 3/4 "
     "do not run on partial data.",
 )
-def phase2_coverage(context: dg.AssetCheckExecutionContext, database: PostgresResource) -> dg.AssetCheckResult:
+def phase2_coverage(
+    context: dg.AssetCheckExecutionContext, database: PostgresResource
+) -> dg.AssetCheckResult:
     with database.engine().connect() as conn:
         coverages = [load_day_coverage(conn, day) for day in check_days(context, database)]
     return coverage_result(coverages)
 
 
-def coverage_result(coverages: list[DayCoverage], threshold: float = COVERAGE_THRESHOLD) -> dg.AssetCheckResult:
+def coverage_result(
+    coverages: list[DayCoverage], threshold: float = COVERAGE_THRESHOLD
+) -> dg.AssetCheckResult:
     below = [c for c in coverages if not c.passed(threshold)]
     metadata: dict[str, object] = {
         "threshold": threshold,
@@ -134,7 +140,9 @@ class DiscrepancyRow:
         return f"{self.game_id} ({matchup})" if matchup else self.game_id
 
 
-def _discrepancy_rows(database: PostgresResource, days: list[date], kinds: tuple[str, ...]) -> list[DiscrepancyRow]:
+def _discrepancy_rows(
+    database: PostgresResource, days: list[date], kinds: tuple[str, ...]
+) -> list[DiscrepancyRow]:
     t = discrepancy_table.c
     with database.engine().connect() as conn:
         return [
@@ -160,7 +168,10 @@ def _table(columns: tuple[str, ...], rows: list[tuple], total: int | None = None
 
 def missing_games_result(rows: list[DiscrepancyRow]) -> dg.AssetCheckResult:
     """Games one source lists and the other does not (ERROR)."""
-    metadata: dict[str, object] = {"games_missing": len({r.game_id for r in rows}), "offending_row_count": len(rows)}
+    metadata: dict[str, object] = {
+        "games_missing": len({r.game_id for r in rows}),
+        "offending_row_count": len(rows),
+    }
     if rows:
         metadata["offending_rows"] = _table(
             ("game_date", "game_id", "matchup", "missing_from", "listed_by", "status"),
@@ -177,7 +188,9 @@ def missing_games_result(rows: list[DiscrepancyRow]) -> dg.AssetCheckResult:
             ],
         )
     by_source = {
-        source: [r.label for r in rows if r.source == source] for source in SOURCE_LABEL if any(r.source == source for r in rows)
+        source: [r.label for r in rows if r.source == source]
+        for source in SOURCE_LABEL
+        if any(r.source == source for r in rows)
     }
     return dg.AssetCheckResult(
         passed=not rows,
@@ -259,7 +272,10 @@ def box_score_deadline_result(rows: list[DiscrepancyRow], now: datetime) -> dg.A
         "evaluated_at": now.isoformat(),
     }
     columns = ("game_date", "game_id", "matchup", "source", "gap", "final_at", "deadline_at", "state")
-    for name, subset, state in (("offending_rows", overdue, "overdue"), ("lagging_rows", lagging, "within deadline")):
+    for name, subset, state in (
+        ("offending_rows", overdue, "overdue"),
+        ("lagging_rows", lagging, "within deadline"),
+    ):
         if subset:
             metadata[name] = _table(
                 columns,
@@ -279,13 +295,20 @@ def box_score_deadline_result(rows: list[DiscrepancyRow], now: datetime) -> dg.A
             )
 
     def listed(subset: list[DiscrepancyRow]) -> str:
-        return _listed([f"{SOURCE_LABEL[r.source]} {r.label} {gap(r)}, deadline {r.details.get('deadline_at')}" for r in subset])
+        return _listed(
+            [
+                f"{SOURCE_LABEL[r.source]} {r.label} {gap(r)}, deadline {r.details.get('deadline_at')}"
+                for r in subset
+            ]
+        )
 
     description = None
     if overdue:
         description = f"{len(overdue)} box score(s) past their deadline: {listed(overdue)}"
     elif lagging:
-        description = f"No box score overdue; {len(lagging)} not yet complete, within their deadline: {listed(lagging)}"
+        description = (
+            f"No box score overdue; {len(lagging)} not yet complete, within their deadline: {listed(lagging)}"
+        )
     return dg.AssetCheckResult(
         passed=not overdue,
         severity=dg.AssetCheckSeverity.ERROR,
@@ -359,14 +382,26 @@ def no_game_identity_conflicts(
         metadata["offending_rows"] = dg.MetadataValue.md(
             markdown_table(
                 ("game_date", "source", "source_game_id", "kind", "game_id", "occurrences", "details"),
-                [(r.game_date.isoformat(), r.source, r.source_game_id, r.kind, r.game_id, r.occurrences, r.details)
-                 for r in rows[:MAX_ROWS_SHOWN]],
+                [
+                    (
+                        r.game_date.isoformat(),
+                        r.source,
+                        r.source_game_id,
+                        r.kind,
+                        r.game_id,
+                        r.occurrences,
+                        r.details,
+                    )
+                    for r in rows[:MAX_ROWS_SHOWN]
+                ],
             )
         )
     return dg.AssetCheckResult(
         passed=not rows,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata=metadata,
-        description=None if not rows else f"{len(rows)} source game id(s) in conflict: "
+        description=None
+        if not rows
+        else f"{len(rows)} source game id(s) in conflict: "
         + ", ".join(f"{r.source} {r.source_game_id} ({r.kind})" for r in rows[:10]),
     )

@@ -22,7 +22,12 @@ from nba_notify.defs.ingest.assets import (
     nbac_schedule_raw,
     player_box_scores,
 )
-from nba_notify.defs.quality.assets import box_score_coverage, reprocess_plan, source_discrepancies, stale_row_cleanup
+from nba_notify.defs.quality.assets import (
+    box_score_coverage,
+    reprocess_plan,
+    source_discrepancies,
+    stale_row_cleanup,
+)
 from nba_notify.defs.resources import PostgresResource
 from nba_notify.defs.sql.factory import sql_models_selection
 from nba_notify.lib.quality.audit import load_audit

@@ -260,7 +260,9 @@ def _listing_counts(
     disagreeing = sorted({k for k in keys if k not in missing})
     if disagreeing:
         mismatch = ", ".join(k.replace("_mismatch", "") for k in kinds if k.endswith("_mismatch"))
-        parts.append(f"{SOURCE_LABEL[source]} disagrees with NBA.com ({mismatch}) on: {', '.join(disagreeing)}")
+        parts.append(
+            f"{SOURCE_LABEL[source]} disagrees with NBA.com ({mismatch}) on: {', '.join(disagreeing)}"
+        )
     return expected, received, "; ".join(parts)
 
 

@@ -79,12 +79,25 @@ def load_games(conn: sa.Connection, day: date) -> list[GameRow]:
     g = games.c
     rows = conn.execute(
         sa.select(
-            g.game_id, g.status, g.in_bdl, g.in_nbac, g.source_disagreements, g.tipoff_utc, g.home_team, g.away_team
+            g.game_id,
+            g.status,
+            g.in_bdl,
+            g.in_nbac,
+            g.source_disagreements,
+            g.tipoff_utc,
+            g.home_team,
+            g.away_team,
         ).where(g.game_date == day)
     ).all()
     found = [
         GameRow(
-            r.game_id, r.status, r.in_bdl, r.in_nbac, r.source_disagreements, r.tipoff_utc, parse.matchup(r.away_team, r.home_team)
+            r.game_id,
+            r.status,
+            r.in_bdl,
+            r.in_nbac,
+            r.source_disagreements,
+            r.tipoff_utc,
+            parse.matchup(r.away_team, r.home_team),
         )
         for r in rows
     ]
@@ -96,7 +109,13 @@ def load_games(conn: sa.Connection, day: date) -> list[GameRow]:
     ).all()
     found += [
         GameRow(
-            unproven_subject(r.source_game_id), r.status, True, False, None, r.tipoff_utc, parse.matchup(r.away_team, r.home_team)
+            unproven_subject(r.source_game_id),
+            r.status,
+            True,
+            False,
+            None,
+            r.tipoff_utc,
+            parse.matchup(r.away_team, r.home_team),
         )
         for r in unproven
     ]
@@ -162,7 +181,9 @@ def evaluate_box_scores(
     """Box-score coverage of one game day's final games, per source, each gap with its
     deadline. Records, queues and decides the retry items of the box-score scrapers."""
 
-    def compare(conn: sa.Connection, game_rows: list[GameRow]) -> tuple[list[Discrepancy], dict[str, dict[str, int]]]:
+    def compare(
+        conn: sa.Connection, game_rows: list[GameRow]
+    ) -> tuple[list[Discrepancy], dict[str, dict[str, int]]]:
         box = load_box_players(conn, day)
         return compare_box_scores(day, game_rows, box, deadline), box
 
@@ -221,7 +242,9 @@ def _evaluate(
                 ],
             )
         )
-        open_by_scraper = {item.scraper_name: item for item in q.open_items(conn, day) if item.scraper_name in scrapers}
+        open_by_scraper = {
+            item.scraper_name: item for item in q.open_items(conn, day) if item.scraper_name in scrapers
+        }
         for scraper, shortfall in evaluation.shortfalls.items():
             item = open_by_scraper.get(scraper)
             evaluation.detection_event_ids[scraper] = record_detection(

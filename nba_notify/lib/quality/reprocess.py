@@ -107,9 +107,12 @@ class ReprocessPlan:
         grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         for p in self.partitions:
             grouped.setdefault((p.action, p.asset_keys), []).append(p.partition_key)
-        return [BackfillGroup(action, keys, tuple(sorted(parts))) for (action, keys), parts in sorted(grouped.items())]
+        return [
+            BackfillGroup(action, keys, tuple(sorted(parts)))
+            for (action, keys), parts in sorted(grouped.items())
+        ]
 
-    def only(self, partition_keys: Iterable[str]) -> "ReprocessPlan":
+    def only(self, partition_keys: Iterable[str]) -> ReprocessPlan:
         """The plan restricted to ``partition_keys``; a key that is not a real-loss day is an
         error, never silently re-run (dates that have data are not reprocessed)."""
         wanted = list(dict.fromkeys(partition_keys))
@@ -129,7 +132,11 @@ class ReprocessPlan:
         return {
             "partitions": [asdict(p) for p in self.partitions],
             "backfills": [
-                {"action": g.action, "asset_keys": list(g.asset_keys), "partition_keys": list(g.partition_keys)}
+                {
+                    "action": g.action,
+                    "asset_keys": list(g.asset_keys),
+                    "partition_keys": list(g.partition_keys),
+                }
                 for g in self.groups
             ],
         }
@@ -216,8 +223,7 @@ def backfill_params(group: BackfillGroup, tags: dict[str, str] | None = None) ->
         "assetSelection": [{"path": [key]} for key in group.asset_keys],
         "partitionNames": list(group.partition_keys),
         "title": group.title,
-        "description": "Targeted reprocessing from the zero-record audit: "
-        + ", ".join(group.partition_keys),
+        "description": "Targeted reprocessing from the zero-record audit: " + ", ".join(group.partition_keys),
         "tags": [{"key": k, "value": v} for k, v in sorted(all_tags.items())],
     }
 
@@ -238,7 +244,9 @@ def launch_backfills(
         for group in plan.groups:
             params = backfill_params(group, tags)
             try:
-                response = http.post("/graphql", json={"query": LAUNCH_BACKFILL, "variables": {"backfillParams": params}})
+                response = http.post(
+                    "/graphql", json={"query": LAUNCH_BACKFILL, "variables": {"backfillParams": params}}
+                )
             except httpx.HTTPError as exc:
                 raise PipelineError(
                     ErrorCategory.NETWORK,
@@ -249,7 +257,9 @@ def launch_backfills(
                 ) from exc
             result = _launch_result(response, webserver_url, group)
             launched.append(
-                LaunchedBackfill(result, group.action, group.asset_keys, group.partition_keys, dict(tags or {}))
+                LaunchedBackfill(
+                    result, group.action, group.asset_keys, group.partition_keys, dict(tags or {})
+                )
             )
     return launched
 

@@ -73,7 +73,13 @@ def quality_summary(engine: sa.Engine, project: SqlProject | None = None) -> dic
             "zero_record_runs": int(audit.get("zero_record_runs") or 0),
             "by_class": {
                 c: int(audit.get(c) or 0)
-                for c in ("false_positive", "data_from_other_run", "future_date", "legitimate_zero", "real_loss")
+                for c in (
+                    "false_positive",
+                    "data_from_other_run",
+                    "future_date",
+                    "legitimate_zero",
+                    "real_loss",
+                )
             },
             "false_positive_rate_pct": float(audit.get("false_positive_pct") or 0.0),
             "real_loss_partitions": plan.partition_keys,
