@@ -299,4 +299,17 @@ def test_failure_on_one_of_several_days_names_the_day_and_keeps_the_others(db, s
     assert "1 of 3 game days failed (2026-11-20)" in failures[0].event_specific_data.error.message
     with db.connect() as conn:
         statuses = dict(conn.execute(sa.select(scrape_events.c.target_date, scrape_events.c.status)).all())
+        received = dict(
+            conn.execute(sa.select(scrape_events.c.target_date, scrape_events.c.records_received)).all()
+        )
     assert sorted(statuses.values()) == ["failed", "success", "success"]
+    # the two days that did their work are materialized, each with its own count; the failed
+    # one is not, so the UI shows exactly which partition failed
+    materialized = {
+        m.partition: m.metadata["dagster/row_count"].value
+        for m in result.asset_materializations_for_node("bdl_box_scores_raw")
+    }
+    assert materialized == {
+        day.isoformat(): received[day] for day, status in statuses.items() if status == "success"
+    }
+    assert "2026-11-20" not in materialized and all(n > 0 for n in materialized.values())

@@ -1,8 +1,9 @@
 """Phase 1 (raw scrapes per source) and phase 2 (canonical games and box scores), one
 partition per US-Eastern game day. Each asset is a thin shell over
-:mod:`nba_notify.lib.ingest.pipeline`: loop over the run's days, report what was written."""
+:mod:`nba_notify.lib.ingest.pipeline`: loop over the run's days, report what was written for
+each day on that day's partition."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 
 import dagster as dg
@@ -30,28 +31,34 @@ _PARTITIONED = dict(
 
 
 DayMetadata = Callable[[DayResult], Mapping[str, object]]
+# What a game-day asset yields: its result, or — when some days failed — the materializations
+# of the days that did their work before the failure naming the others.
+DayEvents = Iterator[dg.MaterializeResult | dg.AssetMaterialization]
 
 
-def run_days(
+def materialize_days(
     context: dg.AssetExecutionContext,
     work: Callable[[date], DayResult],
     *,
     describe: DayMetadata | None = None,
     recorder: CallRecorder | None = None,
     cached: bool = False,
-) -> list[DayResult]:
-    """Run ``work`` for every day of the run. A failing day does not stop the others (each
-    day is its own transaction); the asset then fails naming every failed day.
+) -> DayEvents:
+    """Run ``work`` for every day of the run and report each day on its own partition.
 
-    Each day's own figures go on that day's partition (``context.add_asset_metadata(...,
-    partition_key=...)``): in a single-run backfill every partition's materialization carries
-    the rows written for that day (``dagster/row_count``), ``describe(result)`` and the API
-    calls made for it (``recorder``; ``cached``: also the cache hit ratio) — never the run's
-    totals. Return the asset's ``MaterializeResult`` without count-like metadata: whatever it
-    carries is copied onto every partition."""
-    results, failures = [], []
+    Per-partition truth: in a single-run backfill every partition's materialization carries the
+    rows written for that day (``dagster/row_count``), ``describe(result)`` and the API calls
+    made for it (``recorder``; ``cached``: also the cache hit ratio) — never the run's totals
+    (``context.add_asset_metadata(..., partition_key=day)``, Dagster's idiom for metadata of one
+    partition of a multi-partition run).
+
+    A failing day does not stop the others (each day is its own transaction). The days that did
+    their work are materialized (``AssetMaterialization(partition=day)``), then the step fails
+    naming every failed day, so the UI shows exactly which partitions failed."""
+    done: list[tuple[DayResult, dict[str, object]]] = []
+    failures = []
     days = partition_dates(context)
-    for done, day in enumerate(days, start=1):
+    for position, day in enumerate(days, start=1):
         mark = recorder.mark() if recorder is not None else 0
         try:
             result = work(day)
@@ -60,7 +67,6 @@ def run_days(
             context.log.error(f"{day}: {error}")
             failures.append((day, error))
             continue
-        results.append(result)
         metadata: dict[str, object] = {
             "dagster/row_count": result.records,
             "game_date": day.isoformat(),
@@ -68,23 +74,29 @@ def run_days(
         }
         if recorder is not None:
             metadata.update(api_metrics(recorder, mark, cached=cached))
-        context.add_asset_metadata(metadata, partition_key=day.isoformat())
+        done.append((result, metadata))
         # one line per day: what `nba-notify ingest` shows as progress
-        context.log.info(f"{GAME_DAY_DONE} {day} ({done}/{len(days)}): {result.records} records")
+        context.log.info(f"{GAME_DAY_DONE} {day} ({position}/{len(days)}): {result.records} records")
     if failures:
-        if len(failures) == 1 and not results:
+        for result, metadata in done:
+            yield dg.AssetMaterialization(
+                asset_key=context.asset_key, partition=result.day.isoformat(), metadata=metadata
+            )
+        if len(failures) == 1 and not done:
             raise as_failure(failures[0][1])
         first = failures[0][1]
         raise as_failure(
             PipelineError(
                 first.category,
-                f"{len(failures)} of {len(failures) + len(results)} game days failed "
+                f"{len(failures)} of {len(failures) + len(done)} game days failed "
                 f"({', '.join(str(day) for day, _ in failures)}); first: {first}",
                 details={str(day): err.as_dict() for day, err in failures},
                 status_code=first.status_code,
             )
         )
-    return results
+    for result, metadata in done:
+        context.add_asset_metadata(metadata, partition_key=result.day.isoformat())
+    yield dg.MaterializeResult()
 
 
 @dg.asset(
@@ -95,16 +107,15 @@ def run_days(
 )
 def bdl_games_raw(
     context: dg.AssetExecutionContext, database: PostgresResource, bdl: BdlResource
-) -> dg.MaterializeResult:
+) -> DayEvents:
     recorder = CallRecorder()
     client, engine, run_id = bdl.client(recorder), database.engine(), context.run.run_id
-    run_days(
+    yield from materialize_days(
         context,
         lambda day: pipeline.scrape_bdl_games(engine, client, day, run_id=run_id, recorder=recorder),
         describe=lambda r: {"pages": r.details["pages"]},
         recorder=recorder,
     )
-    return dg.MaterializeResult()
 
 
 @dg.asset(
@@ -115,16 +126,15 @@ def bdl_games_raw(
 )
 def bdl_box_scores_raw(
     context: dg.AssetExecutionContext, database: PostgresResource, bdl: BdlResource
-) -> dg.MaterializeResult:
+) -> DayEvents:
     recorder = CallRecorder()
     client, engine, run_id = bdl.client(recorder), database.engine(), context.run.run_id
-    run_days(
+    yield from materialize_days(
         context,
         lambda day: pipeline.scrape_bdl_box_scores(engine, client, day, run_id=run_id, recorder=recorder),
         describe=lambda r: {"players": r.details["players"]},
         recorder=recorder,
     )
-    return dg.MaterializeResult()
 
 
 @dg.asset(
@@ -139,11 +149,11 @@ def nbac_schedule_raw(
     database: PostgresResource,
     nbac: NbacResource,
     clock: ClockResource,
-) -> dg.MaterializeResult:
+) -> DayEvents:
     recorder = CallRecorder()
     client, engine, run_id = nbac.client(recorder), database.engine(), context.run.run_id
     current = pipeline.current_season(clock.now())
-    run_days(
+    yield from materialize_days(
         context,
         lambda day: pipeline.scrape_nbac_schedule(
             engine, client, day, current_season=current, run_id=run_id, recorder=recorder
@@ -152,7 +162,6 @@ def nbac_schedule_raw(
         recorder=recorder,
         cached=True,
     )
-    return dg.MaterializeResult()
 
 
 @dg.asset(
@@ -164,10 +173,10 @@ def nbac_schedule_raw(
 )
 def nbac_box_scores_raw(
     context: dg.AssetExecutionContext, database: PostgresResource, nbac: NbacResource
-) -> dg.MaterializeResult:
+) -> DayEvents:
     recorder = CallRecorder()
     client, engine, run_id = nbac.client(recorder), database.engine(), context.run.run_id
-    run_days(
+    yield from materialize_days(
         context,
         lambda day: pipeline.scrape_nbac_box_scores(engine, client, day, run_id=run_id, recorder=recorder),
         describe=lambda r: {
@@ -176,7 +185,6 @@ def nbac_box_scores_raw(
         },
         recorder=recorder,
     )
-    return dg.MaterializeResult()
 
 
 @dg.asset(
@@ -189,9 +197,9 @@ def nbac_box_scores_raw(
     "mapped to league games by proof (same teams, same day) and the links stored; a game that moves keeps its "
     "identity and its row follows it to the new day. Identity conflicts are kept and flagged, never merged.",
 )
-def games(context: dg.AssetExecutionContext, database: PostgresResource) -> dg.MaterializeResult:
+def games(context: dg.AssetExecutionContext, database: PostgresResource) -> DayEvents:
     engine, run_id = database.engine(), context.run.run_id
-    run_days(
+    yield from materialize_days(
         context,
         lambda day: pipeline.process_games(engine, day, run_id=run_id),
         describe=lambda r: {
@@ -205,7 +213,6 @@ def games(context: dg.AssetExecutionContext, database: PostgresResource) -> dg.M
             "peak_memory_mb": peak_memory_mb(),
         },
     )
-    return dg.MaterializeResult()
 
 
 @dg.asset(
@@ -215,9 +222,9 @@ def games(context: dg.AssetExecutionContext, database: PostgresResource) -> dg.M
     kinds={"python", "postgres"},
     description="Player lines per game and source, keyed to the canonical game.",
 )
-def player_box_scores(context: dg.AssetExecutionContext, database: PostgresResource) -> dg.MaterializeResult:
+def player_box_scores(context: dg.AssetExecutionContext, database: PostgresResource) -> DayEvents:
     engine, run_id = database.engine(), context.run.run_id
-    run_days(
+    yield from materialize_days(
         context,
         lambda day: pipeline.process_player_box_scores(engine, day, run_id=run_id),
         describe=lambda r: {
@@ -225,4 +232,3 @@ def player_box_scores(context: dg.AssetExecutionContext, database: PostgresResou
             "peak_memory_mb": peak_memory_mb(),
         },
     )
-    return dg.MaterializeResult()

@@ -19,11 +19,12 @@ from datetime import date
 import dagster as dg
 
 from nba_notify.defs.ingest.assets import (
+    DayEvents,
     bdl_box_scores_raw,
     games,
+    materialize_days,
     nbac_box_scores_raw,
     player_box_scores,
-    run_days,
 )
 from nba_notify.defs.ingest.partitions import game_day_partitions
 from nba_notify.defs.quality.resources import BoxScoreDeadlineResource, RetryQueueResource
@@ -82,14 +83,14 @@ def _evaluate_days(
     context: dg.AssetExecutionContext,
     evaluate: Callable[[date], tuple[DayEvaluation, int]],
     describe: Callable[[DayEvaluation], dict[str, object]],
-) -> None:
+) -> DayEvents:
     """Evaluate every game day of the run, each day's figures on its own partition."""
 
     def day(day: date) -> DayResult:
         evaluation, rows = evaluate(day)
         return DayResult(day, rows, {"evaluation": evaluation})
 
-    run_days(
+    yield from materialize_days(
         context,
         day,
         describe=lambda r: {
@@ -117,10 +118,10 @@ def source_discrepancies(
     database: PostgresResource,
     clock: ClockResource,
     retry_queue: RetryQueueResource,
-) -> dg.MaterializeResult:
+) -> DayEvents:
     engine, now, schedule = database.engine(), clock.now(), retry_queue.schedule()
     retry_item = retry_item_of(dict(context.run.tags))
-    _evaluate_days(
+    yield from _evaluate_days(
         context,
         lambda day: evaluate_listings(
             engine, day, now=now, schedule=schedule, run_id=context.run.run_id, retry_item_id=retry_item
@@ -130,7 +131,6 @@ def source_discrepancies(
             "disagreements": sum(1 for d in e.discrepancies if d.kind in FIELD_KINDS),
         },
     )
-    return dg.MaterializeResult()
 
 
 @dg.asset(
@@ -152,11 +152,11 @@ def box_score_coverage(
     clock: ClockResource,
     retry_queue: RetryQueueResource,
     box_score_deadline: BoxScoreDeadlineResource,
-) -> dg.MaterializeResult:
+) -> DayEvents:
     engine, now, schedule = database.engine(), clock.now(), retry_queue.schedule()
     deadline = box_score_deadline.deadline()
     retry_item = retry_item_of(dict(context.run.tags))
-    _evaluate_days(
+    yield from _evaluate_days(
         context,
         lambda day: evaluate_box_scores(
             engine,
@@ -177,7 +177,6 @@ def box_score_coverage(
             "box_scores_overdue": sum(1 for d in e.discrepancies if box_score_overdue(d.details, now)),
         },
     )
-    return dg.MaterializeResult()
 
 
 scrape_retry_queue = dg.AssetSpec(
