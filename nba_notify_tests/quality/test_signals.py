@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from nba_notify.definitions import load
 from nba_notify.lib.db.tables.ingest import games
 from nba_notify.lib.db.tables.quality import source_discrepancies
-from nba_notify_tests.quality.conftest import with_updates
+from nba_notify_tests.quality.conftest import PIPELINE, with_updates
 
 DAY = "2026-11-22"  # the simulator's clock is 2026-11-24 15:00 UTC: every game of the day is final
 HOURS = 3600
@@ -54,8 +54,6 @@ def test_box_scores_not_yet_published_are_lag_before_their_deadline_and_an_error
     resources["box_score_deadline"] = with_updates(resources["box_score_deadline"], hours_after_final=48)
 
     def run() -> dg.ExecuteInProcessResult:
-        from nba_notify_tests.quality.conftest import PIPELINE
-
         return dg.materialize(
             PIPELINE, partition_key=DAY, resources=resources, instance=instance, raise_on_error=False
         )
@@ -199,3 +197,32 @@ def test_the_deadline_is_counted_from_the_games_tipoff(db, sim, run_pipeline):
     final_at = tipoff.timestamp() + 3 * HOURS
     assert row.details["final_at"] == tipoff.fromtimestamp(final_at, tipoff.tzinfo).isoformat()
     assert row.details["deadline_at"] == tipoff.fromtimestamp(final_at + 4 * HOURS, tipoff.tzinfo).isoformat()
+
+
+def test_a_multi_day_run_reports_each_days_discrepancies_on_its_own_partition(
+    db, sim, quality_resources, instance
+):
+    sim.control.add_fault("drop_games", "bdl.games", params={"date": DAY, "count": 2})
+    days = ["2026-11-21", DAY]
+    result = dg.materialize(
+        PIPELINE,
+        resources=quality_resources,
+        instance=instance,
+        raise_on_error=False,
+        tags={"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]},
+    )
+    assert result.asset_materializations_for_node("source_discrepancies")
+
+    def metadata(asset: str, day: str) -> dict:
+        [record] = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[day]), limit=1
+        ).records
+        return {k: v.value for k, v in record.asset_materialization.metadata.items()}
+
+    assert metadata("source_discrepancies", DAY)["dagster/row_count"] == 2
+    assert metadata("source_discrepancies", DAY)["games_missing_from_a_source"] == 2
+    assert metadata("source_discrepancies", "2026-11-21")["dagster/row_count"] == 0
+    assert metadata("source_discrepancies", "2026-11-21")["games_missing_from_a_source"] == 0
+    for day in days:
+        assert metadata("box_score_coverage", day)["dagster/row_count"] == 0
+        assert metadata("games", day)["dagster/row_count"] == len(truth(sim, day))
