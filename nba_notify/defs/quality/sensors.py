@@ -10,8 +10,8 @@ Each tick (clock: ``ClockResource``, the simulator's in tests and the demo):
 3. claims due items (``FOR UPDATE SKIP LOCKED``) and requests one ``retry_scrape_job`` run
    per item with ``run_key=retry-<item>-<attempt>-<correlation id>``: a tick never launches an attempt twice.
 
-The retry run's comparison step (``source_discrepancies`` or ``box_score_coverage``) records the verdict (recovered / rescheduled
-with backoff / exhausted + alert).
+The retry run's comparison step (``source_discrepancies`` or ``box_score_coverage``) records
+the verdict (recovered / rescheduled with backoff / exhausted + alert).
 """
 
 import json
