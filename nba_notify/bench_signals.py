@@ -12,11 +12,11 @@ jobs and sensors on a real PostgreSQL (``execute_in_process`` on a Dagster insta
 benchmark's own). Each simulated day:
 
 * 06:00 ET — ``ingest_job`` for yesterday and today (``daily_ingest_schedule``), then
-  ``braze_sync_job``, one tick of ``scrape_retry_sensor`` (and the runs it asks for);
-* 12:00 ET — ``braze_sync_job``;
+  ``braze_sync_job``;
+* 12:00 ET — nothing but the ticks below;
 * 23:45 ET — ``ingest_job`` for today (finals whose box scores may not be out yet) and
   ``full_verify_job``;
-* after each of the three: one tick of ``sync_execution_tracker``, ``alert_evaluator``,
+* after each of the three: one tick of ``scrape_retry_sensor``, ``sync_execution_tracker``, ``alert_evaluator``,
   ``count_mismatch_sensor`` and ``stale_pending_sensor`` (and the runs they ask for).
 
 **Ground truth** — the problems, each recorded with what, which game(s)/day and when (simulated
@@ -43,7 +43,7 @@ Its time is the simulated time at which the benchmark first saw it.
 **Matching.** An alarm belongs to a domain by its name: notifications (Braze, ledger, sends),
 runs (failure/success-rate/duration rules) or data (everything else). A fault is detectable in
 data (the four feed faults), notifications (the extra schedule) or runs and data (a failed
-run). An alarm matches a fault when its domain is one of the fault's, it was seen within 3
+run). An alarm matches a fault when its domain is one of the fault's, it was seen within 4
 simulated days after the fault began, and it points at the fault: if both name game ids
 (NBA.com ``gameId``), one is shared; otherwise, if the alarm names days (its partition, or dates
 in its text), one of the fault's days is among them; an alarm that names neither is matched by domain
@@ -72,7 +72,7 @@ from nba_notify.lib.ingest.parse import EASTERN
 
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 SCRATCH_DATABASE = "nba_notify_signals"
-MATCH_WINDOW = timedelta(days=3)
+MATCH_WINDOW = timedelta(days=4)
 FAULT_KINDS = (
     "dropped_game",
     "wrong_score",
@@ -221,6 +221,12 @@ class SignalsReport:
     @property
     def false_alarms(self) -> list[Alarm]:
         return [a for a in self.alarms if not self.matched(a)]
+
+    def first_alarm(self, fault: InjectedFault) -> Alarm | None:
+        timely = [
+            a for a in self.alarms if a.matches(fault) and (fault.deadline is None or a.at < fault.deadline)
+        ]
+        return min(timely, key=lambda a: a.at) if timely else None
 
     def detected(self, fault: InjectedFault) -> bool:
         return any(
@@ -565,11 +571,13 @@ class SignalsBench:
                 self.advance_to(at_eastern(day, 6, 10))
                 self.inject(planned)
             self.advance_to(at_eastern(day, 12))
+            self.retry_tick()
             self.monitor()
             self.advance_to(at_eastern(day, 23, 45))
             if self.league.games_on(day, self.now()):
                 self.run_job("ingest_job", day.isoformat())
             self.run_job("full_verify_job")
+            self.retry_tick()
             self.monitor()
             games = self.league.games_on(day, self.now())
             kinds = sorted({g.game.kind for g in games} - {"regular"})
@@ -625,6 +633,7 @@ def print_report(report: SignalsReport, log: Callable[[str], None] = print) -> N
     log("")
     log(f"real problems (ground truth): {len(report.faults)} — {dict(sorted(kinds.items()))}")
     for fault in report.faults:
+        first = report.first_alarm(fault)
         late = any(a.matches(fault) for a in report.alarms) and not report.detected(fault)
         detected = (
             "detected"
@@ -633,7 +642,14 @@ def print_report(report: SignalsReport, log: Callable[[str], None] = print) -> N
             if late
             else "MISSED"
         )
-        log(f"  {fault.injected_at:%Y-%m-%d %H:%M}Z {fault.kind:<26} {fault.day} {detected}: {fault.detail}")
+        by = (
+            f" (first: {first.source}:{first.name} after {(first.at - fault.injected_at).total_seconds() / 3600:.1f} h)"
+            if first
+            else ""
+        )
+        log(
+            f"  {fault.injected_at:%Y-%m-%d %H:%M}Z {fault.kind:<26} {fault.day} {detected}{by}: {fault.detail}"
+        )
     names = Counter(f"{a.source}:{a.name}" for a in report.alarms)
     log(f"alarms raised: {len(report.alarms)} — {dict(sorted(names.items()))}")
     for alarm in report.false_alarms:
