@@ -32,6 +32,7 @@ from nba_notify.lib.clients.odds_api import (
 from nba_notify.lib.db.tables.ingest import raw_blobs, raw_payloads, scrape_events
 from nba_notify.lib.db.tables.props import game_lines, player_props, prop_events
 from nba_notify.lib.db.writes import processor_run, replace_partition, upsert_rows
+from nba_notify.lib.errors import ErrorCategory, PipelineError
 from nba_notify.lib.props import budget, identity, parse
 from nba_notify.lib.scrapes import StoredPayload, scrape_attempt
 
@@ -272,6 +273,17 @@ def scrape_bettingpros_props(
 # -- phase 2 ---------------------------------------------------------------------------------
 
 
+def _nothing_stored(scraper: str, day: date, asset: str) -> PipelineError:
+    """Raised inside the processor run, so the run is on record as a failed zero-record run:
+    the zero-record audit then classes the day a real loss (scraper failed, rescrape)."""
+    return PipelineError(
+        ErrorCategory.VALIDATION,
+        f"no stored {scraper} scrape for {day}: nothing to process (the scrape failed or never ran)",
+        details={"target_date": day.isoformat(), "missing": scraper},
+        recovery=f"Run the raw scrape first: materialize {asset} for this day; its failure, if any, says why.",
+    )
+
+
 @dataclass(frozen=True)
 class StoredScrape:
     event_id: Any
@@ -348,6 +360,8 @@ def process_player_props(
         for q in quotes:
             seen.setdefault((q.event_id, q.market, q.book, q.player_name, q.observed_at), (q, scrape.started_at))
     with processor_run(engine, f"player_props_{source}" if source != "odds_api" else "player_props", day, run_id) as (conn, run):
+        if not scrapes:
+            raise _nothing_stored(scraper, day, "odds_api_props_raw" if source == "odds_api" else "bettingpros_props_raw")
         proofs = _prove_events(conn, events, day, run_id, window)
         by_event = {e.event_id: e for e in events}
         mapped = {eid: p.game_id for eid, p in proofs.items() if p.game_id}
@@ -395,6 +409,8 @@ def process_game_lines(
             for q in quotes:
                 seen.setdefault((q.event_id, q.market, q.book, q.observed_at), (q, scrape.started_at))
     with processor_run(engine, "game_lines", day, run_id) as (conn, run):
+        if not scrapes:
+            raise _nothing_stored(ODDS_API_LINES, day, "odds_api_lines_raw")
         proofs = _prove_events(conn, events, day, run_id, window)
         rows = [
             {
