@@ -360,7 +360,7 @@ def routes(sim: Any) -> list[Route]:
         for extra in odds.extra_events:
             commence = _parse_time(extra["commence_time"], "commence_time")
             if (first is None or commence >= first) and (last is None or commence <= last):
-                rows.append({"sport_key": SPORT, "sport_title": "NBA", **extra})
+                rows.append(_public(extra))
         return sorted(rows, key=lambda e: (e["commence_time"], e["id"]))
 
     def game_of(eid: str, at: datetime) -> GameState:
@@ -384,7 +384,12 @@ def routes(sim: Any) -> list[Route]:
     def event_odds_body(request: Request, at: datetime, *, historical: bool) -> tuple[dict[str, Any], int]:
         regions, markets = regions_of(request), markets_of(request, featured_only=False)
         fmt = odds_format_of(request)
-        state = game_of(request.path_params["event_id"], at)
+        eid = request.path_params["event_id"]
+        extra = next((e for e in odds.extra_events if e.get("id") == eid), None)
+        # an event not on the schedule is priced like the real game it names in ``priced_as``
+        state = game_of(eid, at) if extra is None else league.game(extra["priced_as"], at)
+        if state is None:
+            raise _ApiError(404, "EVENT_NOT_FOUND", f"Event not found: {eid}")
         books = books_of(regions)
         priced = player_props(sim, odds, state, at, markets, books)
         for book, by_market in game_lines(sim, odds, state, at, markets, books).items():
@@ -392,7 +397,8 @@ def routes(sim: Any) -> list[Route]:
         returned = {m for by_market in priced.values() for m in by_market}
         cost = len(returned) * len(regions) * (10 if historical else 1)
         charge_check(max(cost, 1))
-        return {**event_json(state), "bookmakers": _bookmakers(priced, fmt)}, cost
+        identity = event_json(state) if extra is None else _public(extra)
+        return {**identity, "bookmakers": _bookmakers(priced, fmt)}, cost
 
     def featured_body(request: Request, at: datetime, *, historical: bool) -> tuple[list[dict[str, Any]], int]:
         regions, markets = regions_of(request), markets_of(request, featured_only=True)
@@ -465,6 +471,10 @@ def routes(sim: Any) -> list[Route]:
         Route(f"{hist}/events/{{event_id}}/odds", handler("historical_event_odds", historical_event_odds)),
         Route(f"{hist}/odds", handler("historical_odds", historical_odds)),
     ]
+
+
+def _public(extra: dict[str, Any]) -> dict[str, Any]:
+    return {"sport_key": SPORT, "sport_title": "NBA", **{k: v for k, v in extra.items() if k != "priced_as"}}
 
 
 def _too_frequent(retry_after: float, per_minute: int) -> Response:  # noqa: ARG001
