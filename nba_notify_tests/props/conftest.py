@@ -30,10 +30,14 @@ def props_resources(ingest_resources, sim, monkeypatch):  # noqa: F811
 
 @pytest.fixture
 def materialize(props_resources):
-    def run(day: str, assets, **overrides) -> dg.ExecuteInProcessResult:
+    def run(day: str, assets, *, last_day: str | None = None, **overrides) -> dg.ExecuteInProcessResult:
+        """One game day, or ``day..last_day`` as one single-run backfill."""
         resources = {**props_resources}
         for name, update in overrides.items():
             resources[name] = with_updates(resources[name], **update)
+        if last_day:
+            tags = {"dagster/asset_partition_range_start": day, "dagster/asset_partition_range_end": last_day}
+            return dg.materialize(assets, resources=resources, raise_on_error=False, tags=tags)
         return dg.materialize(assets, partition_key=day, resources=resources, raise_on_error=False)
 
     return run

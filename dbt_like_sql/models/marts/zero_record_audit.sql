@@ -10,8 +10,8 @@ WITH phase2 AS (
         ('player_box_scores', 'bdl_box_scores', 'nbac_box_scores'),
         -- props and lines: one source each (The Odds API); a scrape says why it had nothing
         -- to fetch (scrape_events.error_details.zero_reason), and that is not a loss
-        ('player_props', 'odds_api_props', 'odds_api_props'),
-        ('game_lines', 'odds_api_lines', 'odds_api_lines')
+        ('player_props', 'odds_api_props', CAST(NULL AS text)),
+        ('game_lines', 'odds_api_lines', CAST(NULL AS text))
     ) AS t (processor_name, input_a, input_b)
 ),
 zero_runs AS (
