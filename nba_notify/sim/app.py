@@ -86,8 +86,7 @@ class Simulator:
 
 
 def create_app(sim: Simulator) -> Starlette:
-    from nba_notify.sim import bdl, braze, control, nbac
-    from nba_notify.sim import bettingpros, odds_api
+    from nba_notify.sim import bdl, bettingpros, braze, control, nbac, odds_api
 
     routes = [
         Mount("/bdl", routes=bdl.routes(sim)),

@@ -70,7 +70,12 @@ def bp_event_id(state: lg.GameState) -> int:
 def _json(body: Any, request: Request, status: int = 200) -> Response:
     raw = json.dumps(body).encode()
     if "br" in request.headers.get("accept-encoding", ""):
-        return Response(brotli.compress(raw), status_code=status, media_type="application/json", headers={"content-encoding": "br"})
+        return Response(
+            brotli.compress(raw),
+            status_code=status,
+            media_type="application/json",
+            headers={"content-encoding": "br"},
+        )
     return Response(raw, status_code=status, media_type="application/json")
 
 
@@ -113,7 +118,11 @@ def routes(sim: Any) -> list[Route]:
                     "scheduled": state.tipoff_eastern.strftime("%Y-%m-%d %H:%M:%S"),
                     "status": state.status,
                     "participants": [
-                        {"id": t.tricode, "name": t.full_name, "team": {"abbreviation": t.tricode, "city": t.city}}
+                        {
+                            "id": t.tricode,
+                            "name": t.full_name,
+                            "team": {"abbreviation": t.tricode, "city": t.city},
+                        }
                         for t in (state.home, state.away)
                     ],
                 }
@@ -148,7 +157,12 @@ def routes(sim: Any) -> list[Route]:
         return _json(
             {
                 "offers": chunk,
-                "_pagination": {"page": page, "limit": limit, "total_pages": total_pages, "total_items": len(rows)},
+                "_pagination": {
+                    "page": page,
+                    "limit": limit,
+                    "total_pages": total_pages,
+                    "total_items": len(rows),
+                },
             },
             request,
         )
@@ -210,7 +224,9 @@ def control_routes(sim: Any) -> list[Route]:
                     bp.delay_seconds = float(body["delay_seconds"])
                 if "error_every" in body:
                     bp.error_every = int(body["error_every"])
-        return JSONResponse({"delay_seconds": bp.delay_seconds, "error_every": bp.error_every, "requests": bp.requests})
+        return JSONResponse(
+            {"delay_seconds": bp.delay_seconds, "error_every": bp.error_every, "requests": bp.requests}
+        )
 
     return [Route("/state", state, methods=["GET", "POST"])]
 

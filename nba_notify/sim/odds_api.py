@@ -119,7 +119,10 @@ def attach(sim: Any) -> OddsApiState:
         state = OddsApiState()
         sim.odds_api = state
         sim.reset_hooks.append(state.reset)
-        sim.truth_providers["odds_api"] = lambda: {"used": state.used, "remaining": state.quota_total - state.used}
+        sim.truth_providers["odds_api"] = lambda: {
+            "used": state.used,
+            "remaining": state.quota_total - state.used,
+        }
     return state
 
 
@@ -139,7 +142,9 @@ def _parse_time(value: str | None, name: str) -> datetime | None:
     except ValueError as exc:
         raise _ApiError(422, f"INVALID_{_snake(name).upper()}", f"Invalid {name} parameter: {value}") from exc
     if parsed.tzinfo is None:
-        raise _ApiError(422, f"INVALID_{_snake(name).upper()}", f"{name} must be in UTC, e.g. 2026-11-24T00:00:00Z")
+        raise _ApiError(
+            422, f"INVALID_{_snake(name).upper()}", f"{name} must be in UTC, e.g. 2026-11-24T00:00:00Z"
+        )
     return parsed.astimezone(UTC)
 
 
@@ -154,7 +159,11 @@ class _ApiError(Exception):
 
     def response(self) -> Response:
         return JSONResponse(
-            {"message": self.message, "error_code": self.code, "details_url": f"{DETAILS_URL}#{self.code.lower()}"},
+            {
+                "message": self.message,
+                "error_code": self.code,
+                "details_url": f"{DETAILS_URL}#{self.code.lower()}",
+            },
             status_code=self.status,
         )
 
@@ -175,7 +184,9 @@ def _line_around(actual: float, rng: random.Random, spread: float) -> float:
     return max(0.5, float(int(actual + rng.gauss(0, spread))) + 0.5)
 
 
-def player_props(sim: Any, odds: OddsApiState, state: GameState, at: datetime, markets: list[str], books: list[str]) -> dict:
+def player_props(
+    sim: Any, odds: OddsApiState, state: GameState, at: datetime, markets: list[str], books: list[str]
+) -> dict:
     """``{book: {market: (last_update, [outcomes])}}`` of a game's props as priced at ``at``."""
     result: dict[str, dict[str, tuple[datetime, list[dict[str, Any]]]]] = {}
     opened = state.tipoff_utc - timedelta(hours=odds.props_lead_hours)
@@ -203,7 +214,9 @@ def player_props(sim: Any, odds: OddsApiState, state: GameState, at: datetime, m
             if moved:
                 consensus = max(0.5, consensus + rng.choice((-1.0, -0.5, 0.0, 0.5, 1.0)))
             for book in books:
-                brng = random.Random(f"{sim.config.seed}:{state.nba_id}:{line.player.nba_id}:{market}:{book}:{moved}")
+                brng = random.Random(
+                    f"{sim.config.seed}:{state.nba_id}:{line.player.nba_id}:{market}:{book}:{moved}"
+                )
                 point = max(0.5, consensus + brng.choice((-0.5, 0.0, 0.0, 0.5)))
                 if odds.book_outlier and odds.book_outlier.get("book") == book:
                     point = max(0.5, point + float(odds.book_outlier.get("shift", 6.0)))
@@ -216,7 +229,9 @@ def player_props(sim: Any, odds: OddsApiState, state: GameState, at: datetime, m
     return result
 
 
-def game_lines(sim: Any, odds: OddsApiState, state: GameState, at: datetime, markets: list[str], books: list[str]) -> dict:
+def game_lines(
+    sim: Any, odds: OddsApiState, state: GameState, at: datetime, markets: list[str], books: list[str]
+) -> dict:
     result: dict[str, dict[str, tuple[datetime, list[dict[str, Any]]]]] = {}
     quoted = state.status == lg.SCHEDULED or (state.status == lg.POSTPONED and odds.quote_postponed)
     opened = state.tipoff_utc - timedelta(days=odds.lines_lead_days)
@@ -268,7 +283,12 @@ def _bookmakers(priced: dict, odds_format: str) -> list[dict[str, Any]]:
             ]
             market_rows.append({"key": key, "last_update": _iso(updated), "outcomes": rows})
         books.append(
-            {"key": book, "title": BOOK_TITLES[book], "last_update": _iso(max(u for u, _ in markets.values())), "markets": market_rows}
+            {
+                "key": book,
+                "title": BOOK_TITLES[book],
+                "last_update": _iso(max(u for u, _ in markets.values())),
+                "markets": market_rows,
+            }
         )
     return books
 
@@ -285,7 +305,9 @@ def routes(sim: Any) -> list[Route]:
         if not key:
             raise _ApiError(401, "MISSING_KEY", "API key is missing. Add apiKey=... to the query string.")
         if key != odds.api_key:
-            raise _ApiError(401, "INVALID_KEY", "API key is not valid or is not associated with a subscription.")
+            raise _ApiError(
+                401, "INVALID_KEY", "API key is not valid or is not associated with a subscription."
+            )
 
     def charge_check(cost: int) -> None:
         if cost > 0 and odds.used >= odds.quota_total:
@@ -295,7 +317,11 @@ def routes(sim: Any) -> list[Route]:
         with odds.lock:
             odds.used += cost
             used, remaining = odds.used, odds.quota_total - odds.used
-        headers = {"x-requests-used": str(used), "x-requests-remaining": str(max(0, remaining)), "x-requests-last": str(cost)}
+        headers = {
+            "x-requests-used": str(used),
+            "x-requests-remaining": str(max(0, remaining)),
+            "x-requests-last": str(cost),
+        }
         return JSONResponse(body, headers=headers)
 
     def regions_of(request: Request) -> list[str]:
@@ -334,7 +360,10 @@ def routes(sim: Any) -> list[Route]:
         """Games the API lists at ``at``: not finished, within the commence filters."""
         lo = first or at - timedelta(hours=6)
         hi = last or at + timedelta(days=14)
-        day, last_day = (lo - timedelta(days=1)).astimezone(lg.EASTERN).date(), hi.astimezone(lg.EASTERN).date()
+        day, last_day = (
+            (lo - timedelta(days=1)).astimezone(lg.EASTERN).date(),
+            hi.astimezone(lg.EASTERN).date(),
+        )
         states: list[GameState] = []
         while day <= last_day:
             states += [s for s in league.games_on(day, at) if lo <= s.tipoff_utc <= hi]
@@ -379,7 +408,11 @@ def routes(sim: Any) -> list[Route]:
         stamp = at.replace(second=0, microsecond=0)
         stamp -= timedelta(minutes=stamp.minute % SNAPSHOT_MINUTES)
         step = timedelta(minutes=SNAPSHOT_MINUTES)
-        return {"timestamp": _iso(stamp), "previous_timestamp": _iso(stamp - step), "next_timestamp": _iso(stamp + step)}
+        return {
+            "timestamp": _iso(stamp),
+            "previous_timestamp": _iso(stamp - step),
+            "next_timestamp": _iso(stamp + step),
+        }
 
     def event_odds_body(request: Request, at: datetime, *, historical: bool) -> tuple[dict[str, Any], int]:
         regions, markets = regions_of(request), markets_of(request, featured_only=False)
@@ -400,7 +433,9 @@ def routes(sim: Any) -> list[Route]:
         identity = event_json(state) if extra is None else _public(extra)
         return {**identity, "bookmakers": _bookmakers(priced, fmt)}, cost
 
-    def featured_body(request: Request, at: datetime, *, historical: bool) -> tuple[list[dict[str, Any]], int]:
+    def featured_body(
+        request: Request, at: datetime, *, historical: bool
+    ) -> tuple[list[dict[str, Any]], int]:
         regions, markets = regions_of(request), markets_of(request, featured_only=True)
         fmt = odds_format_of(request)
         cost = len(markets) * len(regions) * (10 if historical else 1)
@@ -420,7 +455,9 @@ def routes(sim: Any) -> list[Route]:
         except _ApiError as exc:
             raise _ApiError(422, "INVALID_HISTORICAL_TIMESTAMP", exc.message) from exc
         if at is None:
-            raise _ApiError(422, "MISSING_HISTORICAL_TIMESTAMP", "Missing date parameter, e.g. date=2026-11-24T12:00:00Z")
+            raise _ApiError(
+                422, "MISSING_HISTORICAL_TIMESTAMP", "Missing date parameter, e.g. date=2026-11-24T12:00:00Z"
+            )
         if at > sim.clock.now():
             raise _ApiError(422, "INVALID_HISTORICAL_TIMESTAMP", "date is in the future")
         return at

@@ -44,7 +44,9 @@ def make_resources(sim_url: str) -> dict[str, dg.ConfigurableResource]:
     return resources
 
 
-def run_assets(resources, day: str, assets, *, last_day: str | None = None, **overrides) -> dg.ExecuteInProcessResult:
+def run_assets(
+    resources, day: str, assets, *, last_day: str | None = None, **overrides
+) -> dg.ExecuteInProcessResult:
     """One game day, or ``day..last_day`` as one single-run backfill."""
     resources = {**resources}
     for name, update in overrides.items():
@@ -60,7 +62,9 @@ def clear_props(engine: sa.Engine) -> None:
         for table in (player_props, game_lines, prop_events, odds_api_usage):
             conn.execute(table.delete())
         conn.execute(scrape_events.delete().where(scrape_events.c.scraper_name.in_(PROPS_SCRAPERS)))
-        conn.execute(processor_run_history.delete().where(processor_run_history.c.processor_name.in_(PROPS_PROCESSORS)))
+        conn.execute(
+            processor_run_history.delete().where(processor_run_history.c.processor_name.in_(PROPS_PROCESSORS))
+        )
 
 
 @pytest.fixture

@@ -21,7 +21,13 @@ FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05)
 
 
 def make(sim, *, read: float = 3.0, key: str = KEY, retry: RetryPolicy = FAST) -> BettingProsClient:
-    return BettingProsClient(sim.url + "/bettingpros", key, timeouts=Timeouts(connect=1, read=read), retry=retry, sleep=lambda s: None)
+    return BettingProsClient(
+        sim.url + "/bettingpros",
+        key,
+        timeouts=Timeouts(connect=1, read=read),
+        retry=retry,
+        sleep=lambda s: None,
+    )
 
 
 def behave(sim, **settings) -> None:
@@ -31,13 +37,19 @@ def behave(sim, **settings) -> None:
 def test_offers_are_paged_ten_at_a_time_and_every_player_is_collected_once(sim):
     with make(sim) as client:
         events = parse.bettingpros_events(client.events(TODAY).payload)
-        assert {(e.home_team, e.away_team) for e in events} == {(g["home"], g["away"]) for g in sim.control.truth_games(TODAY)}
+        assert {(e.home_team, e.away_team) for e in events} == {
+            (g["home"], g["away"]) for g in sim.control.truth_games(TODAY)
+        }
         pages = list(client.offers_pages([int(e.event_id) for e in events], "player_points"))
     total = pages[0].payload["_pagination"]["total_items"]
     assert len(pages) == pages[0].payload["_pagination"]["total_pages"] == -(-total // 10) > 1
     assert [p.params["page"] for p in pages] == list(range(1, len(pages) + 1))
     players = [o["participants"][0]["name"] for p in pages for o in p.payload["offers"]]
-    assert len(players) == total and len(set(zip(players, [o["event_id"] for p in pages for o in p.payload["offers"]]))) == total
+    assert (
+        len(players) == total
+        and len(set(zip(players, [o["event_id"] for p in pages for o in p.payload["offers"]], strict=True)))
+        == total
+    )
     quotes = parse.bettingpros_props(p.payload for p in pages)
     assert {q.book for q in quotes} == {"draftkings", "fanduel", "betmgm"}
 
@@ -51,7 +63,10 @@ def test_brotli_bodies_are_decoded_not_stored_as_garbage(sim):
 
 def test_an_answer_slower_than_the_read_timeout_is_a_classified_timeout(sim):
     behave(sim, delay_seconds=0.6)
-    with make(sim, read=0.2, retry=RetryPolicy(max_attempts=1)) as client, pytest.raises(PipelineError) as raised:
+    with (
+        make(sim, read=0.2, retry=RetryPolicy(max_attempts=1)) as client,
+        pytest.raises(PipelineError) as raised,
+    ):
         client.events(TODAY)
     assert raised.value.category is ErrorCategory.TIMEOUT
 

@@ -7,7 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from nba_notify.lib.props.identity import GameCandidate, PlayerDirectory, prove_event
-from nba_notify.lib.props.parse import SourceEvent, normalize_player_name, team_from_abbreviation, team_from_name
+from nba_notify.lib.props.parse import (
+    SourceEvent,
+    normalize_player_name,
+    team_from_abbreviation,
+    team_from_name,
+)
 
 TIP = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
 
@@ -16,7 +21,9 @@ def event(home: str = "BOS", away: str = "LAL", at: datetime = TIP) -> SourceEve
     return SourceEvent("odds_api", "e1", at, "Home", "Away", home, away)
 
 
-def game(game_id: str, home: str = "BOS", away: str = "LAL", at: datetime | None = TIP, status: str = "scheduled") -> GameCandidate:
+def game(
+    game_id: str, home: str = "BOS", away: str = "LAL", at: datetime | None = TIP, status: str = "scheduled"
+) -> GameCandidate:
     return GameCandidate(game_id, home, away, at, status)
 
 

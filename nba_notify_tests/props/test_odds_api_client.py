@@ -23,7 +23,9 @@ TONIGHT = (datetime(2026, 11, 24, 17, 0, tzinfo=UTC), datetime(2026, 11, 25, 8, 
 
 
 def make(sim, key: str = KEY) -> OddsApiClient:
-    return OddsApiClient(sim.url + "/odds-api", key, timeouts=Timeouts(connect=1, read=3), retry=FAST, sleep=lambda s: None)
+    return OddsApiClient(
+        sim.url + "/odds-api", key, timeouts=Timeouts(connect=1, read=3), retry=FAST, sleep=lambda s: None
+    )
 
 
 @pytest.fixture
@@ -69,14 +71,22 @@ def test_props_are_not_posted_far_ahead_and_cost_nothing_then(sim, odds):
 
 def test_historical_snapshots_are_wrapped_and_cost_ten_times(sim, odds):
     day_start = datetime(2026, 11, 22, 5, 0, tzinfo=UTC)
-    listing = odds.historical_events(day_start + timedelta(hours=10), day_start, day_start + timedelta(hours=24))
+    listing = odds.historical_events(
+        day_start + timedelta(hours=10), day_start, day_start + timedelta(hours=24)
+    )
     assert {"timestamp", "previous_timestamp", "next_timestamp", "data"} <= set(listing.payload)
     assert listing.quota.last == 1
     event = parse.odds_api_events(listing.payload)[0]
     page = odds.historical_event_odds(event.event_id, event.commence_time - timedelta(minutes=15))
-    assert page.quota.last == call_cost(["player_points", "player_rebounds", "player_assists"], ["us"], historical=True) == 30
+    assert (
+        page.quota.last
+        == call_cost(["player_points", "player_rebounds", "player_assists"], ["us"], historical=True)
+        == 30
+    )
     assert parse.odds_api_props(page.payload)
-    lines = odds.historical_odds(day_start + timedelta(hours=12), commence_from=day_start, commence_to=day_start + timedelta(hours=24))
+    lines = odds.historical_odds(
+        day_start + timedelta(hours=12), commence_from=day_start, commence_to=day_start + timedelta(hours=24)
+    )
     assert lines.quota.last == 30 and parse.odds_api_lines(lines.payload)[1]
 
 
@@ -107,7 +117,10 @@ def test_too_frequent_calls_are_retried_and_persistent_429_is_rate_limit(sim, od
     sim.control.add_fault("status", route="odds_api.events", params={"code": 429, "body": body})
     with pytest.raises(PipelineError) as raised:
         odds.events(*TONIGHT)
-    assert raised.value.category is ErrorCategory.RATE_LIMIT and raised.value.details["error_code"] == "EXCEEDED_FREQ_LIMIT"
+    assert (
+        raised.value.category is ErrorCategory.RATE_LIMIT
+        and raised.value.details["error_code"] == "EXCEEDED_FREQ_LIMIT"
+    )
 
 
 def test_spent_credits_are_a_quota_error_not_a_bad_key(sim, odds):

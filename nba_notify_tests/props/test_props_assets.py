@@ -12,7 +12,12 @@ import pytest
 import sqlalchemy as sa
 
 from nba_notify.defs.props import checks as props_checks
-from nba_notify.lib.db.tables.ingest import player_box_scores, processor_run_history, raw_payloads, scrape_events
+from nba_notify.lib.db.tables.ingest import (
+    player_box_scores,
+    processor_run_history,
+    raw_payloads,
+    scrape_events,
+)
 from nba_notify.lib.db.tables.props import game_lines, odds_api_usage, player_props, prop_events
 from nba_notify_tests.props.conftest import INGEST_ASSETS, PROPS_ASSETS, clear_props, ingest_once
 
@@ -59,7 +64,9 @@ def sim_odds(sim, **changes) -> dict:
     return httpx.post(sim.url + "/_sim/odds-api/state", json=changes).json()
 
 
-def test_a_past_day_is_backfilled_from_historical_snapshots_with_every_event_and_player_proven(db, sim, materialize):
+def test_a_past_day_is_backfilled_from_historical_snapshots_with_every_event_and_player_proven(
+    db, sim, materialize
+):
     result = materialize(PAST, PROPS_ASSETS + CHECKS)
     assert result.success
     assert all(checks_of(result).values()), checks_of(result)
@@ -67,14 +74,26 @@ def test_a_past_day_is_backfilled_from_historical_snapshots_with_every_event_and
     events = rows(db, sa.select(prop_events.c.game_id, prop_events.c.identity))
     assert sorted(e.game_id for e in events) == sorted(g["nba_game_id"] for g in truth)
     assert {e.identity for e in events} == {"mapped"}
-    matches = dict(rows(db, sa.select(player_props.c.player_match, sa.func.count()).group_by(player_props.c.player_match)))
+    matches = dict(
+        rows(
+            db, sa.select(player_props.c.player_match, sa.func.count()).group_by(player_props.c.player_match)
+        )
+    )
     assert set(matches) == {"box_score"} and matches["box_score"] > 0
     # counts are what was written
-    written = dict(rows(db, sa.select(processor_run_history.c.processor_name, processor_run_history.c.records_processed)))
+    written = dict(
+        rows(db, sa.select(processor_run_history.c.processor_name, processor_run_history.c.records_processed))
+    )
     assert written["player_props"] == scalar(db, sa.select(sa.func.count()).select_from(player_props))
     assert written["game_lines"] == scalar(db, sa.select(sa.func.count()).select_from(game_lines))
     # every answer kept raw, every credit on record and equal to what the API counted
-    assert scalar(db, sa.select(sa.func.count()).select_from(raw_payloads).where(raw_payloads.c.source == "odds_api")) == len(truth) + 2
+    assert (
+        scalar(
+            db,
+            sa.select(sa.func.count()).select_from(raw_payloads).where(raw_payloads.c.source == "odds_api"),
+        )
+        == len(truth) + 2
+    )
     spent = scalar(db, sa.select(sa.func.sum(odds_api_usage.c.requests_last)))
     assert spent == sim_odds(sim)["used"] == 1 + 30 * len(truth) + 30
     assert "apiKey" not in str(rows(db, sa.select(raw_payloads.c.params)))
@@ -114,7 +133,9 @@ def test_a_run_over_the_daily_credit_budget_stops_before_calling_with_the_reason
     assert "nothing was called" in event.error_message
 
 
-def test_identity_checks_fail_on_an_event_off_the_schedule_and_a_name_no_box_score_carries(db, sim, materialize):
+def test_identity_checks_fail_on_an_event_off_the_schedule_and_a_name_no_box_score_carries(
+    db, sim, materialize
+):
     [game] = sim.control.truth_games(date.fromisoformat(PAST))[:1]
     # the game's leading scorer: surely in the books' rotation
     real_name = scalar(
@@ -149,7 +170,9 @@ def test_identity_checks_fail_on_an_event_off_the_schedule_and_a_name_no_box_sco
         ),
     )
     assert flagged and set(flagged) == {("unmapped", None)}  # kept, flagged, never guessed
-    off = rows(db, sa.select(prop_events).where(prop_events.c.source_event_id == "feedcafe00000000000000000000beef"))
+    off = rows(
+        db, sa.select(prop_events).where(prop_events.c.source_event_id == "feedcafe00000000000000000000beef")
+    )
     assert off[0].identity == "unmapped" and off[0].game_id is None
 
 

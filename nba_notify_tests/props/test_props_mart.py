@@ -51,7 +51,9 @@ def test_every_graded_line_agrees_with_the_box_score(db, graded):
     assert len(results) > 500
     for row in results:
         assert row.actual == getattr(row, STAT[row.market])
-        expected = "over" if row.actual > row.closing_line else "under" if row.actual < row.closing_line else "push"
+        expected = (
+            "over" if row.actual > row.closing_line else "under" if row.actual < row.closing_line else "push"
+        )
         assert row.result == expected
     assert {r.market for r in results} == set(STAT)
     overs = sum(r.result == "over" for r in results) / len(results)
@@ -85,7 +87,13 @@ def test_the_marts_checks_pass_on_real_data(db, graded):
 
 def test_unproven_players_are_left_out_of_the_mart_not_guessed(db, graded):
     with db.begin() as conn:
-        conn.execute(sa.text("UPDATE player_props SET player_id = NULL, player_match = 'unmapped' WHERE market = 'player_assists'"))
+        conn.execute(
+            sa.text(
+                "UPDATE player_props SET player_id = NULL, player_match = 'unmapped' WHERE market = 'player_assists'"
+            )
+        )
     build_models(db, graded, ["player_prop_hit_rates"])
-    markets = {r.market for r in query(db, graded, "SELECT DISTINCT market FROM {schema}.player_prop_results")}
+    markets = {
+        r.market for r in query(db, graded, "SELECT DISTINCT market FROM {schema}.player_prop_results")
+    }
     assert markets == {"player_points", "player_rebounds"}

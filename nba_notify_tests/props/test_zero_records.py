@@ -15,7 +15,9 @@ RAW_AND_PROPS = [PROPS_ASSETS[0], PROPS_ASSETS[2]]
 
 
 def audit_row(db, day: str, processor: str = "player_props"):
-    found = [r for r in load_audit(db) if r.data_date == date.fromisoformat(day) and r.processor_name == processor]
+    found = [
+        r for r in load_audit(db) if r.data_date == date.fromisoformat(day) and r.processor_name == processor
+    ]
     assert len(found) == 1, found
     return found[0]
 
@@ -23,12 +25,18 @@ def audit_row(db, day: str, processor: str = "player_props"):
 def test_games_further_ahead_than_books_post_props_are_a_legitimate_zero(db, sim, materialize):
     assert materialize("2026-11-27", RAW_AND_PROPS).success
     row = audit_row(db, "2026-11-27")
-    assert (row.audit_class, row.zero_context, row.recovery_action) == ("legitimate_zero", "not_offered_yet", "none")
+    assert (row.audit_class, row.zero_context, row.recovery_action) == (
+        "legitimate_zero",
+        "not_offered_yet",
+        "none",
+    )
     assert "odds_api.event_odds" not in sim.control.state()["request_counts"]  # no credits asked for nothing
 
 
 def test_a_slate_already_under_way_is_a_legitimate_zero(db, sim, materialize):
-    sim.control.set_clock(datetime.fromisoformat("2026-11-25T04:55:00+00:00"))  # every game of the 24th started
+    sim.control.set_clock(
+        datetime.fromisoformat("2026-11-25T04:55:00+00:00")
+    )  # every game of the 24th started
     assert materialize("2026-11-24", RAW_AND_PROPS).success
     row = audit_row(db, "2026-11-24")
     assert (row.audit_class, row.zero_context) == ("legitimate_zero", "games_started")
@@ -45,7 +53,11 @@ def test_a_props_run_that_lost_its_scrape_is_a_real_loss_with_a_rescrape_plan(db
     # phase 2 on its own (the next run): nothing stored, so it fails on record with zero rows
     assert not materialize("2026-11-24", [PROPS_ASSETS[2]]).success
     row = audit_row(db, "2026-11-24")
-    assert (row.audit_class, row.root_cause, row.recovery_action) == ("real_loss", "scraper_failed", "rescrape")
+    assert (row.audit_class, row.root_cause, row.recovery_action) == (
+        "real_loss",
+        "scraper_failed",
+        "rescrape",
+    )
     assert row.scrapers_without_raw == ("odds_api_props",)
     [plan] = build_plan(load_audit(db)).partitions
     assert plan.partition_key == "2026-11-24" and plan.action == "rescrape"

@@ -2,7 +2,6 @@
 Phase 1 assets keep every answer in the raw store (replayable, every credit on record);
 phase 2 assets rebuild the day from all stored scrapes, so line movement is history."""
 
-
 from datetime import date
 
 import dagster as dg
@@ -43,10 +42,18 @@ def _credits(results: list[pipeline.DayResult]) -> dict[str, object]:
     "ahead or already started are skipped and said so (zero_reason), not alarmed on.",
 )
 def odds_api_props_raw(
-    context: dg.AssetExecutionContext, database: PostgresResource, odds_api: OddsApiResource, clock: ClockResource
+    context: dg.AssetExecutionContext,
+    database: PostgresResource,
+    odds_api: OddsApiResource,
+    clock: ClockResource,
 ) -> dg.MaterializeResult:
     recorder = CallRecorder()
-    client, engine, run_id, plan = odds_api.client(recorder), database.engine(), context.run.run_id, odds_api.plan()
+    client, engine, run_id, plan = (
+        odds_api.client(recorder),
+        database.engine(),
+        context.run.run_id,
+        odds_api.plan(),
+    )
     now = clock.now()
     results = run_days(
         context,
@@ -55,7 +62,12 @@ def odds_api_props_raw(
         ),
     )
     return dg.MaterializeResult(
-        metadata={**day_metadata(results), **_credits(results), "credits_remaining": client.last_remaining or -1, **api_metrics(recorder)}
+        metadata={
+            **day_metadata(results),
+            **_credits(results),
+            "credits_remaining": client.last_remaining or -1,
+            **api_metrics(recorder),
+        }
     )
 
 
@@ -66,10 +78,18 @@ def odds_api_props_raw(
     "(markets x regions credits for the whole slate), kept raw.",
 )
 def odds_api_lines_raw(
-    context: dg.AssetExecutionContext, database: PostgresResource, odds_api: OddsApiResource, clock: ClockResource
+    context: dg.AssetExecutionContext,
+    database: PostgresResource,
+    odds_api: OddsApiResource,
+    clock: ClockResource,
 ) -> dg.MaterializeResult:
     recorder = CallRecorder()
-    client, engine, run_id, plan = odds_api.client(recorder), database.engine(), context.run.run_id, odds_api.plan()
+    client, engine, run_id, plan = (
+        odds_api.client(recorder),
+        database.engine(),
+        context.run.run_id,
+        odds_api.plan(),
+    )
     now = clock.now()
     results = run_days(
         context,
@@ -77,7 +97,9 @@ def odds_api_lines_raw(
             engine, client, day, now=now, plan=plan, run_id=run_id, recorder=recorder
         ),
     )
-    return dg.MaterializeResult(metadata={**day_metadata(results), **_credits(results), **api_metrics(recorder)})
+    return dg.MaterializeResult(
+        metadata={**day_metadata(results), **_credits(results), **api_metrics(recorder)}
+    )
 
 
 @dg.asset(

@@ -29,7 +29,9 @@ def _result(rows: list[dict[str, Any]], severity: dg.AssetCheckSeverity, what: s
     return dg.AssetCheckResult(passed=not rows, severity=severity, metadata=meta)
 
 
-def _run(database: PostgresResource, query: Callable[[sa.Connection], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+def _run(
+    database: PostgresResource, query: Callable[[sa.Connection], list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
     with database.engine().connect() as conn:
         return query(conn)
 
@@ -70,7 +72,9 @@ def prop_players_proven(database: PostgresResource) -> dg.AssetCheckResult:
     "assists 2): a book further apart is quoting stale or wrong numbers.",
 )
 def books_agree_on_props(database: PostgresResource) -> dg.AssetCheckResult:
-    return _result(_run(database, q.books_disagree), dg.AssetCheckSeverity.WARN, "player lines where books disagree")
+    return _result(
+        _run(database, q.books_disagree), dg.AssetCheckSeverity.WARN, "player lines where books disagree"
+    )
 
 
 @dg.asset_check(

@@ -40,5 +40,6 @@ def props_schedule(context: dg.ScheduleEvaluationContext):
     today = context.scheduled_execution_time.date()
     for day in (today, today + timedelta(days=1)):
         yield dg.RunRequest(
-            run_key=f"props-{day.isoformat()}-{context.scheduled_execution_time:%H}", partition_key=day.isoformat()
+            run_key=f"props-{day.isoformat()}-{context.scheduled_execution_time:%H}",
+            partition_key=day.isoformat(),
         )

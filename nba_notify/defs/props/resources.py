@@ -120,7 +120,9 @@ def build_props_resources(env: Mapping[str, str] | None = None) -> dict[str, dg.
         }
     sim = env.get("NBA_NOTIFY_SIM_URL") or sim_base_url()
     return {
-        "odds_api": OddsApiResource(base_url=f"{sim}/odds-api", api_key=SIM_ODDS_API_KEY, daily_credit_budget=budget),
+        "odds_api": OddsApiResource(
+            base_url=f"{sim}/odds-api", api_key=SIM_ODDS_API_KEY, daily_credit_budget=budget
+        ),
         "bettingpros": BettingProsResource(base_url=f"{sim}/bettingpros", api_key=SIM_BETTINGPROS_KEY),
     }
 

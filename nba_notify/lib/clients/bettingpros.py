@@ -35,6 +35,7 @@ MAX_LIMIT = 10
 DEFAULT_MAX_PAGES = 200
 # BettingPros NBA prop markets (market_id) and the Odds API key they correspond to.
 MARKET_IDS = {"player_points": 156, "player_rebounds": 157, "player_assists": 151}
+DEFAULT_BETTINGPROS_TIMEOUTS = Timeouts(connect=5.0, read=DEFAULT_READ_TIMEOUT)
 DEFAULT_BETTINGPROS_RETRY = RetryPolicy(max_attempts=4, base_delay=1.0, max_delay=20.0)
 
 
@@ -58,7 +59,7 @@ class BettingProsClient:
         base_url: str,
         api_key: str,
         *,
-        timeouts: Timeouts = Timeouts(connect=5.0, read=DEFAULT_READ_TIMEOUT),
+        timeouts: Timeouts = DEFAULT_BETTINGPROS_TIMEOUTS,
         retry: RetryPolicy = DEFAULT_BETTINGPROS_RETRY,
         recorder: CallRecorder | None = None,
         sleep: Sleep = time.sleep,
@@ -100,7 +101,9 @@ class BettingProsClient:
             raise _shape_error("events", params, "no 'events' list")
         return BpPage("bettingpros", "events", params, 1, response, payload)
 
-    def offers_pages(self, event_ids: Sequence[int], market: str, *, limit: int = MAX_LIMIT) -> Iterator[BpPage]:
+    def offers_pages(
+        self, event_ids: Sequence[int], market: str, *, limit: int = MAX_LIMIT
+    ) -> Iterator[BpPage]:
         if market not in MARKET_IDS:
             raise ValueError(f"unknown market {market!r}; expected one of {sorted(MARKET_IDS)}")
         if not event_ids:

@@ -47,6 +47,7 @@ GAME_LINE_MARKETS = ("h2h", "spreads", "totals")
 DEFAULT_REGIONS = ("us",)
 HISTORICAL_MULTIPLIER = 10
 # Frequency limit (429) is about 30 calls a second: back off briefly, not for minutes.
+DEFAULT_ODDS_API_TIMEOUTS = Timeouts(connect=5.0, read=30.0)
 DEFAULT_ODDS_API_RETRY = RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=8.0)
 
 _KEY_IN_URL = re.compile(r"(apiKey=)[^&\s\"']+", re.IGNORECASE)
@@ -158,7 +159,7 @@ class OddsApiClient:
         api_key: str,
         *,
         sport: str = SPORT,
-        timeouts: Timeouts = Timeouts(connect=5.0, read=30.0),
+        timeouts: Timeouts = DEFAULT_ODDS_API_TIMEOUTS,
         retry: RetryPolicy = DEFAULT_ODDS_API_RETRY,
         recorder: CallRecorder | None = None,
         sleep: Sleep = time.sleep,
@@ -191,9 +192,7 @@ class OddsApiClient:
 
     # endpoints ---------------------------------------------------------------------------
 
-    def events(
-        self, commence_from: datetime | None = None, commence_to: datetime | None = None
-    ) -> OddsPage:
+    def events(self, commence_from: datetime | None = None, commence_to: datetime | None = None) -> OddsPage:
         params: dict[str, Any] = {"dateFormat": "iso"}
         if commence_from is not None:
             params["commenceTimeFrom"] = _iso(commence_from)
@@ -215,7 +214,10 @@ class OddsApiClient:
             "dateFormat": "iso",
         }
         return self._get(
-            f"/v4/sports/{self.sport}/events/{event_id}/odds", "event_odds", params, extra={"event_id": event_id}
+            f"/v4/sports/{self.sport}/events/{event_id}/odds",
+            "event_odds",
+            params,
+            extra={"event_id": event_id},
         )
 
     def odds(
@@ -238,7 +240,9 @@ class OddsApiClient:
             params["commenceTimeTo"] = _iso(commence_to)
         return self._get(f"/v4/sports/{self.sport}/odds", "odds", params)
 
-    def historical_events(self, at: datetime, commence_from: datetime | None = None, commence_to: datetime | None = None) -> OddsPage:
+    def historical_events(
+        self, at: datetime, commence_from: datetime | None = None, commence_to: datetime | None = None
+    ) -> OddsPage:
         params: dict[str, Any] = {"date": _iso(at), "dateFormat": "iso"}
         if commence_from is not None:
             params["commenceTimeFrom"] = _iso(commence_from)
@@ -292,7 +296,9 @@ class OddsApiClient:
 
     # internals ---------------------------------------------------------------------------
 
-    def _get(self, path: str, endpoint: str, params: dict[str, Any], extra: Mapping[str, Any] | None = None) -> OddsPage:
+    def _get(
+        self, path: str, endpoint: str, params: dict[str, Any], extra: Mapping[str, Any] | None = None
+    ) -> OddsPage:
         stored = {**(extra or {}), **params}
         try:
             response = self._api.get(path, endpoint=endpoint, params={**params, "apiKey": self._key})

@@ -70,7 +70,9 @@ def unproven_players(conn: sa.Connection) -> list[dict[str, Any]]:
     )
 
 
-def books_disagree(conn: sa.Connection, thresholds: dict[str, float] = DISAGREEMENT_THRESHOLDS) -> list[dict[str, Any]]:
+def books_disagree(
+    conn: sa.Connection, thresholds: dict[str, float] = DISAGREEMENT_THRESHOLDS
+) -> list[dict[str, Any]]:
     """Each book's latest line per game, player and market; rows where the books are further
     apart than the market's threshold."""
     markets = list(thresholds)

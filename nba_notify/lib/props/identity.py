@@ -46,7 +46,9 @@ class EventIdentity:
     candidates: tuple[dict[str, Any], ...]
 
 
-def prove_event(event: SourceEvent, games_nearby: Iterable[GameCandidate], window: timedelta = DEFAULT_EVENT_WINDOW) -> EventIdentity:
+def prove_event(
+    event: SourceEvent, games_nearby: Iterable[GameCandidate], window: timedelta = DEFAULT_EVENT_WINDOW
+) -> EventIdentity:
     if event.home_team is None or event.away_team is None or event.commence_time is None:
         return EventIdentity("unmapped", None, ())
     matches = [
@@ -58,7 +60,11 @@ def prove_event(event: SourceEvent, games_nearby: Iterable[GameCandidate], windo
         and abs(g.tipoff_utc - event.commence_time) <= window
     ]
     described = tuple(
-        {"game_id": g.game_id, "tipoff_utc": g.tipoff_utc.isoformat() if g.tipoff_utc else None, "status": g.status}
+        {
+            "game_id": g.game_id,
+            "tipoff_utc": g.tipoff_utc.isoformat() if g.tipoff_utc else None,
+            "status": g.status,
+        }
         for g in matches
     )
     if len(matches) == 1:
@@ -66,14 +72,16 @@ def prove_event(event: SourceEvent, games_nearby: Iterable[GameCandidate], windo
     return EventIdentity("ambiguous" if matches else "unmapped", None, described)
 
 
-def games_near(conn: sa.Connection, events: Sequence[SourceEvent], window: timedelta = DEFAULT_EVENT_WINDOW) -> list[GameCandidate]:
+def games_near(
+    conn: sa.Connection, events: Sequence[SourceEvent], window: timedelta = DEFAULT_EVENT_WINDOW
+) -> list[GameCandidate]:
     times = [e.commence_time for e in events if e.commence_time is not None]
     if not times:
         return []
     rows = conn.execute(
-        sa.select(games.c.game_id, games.c.home_team, games.c.away_team, games.c.tipoff_utc, games.c.status).where(
-            games.c.tipoff_utc.between(min(times) - window, max(times) + window)
-        )
+        sa.select(
+            games.c.game_id, games.c.home_team, games.c.away_team, games.c.tipoff_utc, games.c.status
+        ).where(games.c.tipoff_utc.between(min(times) - window, max(times) + window))
     ).all()
     return [GameCandidate(r.game_id, r.home_team, r.away_team, r.tipoff_utc, r.status) for r in rows]
 
@@ -115,22 +123,35 @@ def _decide(found: set[tuple[str, str]], method: str) -> PlayerMatch:
     return PlayerMatch(None, None, "ambiguous" if found else "unmapped")
 
 
-def load_directory(conn: sa.Connection, game_ids: Iterable[str], teams: Iterable[str], before: date, recent_days: int = DEFAULT_RECENT_DAYS) -> PlayerDirectory:
+def load_directory(
+    conn: sa.Connection,
+    game_ids: Iterable[str],
+    teams: Iterable[str],
+    before: date,
+    recent_days: int = DEFAULT_RECENT_DAYS,
+) -> PlayerDirectory:
     wanted = sorted(set(game_ids))
     by_game: dict[str, dict[str, set[tuple[str, str]]]] = {}
     if wanted:
         rows = conn.execute(
-            sa.select(player_box_scores.c.game_id, player_box_scores.c.player_id, player_box_scores.c.team, player_box_scores.c.player_name).where(
-                player_box_scores.c.source == "nbac", player_box_scores.c.game_id.in_(wanted)
-            )
+            sa.select(
+                player_box_scores.c.game_id,
+                player_box_scores.c.player_id,
+                player_box_scores.c.team,
+                player_box_scores.c.player_name,
+            ).where(player_box_scores.c.source == "nbac", player_box_scores.c.game_id.in_(wanted))
         ).all()
         for r in rows:
-            by_game.setdefault(r.game_id, {}).setdefault(normalize_player_name(r.player_name), set()).add((r.player_id, r.team))
+            by_game.setdefault(r.game_id, {}).setdefault(normalize_player_name(r.player_name), set()).add(
+                (r.player_id, r.team)
+            )
     recent: dict[str, dict[str, set[str]]] = {}
     team_list = sorted({t for t in teams if t})
     if team_list:
         rows = conn.execute(
-            sa.select(player_box_scores.c.player_id, player_box_scores.c.team, player_box_scores.c.player_name)
+            sa.select(
+                player_box_scores.c.player_id, player_box_scores.c.team, player_box_scores.c.player_name
+            )
             .where(
                 player_box_scores.c.source == "nbac",
                 player_box_scores.c.team.in_(team_list),
@@ -139,11 +160,15 @@ def load_directory(conn: sa.Connection, game_ids: Iterable[str], teams: Iterable
             .distinct()
         ).all()
         for r in rows:
-            recent.setdefault(r.team, {}).setdefault(normalize_player_name(r.player_name), set()).add(r.player_id)
+            recent.setdefault(r.team, {}).setdefault(normalize_player_name(r.player_name), set()).add(
+                r.player_id
+            )
     return PlayerDirectory(by_game, recent)
 
 
-def identity_rows(events: Sequence[SourceEvent], proofs: Mapping[str, EventIdentity], day: date, run_id: str | None) -> list[dict[str, Any]]:
+def identity_rows(
+    events: Sequence[SourceEvent], proofs: Mapping[str, EventIdentity], day: date, run_id: str | None
+) -> list[dict[str, Any]]:
     return [
         {
             "source": e.source,

@@ -90,14 +90,18 @@ class LineQuote:
 
 
 def _bad(source: str, problem: str, **details: Any) -> PipelineError:
-    return PipelineError(ErrorCategory.VALIDATION, f"{source}: {problem}", details={"source": source, **details})
+    return PipelineError(
+        ErrorCategory.VALIDATION, f"{source}: {problem}", details={"source": source, **details}
+    )
 
 
 def odds_api_event(row: Mapping[str, Any]) -> SourceEvent:
     try:
         home, away = str(row["home_team"]), str(row["away_team"])
         commence = parse_time(str(row["commence_time"])) if row.get("commence_time") else None
-        return SourceEvent("odds_api", str(row["id"]), commence, home, away, team_from_name(home), team_from_name(away))
+        return SourceEvent(
+            "odds_api", str(row["id"]), commence, home, away, team_from_name(home), team_from_name(away)
+        )
     except (KeyError, ValueError, TypeError) as exc:
         raise _bad("odds_api event", f"missing or malformed field ({exc})", row=dict(row)) from exc
 
@@ -111,7 +115,11 @@ def odds_api_events(payload: Any) -> list[SourceEvent]:
 
 
 def _unwrap(payload: Any) -> Any:
-    return payload["data"] if isinstance(payload, dict) and "data" in payload and "bookmakers" not in payload else payload
+    return (
+        payload["data"]
+        if isinstance(payload, dict) and "data" in payload and "bookmakers" not in payload
+        else payload
+    )
 
 
 def odds_api_props(payload: Any) -> list[PropQuote]:
@@ -129,14 +137,26 @@ def odds_api_props(payload: Any) -> list[PropQuote]:
             for outcome in market.get("outcomes") or []:
                 player, point = outcome.get("description"), outcome.get("point")
                 if not player or point is None:
-                    raise _bad("odds_api event odds", "a prop outcome without player or point", outcome=outcome)
-                slot = quotes.setdefault((book["key"], key, player), {"observed": observed, "point": float(point)})
+                    raise _bad(
+                        "odds_api event odds", "a prop outcome without player or point", outcome=outcome
+                    )
+                slot = quotes.setdefault(
+                    (book["key"], key, player), {"observed": observed, "point": float(point)}
+                )
                 side = str(outcome.get("name", "")).lower()
                 if side in ("over", "under"):
                     slot[side] = _price(outcome.get("price"))
     return [
         PropQuote(
-            "odds_api", str(event["id"]), market, book, player, q["point"], q.get("over"), q.get("under"), q["observed"]
+            "odds_api",
+            str(event["id"]),
+            market,
+            book,
+            player,
+            q["point"],
+            q.get("over"),
+            q.get("under"),
+            q["observed"],
         )
         for (book, market, player), q in quotes.items()
     ]
@@ -178,16 +198,30 @@ def odds_api_lines(payload: Any) -> tuple[list[SourceEvent], list[LineQuote]]:
                     continue
                 quotes.append(
                     LineQuote(
-                        "odds_api", event.event_id, key, book["key"],
+                        "odds_api",
+                        event.event_id,
+                        key,
+                        book["key"],
                         float(point) if point is not None else None,
-                        _price(home.get("price")), _price(away.get("price")),
-                        _price(over.get("price")), _price(under.get("price")), observed,
+                        _price(home.get("price")),
+                        _price(away.get("price")),
+                        _price(over.get("price")),
+                        _price(under.get("price")),
+                        observed,
                     )  # fmt: skip
                 )
     return events, quotes
 
 
-BP_BOOKS = {12: "draftkings", 10: "fanduel", 19: "betmgm", 13: "caesars", 24: "bet365", 18: "betrivers", 0: "consensus"}
+BP_BOOKS = {
+    12: "draftkings",
+    10: "fanduel",
+    19: "betmgm",
+    13: "caesars",
+    24: "bet365",
+    18: "betrivers",
+    0: "consensus",
+}
 BP_MARKETS = {156: "player_points", 157: "player_rebounds", 151: "player_assists"}
 
 
@@ -205,7 +239,15 @@ def bettingpros_events(payload: Any) -> list[SourceEvent]:
             else None
         )
         events.append(
-            SourceEvent("bettingpros", str(row["id"]), commence, home, visitor, team_from_abbreviation(home), team_from_abbreviation(visitor))
+            SourceEvent(
+                "bettingpros",
+                str(row["id"]),
+                commence,
+                home,
+                visitor,
+                team_from_abbreviation(home),
+                team_from_abbreviation(visitor),
+            )
         )
     return events
 
@@ -234,6 +276,8 @@ def bettingpros_props(payloads: Iterable[Any]) -> list[PropQuote]:
                         if side in ("over", "under"):
                             slot[side] = _price(line.get("cost"))
     return [
-        PropQuote("bettingpros", eid, market, book, player, q["point"], q.get("over"), q.get("under"), q["observed"])
+        PropQuote(
+            "bettingpros", eid, market, book, player, q["point"], q.get("over"), q.get("under"), q["observed"]
+        )
         for (eid, market, book, player), q in quotes.items()
     ]

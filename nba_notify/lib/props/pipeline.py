@@ -103,7 +103,9 @@ def scrape_odds_api_props(
         return page
 
     with scrape_attempt(engine, ODDS_API_PROPS, "odds_api", day, run_id=run_id, recorder=recorder) as attempt:
-        attempt.details.update({"mode": "historical" if historical else "live", "markets": list(plan.prop_markets)})
+        attempt.details.update(
+            {"mode": "historical" if historical else "live", "markets": list(plan.prop_markets)}
+        )
         if historical and not plan.use_historical:
             attempt.records_expected = 0
             attempt.details["zero_reason"] = "historical_disabled"
@@ -134,7 +136,9 @@ def scrape_odds_api_props(
             if historical:
                 at = min(now, event.commence_time - CLOSING_OFFSET)
                 page = call(
-                    lambda e=event, at=at: client.historical_event_odds(e.event_id, at, plan.prop_markets, plan.regions)
+                    lambda e=event, at=at: client.historical_event_odds(
+                        e.event_id, at, plan.prop_markets, plan.regions
+                    )
                 )
             else:
                 page = call(lambda e=event: client.event_odds(e.event_id, plan.prop_markets, plan.regions))
@@ -203,7 +207,9 @@ def scrape_odds_api_lines(
     historical = last <= now
     usage_day = budget.usage_day_of(now)
     with scrape_attempt(engine, ODDS_API_LINES, "odds_api", day, run_id=run_id, recorder=recorder) as attempt:
-        attempt.details.update({"mode": "historical" if historical else "live", "markets": list(plan.line_markets)})
+        attempt.details.update(
+            {"mode": "historical" if historical else "live", "markets": list(plan.line_markets)}
+        )
         if historical and not plan.use_historical:
             attempt.records_expected = 0
             attempt.details["zero_reason"] = "historical_disabled"
@@ -224,7 +230,10 @@ def scrape_odds_api_lines(
                 )  # fmt: skip
             else:
                 page = client.odds(
-                    plan.line_markets, plan.regions, commence_from=first, commence_to=last - timedelta(seconds=1)
+                    plan.line_markets,
+                    plan.regions,
+                    commence_from=first,
+                    commence_to=last - timedelta(seconds=1),
                 )
         finally:
             budget.record_usage(
@@ -235,7 +244,9 @@ def scrape_odds_api_lines(
         events, quotes = parse.odds_api_lines(page.payload)
         attempt.records_expected = 1
         attempt.records_received = 1
-        attempt.details.update({"events_listed": len(events), "line_quotes": len(quotes), "credits_spent": page.quota.last})
+        attempt.details.update(
+            {"events_listed": len(events), "line_quotes": len(quotes), "credits_spent": page.quota.last}
+        )
         if not quotes:
             attempt.details["zero_reason"] = "no_games" if not events else "markets_not_posted"
     return DayResult(day, len(quotes), dict(attempt.details))
@@ -250,7 +261,9 @@ def scrape_bettingpros_props(
     run_id: str | None,
     recorder: CallRecorder,
 ) -> DayResult:
-    with scrape_attempt(engine, BETTINGPROS_PROPS, "bettingpros", day, run_id=run_id, recorder=recorder) as attempt:
+    with scrape_attempt(
+        engine, BETTINGPROS_PROPS, "bettingpros", day, run_id=run_id, recorder=recorder
+    ) as attempt:
         listing = client.events(day)
         attempt.add_page(listing)
         events = parse.bettingpros_events(listing.payload)
@@ -306,14 +319,22 @@ def stored_scrapes(conn: sa.Connection, scraper_name: str, day: date) -> list[St
     if not events:
         return []
     rows = conn.execute(
-        sa.select(raw_payloads.c.scrape_event_id, raw_payloads.c.endpoint, raw_payloads.c.params, raw_payloads.c.page, raw_blobs.c.body)
+        sa.select(
+            raw_payloads.c.scrape_event_id,
+            raw_payloads.c.endpoint,
+            raw_payloads.c.params,
+            raw_payloads.c.page,
+            raw_blobs.c.body,
+        )
         .join(raw_blobs, raw_blobs.c.sha256 == raw_payloads.c.sha256)
         .where(raw_payloads.c.scrape_event_id.in_([e.event_id for e in events]))
         .order_by(raw_payloads.c.scrape_event_id, raw_payloads.c.page)
     ).all()
     by_event: dict[Any, list[StoredPayload]] = {}
     for r in rows:
-        by_event.setdefault(r.scrape_event_id, []).append(StoredPayload(r.scrape_event_id, r.endpoint, r.params, r.page, r.body))
+        by_event.setdefault(r.scrape_event_id, []).append(
+            StoredPayload(r.scrape_event_id, r.endpoint, r.params, r.page, r.body)
+        )
     return [StoredScrape(e.event_id, e.started_at, by_event.get(e.event_id, [])) for e in events]
 
 
@@ -358,10 +379,16 @@ def process_player_props(
             events += parse.bettingpros_events(scrape.pages[0].json()) if scrape.pages else []
             quotes = parse.bettingpros_props(p.json() for p in scrape.pages[1:])
         for q in quotes:
-            seen.setdefault((q.event_id, q.market, q.book, q.player_name, q.observed_at), (q, scrape.started_at))
-    with processor_run(engine, f"player_props_{source}" if source != "odds_api" else "player_props", day, run_id) as (conn, run):
+            seen.setdefault(
+                (q.event_id, q.market, q.book, q.player_name, q.observed_at), (q, scrape.started_at)
+            )
+    with processor_run(
+        engine, f"player_props_{source}" if source != "odds_api" else "player_props", day, run_id
+    ) as (conn, run):
         if not scrapes:
-            raise _nothing_stored(scraper, day, "odds_api_props_raw" if source == "odds_api" else "bettingpros_props_raw")
+            raise _nothing_stored(
+                scraper, day, "odds_api_props_raw" if source == "odds_api" else "bettingpros_props_raw"
+            )
         proofs = _prove_events(conn, events, day, run_id, window)
         by_event = {e.event_id: e for e in events}
         mapped = {eid: p.game_id for eid, p in proofs.items() if p.game_id}
@@ -371,13 +398,27 @@ def process_player_props(
         for q, seen_at in seen.values():
             event = by_event.get(q.event_id)
             game_id = mapped.get(q.event_id)
-            who = directory.match(q.player_name, game_id, event.home_team if event else None, event.away_team if event else None)
+            who = directory.match(
+                q.player_name, game_id, event.home_team if event else None, event.away_team if event else None
+            )
             rows.append(
                 {
-                    "source": q.source, "source_event_id": q.event_id, "game_id": game_id, "game_date": day,
-                    "market": q.market, "book": q.book, "player_name": q.player_name, "player_id": who.player_id,
-                    "team": who.team, "player_match": who.match, "line": q.line, "over_price": q.over_price,
-                    "under_price": q.under_price, "observed_at": q.observed_at, "seen_at": seen_at, "run_id": run_id,
+                    "source": q.source,
+                    "source_event_id": q.event_id,
+                    "game_id": game_id,
+                    "game_date": day,
+                    "market": q.market,
+                    "book": q.book,
+                    "player_name": q.player_name,
+                    "player_id": who.player_id,
+                    "team": who.team,
+                    "player_match": who.match,
+                    "line": q.line,
+                    "over_price": q.over_price,
+                    "under_price": q.under_price,
+                    "observed_at": q.observed_at,
+                    "seen_at": seen_at,
+                    "run_id": run_id,
                 }  # fmt: skip
             )
         where = sa.and_(player_props.c.game_date == day, player_props.c.source == source)
@@ -414,10 +455,20 @@ def process_game_lines(
         proofs = _prove_events(conn, events, day, run_id, window)
         rows = [
             {
-                "source": q.source, "source_event_id": q.event_id, "game_id": proofs[q.event_id].game_id,
-                "game_date": day, "market": q.market, "book": q.book, "point": q.point, "home_price": q.home_price,
-                "away_price": q.away_price, "over_price": q.over_price, "under_price": q.under_price,
-                "observed_at": q.observed_at, "seen_at": seen_at, "run_id": run_id,
+                "source": q.source,
+                "source_event_id": q.event_id,
+                "game_id": proofs[q.event_id].game_id,
+                "game_date": day,
+                "market": q.market,
+                "book": q.book,
+                "point": q.point,
+                "home_price": q.home_price,
+                "away_price": q.away_price,
+                "over_price": q.over_price,
+                "under_price": q.under_price,
+                "observed_at": q.observed_at,
+                "seen_at": seen_at,
+                "run_id": run_id,
             }  # fmt: skip
             for q, seen_at in seen.values()
         ]
