@@ -11,6 +11,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from nba_notify.defs.props import assets as props_assets
 from nba_notify.defs.props import checks as props_checks
 from nba_notify.lib.db.tables.ingest import (
     player_box_scores,
@@ -181,6 +182,28 @@ def test_books_far_apart_fail_their_own_check(db, sim, materialize):
     outcome = checks_of(materialize(PAST, PROPS_ASSETS + CHECKS))
     assert outcome["books_agree_on_props"] is False
     assert outcome["prop_players_proven"] and outcome["props_for_games_not_on_schedule"]
+
+
+def test_bettingpros_props_arrive_despite_slow_answers_5xx_and_brotli_and_are_proven(db, sim, materialize):
+    httpx.post(
+        sim.url + "/_sim/bettingpros/state", json={"delay_seconds": 0.3, "error_every": 3}
+    ).raise_for_status()
+    result = materialize(TONIGHT, [props_assets.bettingpros_props_raw, PROPS_ASSETS[2]])
+    assert result.success
+    [event] = rows(db, sa.select(scrape_events).where(scrape_events.c.scraper_name == "bettingpros_props"))
+    assert event.status == "success" and event.retries > 0 and event.pages_fetched > 3
+    found = dict(
+        rows(
+            db,
+            sa.select(player_props.c.player_match, sa.func.count())
+            .where(player_props.c.source == "bettingpros")
+            .group_by(player_props.c.player_match),
+        )
+    )
+    assert found and set(found) <= {"team_recent", "unmapped"}  # tonight: no box score yet
+    assert found.get("team_recent", 0) > 0
+    events = rows(db, sa.select(prop_events.c.identity).where(prop_events.c.source == "bettingpros"))
+    assert events and {e.identity for e in events} == {"mapped"}
 
 
 def test_a_book_still_quoting_a_postponed_game_fails_the_lines_check(db, sim, materialize):

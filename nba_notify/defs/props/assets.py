@@ -145,12 +145,29 @@ def player_props(context: dg.AssetExecutionContext, database: PostgresResource) 
     engine, run_id = database.engine(), context.run.run_id
 
     def work(day: date) -> pipeline.DayResult:
-        result = pipeline.process_player_props(engine, day, run_id=run_id)
-        if _scraped(engine, pipeline.BETTINGPROS_PROPS, day):
-            extra = pipeline.process_player_props(engine, day, run_id=run_id, source="bettingpros")
-            result.records += extra.records
-            result.details["bettingpros_rows"] = extra.records
-        return result
+        scraped = [
+            source
+            for source, scraper in (
+                ("odds_api", pipeline.ODDS_API_PROPS),
+                ("bettingpros", pipeline.BETTINGPROS_PROPS),
+            )
+            if _scraped(engine, scraper, day)
+        ]
+        # nothing attempted at all: processing The Odds API's (absent) scrape records the day's
+        # props as a failed zero-record run — a loss the zero-record audit lists, not a silence
+        results = [
+            pipeline.process_player_props(engine, day, run_id=run_id, source=s)
+            for s in scraped or ["odds_api"]
+        ]
+        return pipeline.DayResult(
+            day,
+            sum(r.records for r in results),
+            {
+                key: [v for r in results for v in r.details.get(key, [])]
+                for key in ("events_unmapped", "events_ambiguous", "players_unproven")
+            }
+            | {f"{s}_rows": r.records for s, r in zip(scraped or ["odds_api"], results, strict=True)},
+        )
 
     results = run_days(context, work)
     return dg.MaterializeResult(
