@@ -65,7 +65,7 @@ def odds_api_props_raw(
         metadata={
             **day_metadata(results),
             **_credits(results),
-            "credits_remaining": client.last_remaining or -1,
+            **({"credits_remaining": client.last_remaining} if client.last_remaining is not None else {}),
             **api_metrics(recorder),
         }
     )
