@@ -23,7 +23,7 @@ import json
 import math
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date
 from typing import Any
 
 import brotli
@@ -229,11 +229,3 @@ def control_routes(sim: Any) -> list[Route]:
         )
 
     return [Route("/state", state, methods=["GET", "POST"])]
-
-
-def scheduled_utc(text: str) -> datetime:
-    """BettingPros' ``scheduled`` (Eastern wall clock) as UTC."""
-    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=lg.EASTERN).astimezone(UTC)
-
-
-__all__ = ["routes", "control_routes", "attach", "bp_event_id", "scheduled_utc", "timedelta"]

@@ -32,7 +32,7 @@ import hashlib
 import random
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -542,7 +542,3 @@ def control_routes(sim: Any) -> list[Route]:
         return JSONResponse(odds.as_dict())
 
     return [Route("/state", state, methods=["GET", "POST"])]
-
-
-def eastern_day(when: datetime) -> date:
-    return when.astimezone(lg.EASTERN).date()
