@@ -232,6 +232,8 @@ def bettingpros_events(payload: Any) -> list[SourceEvent]:
     events = []
     for row in rows:
         home, visitor = str(row.get("home") or ""), str(row.get("visitor") or "")
+        # "YYYY-MM-DD HH:MM:SS" without a zone, read as US-Eastern wall clock (what the site shows);
+        # the identity window (12 h) would prove the game even if it were UTC
         scheduled = row.get("scheduled")
         commence = (
             datetime.strptime(scheduled, "%Y-%m-%d %H:%M:%S").replace(tzinfo=EASTERN).astimezone(UTC)
