@@ -186,7 +186,7 @@ def test_books_far_apart_fail_their_own_check(db, sim, materialize):
 
 def test_bettingpros_props_arrive_despite_slow_answers_5xx_and_brotli_and_are_proven(db, sim, materialize):
     httpx.post(
-        sim.url + "/_sim/bettingpros/state", json={"delay_seconds": 0.3, "error_every": 3}
+        sim.url + "/_sim/bettingpros/state", json={"delay_seconds": 0.05, "error_every": 3}
     ).raise_for_status()
     result = materialize(TONIGHT, [props_assets.bettingpros_props_raw, PROPS_ASSETS[2]])
     assert result.success

@@ -1,4 +1,4 @@
-"""The mart the platform exists for, on a small stretch of season: every closing prop line of a
+"""The mart the platform exists for, on three simulated game days: every closing prop line of a
 final game graded against the NBA.com box score, and per player and market the over/under hit
 rates overall and over the last 10 games — with the model checks passing."""
 
@@ -13,13 +13,13 @@ from nba_notify.lib.quality.audit import build_models
 from nba_notify.lib.sqlmodels import load_project, run_check
 from nba_notify_tests.props.conftest import PROPS_ASSETS, ingest_once, make_resources, run_assets
 
-FIRST, LAST = "2026-11-19", "2026-11-22"
+FIRST, LAST = "2026-11-20", "2026-11-22"
 STAT = {"player_points": "points", "player_rebounds": "rebounds", "player_assists": "assists"}
 
 
 @pytest.fixture(scope="module")
 def graded(engine, sim_server):
-    """Four final game days ingested, their props backfilled from the historical snapshots, the
+    """Three final game days ingested, their props backfilled from the historical snapshots, the
     marts built — once for the module (the tests only read, the last one excepted)."""
     ingest_once(engine, sim_server, (FIRST, LAST))
     budget = {"daily_credit_budget": 10_000}  # a backfill: 30 credits per game (historical)
