@@ -7,14 +7,13 @@ from datetime import date
 import dagster as dg
 import sqlalchemy as sa
 
-from nba_notify.defs.ingest.assets import day_metadata, run_days
+from nba_notify.defs.ingest.assets import DayEvents, materialize_days
 from nba_notify.defs.ingest.partitions import game_day_partitions
 from nba_notify.defs.props.resources import BettingProsResource, OddsApiResource
 from nba_notify.defs.resources import ClockResource, PostgresResource
 from nba_notify.lib.clients.http import CallRecorder
 from nba_notify.lib.db.tables.ingest import scrape_events
 from nba_notify.lib.props import pipeline
-from nba_notify.lib.run_metrics import api_metrics
 
 _PARTITIONED = dict(
     partitions_def=game_day_partitions,
@@ -23,13 +22,12 @@ _PARTITIONED = dict(
 )
 
 
-def _credits(results: list[pipeline.DayResult]) -> dict[str, object]:
-    return {
-        "credits_spent": sum(int(r.details.get("credits_spent") or 0) for r in results),
-        "zero_reasons": dg.MetadataValue.json(
-            {r.day.isoformat(): r.details["zero_reason"] for r in results if r.details.get("zero_reason")}
-        ),
-    }
+def _credits(result: pipeline.DayResult) -> dict[str, object]:
+    """Per game day: credits spent, and why nothing was fetched when nothing was."""
+    meta: dict[str, object] = {"credits_spent": int(result.details.get("credits_spent") or 0)}
+    if result.details.get("zero_reason"):
+        meta["zero_reason"] = result.details["zero_reason"]
+    return meta
 
 
 @dg.asset(
@@ -46,7 +44,7 @@ def odds_api_props_raw(
     database: PostgresResource,
     odds_api: OddsApiResource,
     clock: ClockResource,
-) -> dg.MaterializeResult:
+) -> DayEvents:
     recorder = CallRecorder()
     client, engine, run_id, plan = (
         odds_api.client(recorder),
@@ -55,19 +53,16 @@ def odds_api_props_raw(
         odds_api.plan(),
     )
     now = clock.now()
-    results = run_days(
+    yield from materialize_days(
         context,
         lambda day: pipeline.scrape_odds_api_props(
             engine, client, day, now=now, plan=plan, run_id=run_id, recorder=recorder
         ),
-    )
-    return dg.MaterializeResult(
-        metadata={
-            **day_metadata(results),
-            **_credits(results),
+        describe=lambda r: {
+            **_credits(r),
             **({"credits_remaining": client.last_remaining} if client.last_remaining is not None else {}),
-            **api_metrics(recorder),
-        }
+        },
+        recorder=recorder,
     )
 
 
@@ -82,7 +77,7 @@ def odds_api_lines_raw(
     database: PostgresResource,
     odds_api: OddsApiResource,
     clock: ClockResource,
-) -> dg.MaterializeResult:
+) -> DayEvents:
     recorder = CallRecorder()
     client, engine, run_id, plan = (
         odds_api.client(recorder),
@@ -91,14 +86,13 @@ def odds_api_lines_raw(
         odds_api.plan(),
     )
     now = clock.now()
-    results = run_days(
+    yield from materialize_days(
         context,
         lambda day: pipeline.scrape_odds_api_lines(
             engine, client, day, now=now, plan=plan, run_id=run_id, recorder=recorder
         ),
-    )
-    return dg.MaterializeResult(
-        metadata={**day_metadata(results), **_credits(results), **api_metrics(recorder)}
+        describe=_credits,
+        recorder=recorder,
     )
 
 
@@ -111,14 +105,15 @@ def odds_api_lines_raw(
 )
 def bettingpros_props_raw(
     context: dg.AssetExecutionContext, database: PostgresResource, bettingpros: BettingProsResource
-) -> dg.MaterializeResult:
+) -> DayEvents:
     recorder = CallRecorder()
     client, engine, run_id = bettingpros.client(recorder), database.engine(), context.run.run_id
-    results = run_days(
+    yield from materialize_days(
         context,
         lambda day: pipeline.scrape_bettingpros_props(engine, client, day, run_id=run_id, recorder=recorder),
+        describe=lambda r: {"pages": r.details.get("pages", 0), **_credits(r)},
+        recorder=recorder,
     )
-    return dg.MaterializeResult(metadata={**day_metadata(results), **api_metrics(recorder)})
 
 
 def _scraped(engine: sa.Engine, scraper: str, day: date) -> bool:
@@ -141,7 +136,7 @@ def _scraped(engine: sa.Engine, scraper: str, day: date) -> bool:
     "quote kept, so line movement is history. Rebuilt from all stored scrapes of the day; unmapped events and "
     "players keep NULL ids and fail the identity checks instead of being guessed.",
 )
-def player_props(context: dg.AssetExecutionContext, database: PostgresResource) -> dg.MaterializeResult:
+def player_props(context: dg.AssetExecutionContext, database: PostgresResource) -> DayEvents:
     engine, run_id = database.engine(), context.run.run_id
 
     def work(day: date) -> pipeline.DayResult:
@@ -169,14 +164,13 @@ def player_props(context: dg.AssetExecutionContext, database: PostgresResource) 
             | {f"{s}_rows": r.records for s, r in zip(scraped or ["odds_api"], results, strict=True)},
         )
 
-    results = run_days(context, work)
-    return dg.MaterializeResult(
-        metadata={
-            **day_metadata(results),
-            "events_unmapped": sum(len(r.details.get("events_unmapped", [])) for r in results),
-            "events_ambiguous": sum(len(r.details.get("events_ambiguous", [])) for r in results),
-            "players_unproven": sum(len(r.details.get("players_unproven", [])) for r in results),
-        }
+    yield from materialize_days(
+        context,
+        work,
+        describe=lambda r: {
+            key: len(r.details.get(key, []))
+            for key in ("events_unmapped", "events_ambiguous", "players_unproven")
+        },
     )
 
 
@@ -187,7 +181,6 @@ def player_props(context: dg.AssetExecutionContext, database: PostgresResource) 
     description="Game lines per game and book (moneyline prices, the home spread, the total), every distinct "
     "quote kept with the book's update time.",
 )
-def game_lines(context: dg.AssetExecutionContext, database: PostgresResource) -> dg.MaterializeResult:
+def game_lines(context: dg.AssetExecutionContext, database: PostgresResource) -> DayEvents:
     engine, run_id = database.engine(), context.run.run_id
-    results = run_days(context, lambda day: pipeline.process_game_lines(engine, day, run_id=run_id))
-    return dg.MaterializeResult(metadata=day_metadata(results))
+    yield from materialize_days(context, lambda day: pipeline.process_game_lines(engine, day, run_id=run_id))
