@@ -378,13 +378,21 @@ def summarize_props(engine: sa.Engine, day: date) -> dict[str, Any]:
             "game_day": day.isoformat(),
             "player_prop_quotes": count(player_props, player_props.c.game_date == day),
             "players_proven": conn.execute(
-                sa.select(sa.func.count(sa.distinct(player_props.c.player_id))).where(player_props.c.game_date == day)
+                sa.select(sa.func.count(sa.distinct(player_props.c.player_id))).where(
+                    player_props.c.game_date == day
+                )
             ).scalar_one(),
             "game_line_quotes": count(game_lines, game_lines.c.game_date == day),
-            "events_mapped": count(prop_events, prop_events.c.game_date == day, prop_events.c.identity == "mapped"),
-            "events_not_mapped": count(prop_events, prop_events.c.game_date == day, prop_events.c.identity != "mapped"),
+            "events_mapped": count(
+                prop_events, prop_events.c.game_date == day, prop_events.c.identity == "mapped"
+            ),
+            "events_not_mapped": count(
+                prop_events, prop_events.c.game_date == day, prop_events.c.identity != "mapped"
+            ),
             "credits_spent": int(
-                conn.execute(sa.select(sa.func.coalesce(sa.func.sum(odds_api_usage.c.requests_last), 0))).scalar_one()
+                conn.execute(
+                    sa.select(sa.func.coalesce(sa.func.sum(odds_api_usage.c.requests_last), 0))
+                ).scalar_one()
             ),
         }
 
