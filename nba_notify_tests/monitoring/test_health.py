@@ -159,8 +159,11 @@ def test_overview_reports_entity_health_from_history(server):
     assert box["success_rate_24h"] == 0.25 and box["active_alerts"] == 1
     assert "3 consecutive failures" in box["reasons"]
     assert box["last_successful_sync"] == (NOW - timedelta(hours=20)).isoformat()
-    live = body["sync_entities"]["live_scoreboard"]
-    assert live["status"] == "WARNING" and live["reasons"] == ["no executions recorded"]
+    live = body["sync_entities"]["live_scoreboard"]  # no game on: not expected to run
+    assert live["status"] == "HEALTHY" and live["reasons"] == []
+    assert (live["expected_to_run"], live["idle_reason"]) == (False, "no game on")
+    notifications = body["sync_entities"]["notifications_sync"]  # due for a day, never ran
+    assert notifications["status"] == "WARNING" and notifications["reasons"] == ["no executions recorded"]
     [alert] = body["active_alerts"]
     assert alert["rule_key"] == "box_scores_consecutive_failures" and alert["severity"] == "HIGH"
     perf = body["performance_summary"]

@@ -14,7 +14,13 @@ import sqlalchemy as sa
 from nba_notify.lib.alerts.store import open_alerts
 from nba_notify.lib.db.tables.monitoring import sync_error_log, sync_execution_history, sync_status
 from nba_notify.lib.errors import ErrorCategory, PipelineError
-from nba_notify.lib.monitoring.entities import ENTITIES, SYNC_FREQUENCY_SECONDS, entity_for_asset
+from nba_notify.lib.ingest.live import on_since
+from nba_notify.lib.monitoring.entities import (
+    ENTITIES,
+    LIVE_SCOREBOARD,
+    SYNC_FREQUENCY_SECONDS,
+    entity_for_asset,
+)
 
 HEALTHY, WARNING, CRITICAL = "HEALTHY", "WARNING", "CRITICAL"
 STATUS_RANK = {HEALTHY: 0, WARNING: 1, CRITICAL: 2}
@@ -37,6 +43,15 @@ def _iso(value: datetime | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class Expectation:
+    """Whether an entity is expected to have run: ``due_since`` is when it became due
+    (``None``: not expected to run now, for the reason ``idle_reason``)."""
+
+    due_since: datetime | None
+    idle_reason: str = ""
+
+
+@dataclass(frozen=True)
 class EntityFacts:
     entity: str
     last_success_at: datetime | None
@@ -48,10 +63,33 @@ class EntityFacts:
     records_today: int
     open_alert_severities: Sequence[str]
     frequency_seconds: int | None
+    expectation: Expectation | None = None
+
+
+ALWAYS_DUE = Expectation(datetime.min.replace(tzinfo=UTC))
+
+
+def entity_expectations(conn: sa.Connection, now: datetime) -> dict[str, Expectation]:
+    """When each entity is due. The live scoreboard runs only while a game is on (the same
+    definition its sensor uses), so it is due from the earliest tip-off of the games on and
+    idle otherwise. A periodic sync is due once monitoring has recorded anything at all — the
+    first execution of any entity marks when the product began running — so an install whose
+    first runs have not come yet is not a warning, and one entity that never runs beside others
+    that do still is."""
+    watching_since = conn.execute(sa.select(sa.func.min(sync_execution_history.c.execution_start))).scalar()
+    expectations = {
+        entity: Expectation(watching_since, "" if watching_since else "nothing has run yet")
+        for entity in ENTITIES
+    }
+    live_since = on_since(conn, now)
+    expectations[LIVE_SCOREBOARD] = Expectation(live_since, "" if live_since else "no game on")
+    return expectations
 
 
 def entity_status(f: EntityFacts, now: datetime) -> tuple[str, list[str]]:
-    """HEALTHY / WARNING / CRITICAL with the reasons a person needs to see."""
+    """HEALTHY / WARNING / CRITICAL with the reasons a person needs to see. An entity not
+    expected to run (no game on, not due yet) is never a warning for not running; its
+    failures and alerts still count."""
     reasons: list[tuple[str, str]] = []
     if f.consecutive_failures >= CONSECUTIVE_FAILURES_CRITICAL:
         reasons.append((CRITICAL, f"{f.consecutive_failures} consecutive failures"))
@@ -63,12 +101,19 @@ def entity_status(f: EntityFacts, now: datetime) -> tuple[str, list[str]]:
         reasons.append((CRITICAL, "open CRITICAL alert"))
     elif f.open_alert_severities:
         reasons.append((WARNING, f"{len(f.open_alert_severities)} open alert(s)"))
-    if f.last_run_at is None:
-        reasons.append((WARNING, "no executions recorded"))
+    expected = f.expectation if f.expectation is not None else ALWAYS_DUE
+    stale_after = timedelta(seconds=(f.frequency_seconds or 0) * STALE_AFTER_PERIODS)
+    if expected.due_since is None:
+        pass  # idle by design (no game on, nothing has run yet): not running is right
+    elif f.last_run_at is None:
+        if now - expected.due_since > stale_after:
+            reasons.append((WARNING, "no executions recorded"))
     elif f.frequency_seconds:
         last_ok = f.last_success_at
-        stale_after = timedelta(seconds=f.frequency_seconds * STALE_AFTER_PERIODS)
-        if last_ok is None or now - last_ok > stale_after:
+        # counted from when it became due: a live loop is not stale at tip-off for not having
+        # run during the afternoon
+        waited = now - max(last_ok or expected.due_since, expected.due_since)
+        if waited > stale_after:
             reasons.append((WARNING, "no successful sync for " + ("ever" if last_ok is None else _human(now - last_ok))))
     status = max((s for s, _ in reasons), key=STATUS_RANK.__getitem__, default=HEALTHY)
     return status, [text for _, text in reasons]
@@ -106,6 +151,7 @@ def health_overview(conn: sa.Connection, now: datetime) -> dict[str, Any]:
     stats = {r["entity_type"]: dict(r) for r in window}
     statuses = {r["entity_type"]: dict(r) for r in conn.execute(sa.select(sync_status)).mappings()}
     alerts = open_alerts(conn, limit=100)
+    expectations = entity_expectations(conn, now)
     alert_severities: dict[str, list[str]] = {}
     for a in alerts:
         # asset check alerts name an asset: count them against the asset's entity
@@ -126,6 +172,7 @@ def health_overview(conn: sa.Connection, now: datetime) -> dict[str, Any]:
             records_today=int(s.get("records_today") or 0),
             open_alert_severities=alert_severities.get(entity, []),
             frequency_seconds=st.get("sync_frequency_seconds") or SYNC_FREQUENCY_SECONDS.get(entity),
+            expectation=expectations.get(entity),
         )
         status, reasons = entity_status(facts, now)
         entities[entity] = {
@@ -140,6 +187,8 @@ def health_overview(conn: sa.Connection, now: datetime) -> dict[str, Any]:
             "records_processed_today": facts.records_today,
             "last_error": st.get("last_error"),
             "active_alerts": len(facts.open_alert_severities),
+            "expected_to_run": facts.expectation.due_since is not None if facts.expectation else True,
+            "idle_reason": facts.expectation.idle_reason if facts.expectation else "",
         }
     overall = max((e["status"] for e in entities.values()), key=STATUS_RANK.__getitem__, default=HEALTHY)
     if any(a["severity"] == "CRITICAL" for a in alerts):
