@@ -21,12 +21,14 @@ from nba_notify.lib.monitoring.entities import (
     SYNC_FREQUENCY_SECONDS,
     entity_for_asset,
 )
+from nba_notify.lib.quality import queue as retry_queue
 
 HEALTHY, WARNING, CRITICAL = "HEALTHY", "WARNING", "CRITICAL"
 STATUS_RANK = {HEALTHY: 0, WARNING: 1, CRITICAL: 2}
 SUCCESS_RATE_WARNING = 0.95
 CONSECUTIVE_FAILURES_CRITICAL = 3
 STALE_AFTER_PERIODS = 3  # a sync that missed three of its periods is stale
+MAX_CAUSES_SHOWN = 20
 
 # period -> (span, bucket)
 PERIODS: dict[str, tuple[timedelta, timedelta]] = {
@@ -213,7 +215,28 @@ def health_overview(conn: sa.Connection, now: datetime) -> dict[str, Any]:
             "api_calls_24h": int(sum(s.get("api_calls") or 0 for s in stats.values())),
             "errors_by_category_24h": {str(k): int(v) for k, v in errors},
         },
+        "retry_queue": retry_queue_health(conn),
         "last_updated": _iso(now),
+    }
+
+
+def retry_queue_health(conn: sa.Connection) -> dict[str, Any]:
+    """The scrape retry queue on the dashboard: the backlog still to be retried, and every
+    open item grouped by root cause — given-up ones (exhausted, permanent) included, so a
+    game day the upstream will never fill is in sight, not silently dropped."""
+    figures = retry_queue.backlog_figures(retry_queue.counts_by_status(conn))
+    return {
+        **{name: figures[name] for name in ("backlog", "pending", "retrying", "exhausted", "permanent")},
+        "by_root_cause": [
+            {
+                "root_cause": c.root_cause,
+                "status": c.status,
+                "game_days": c.items,
+                "first_day": c.first_day.isoformat(),
+                "last_day": c.last_day.isoformat(),
+            }
+            for c in retry_queue.open_by_cause(conn)[:MAX_CAUSES_SHOWN]
+        ],
     }
 
 
