@@ -46,5 +46,5 @@ def test_quality_summary_reports_discrepancies_retries_recoveries_and_the_false_
     assert summary["zero_record_audit"]["false_positive_rate_pct"] == 11.11
     assert summary["zero_record_audit"]["by_class"]["real_loss"] == 3
     assert summary["zero_record_audit"]["real_loss_partitions"] == ["2026-11-13", "2026-11-14", "2026-11-15"]
-    assert summary["retry_queue"]["by_status"] == {"pending": 0, "retrying": 0, "recovered": 0, "exhausted": 0}
+    assert summary["retry_queue"]["by_status"] == {"pending": 0, "retrying": 0, "recovered": 0, "exhausted": 0, "permanent": 0}
     assert set(summary) == {"discrepancies", "retry_queue", "recoveries", "zero_record_audit"}

@@ -13,6 +13,7 @@ import dagster as dg
 import httpx
 import sqlalchemy as sa
 
+from nba_notify.cli import main
 from nba_notify.defs.quality.sensors import scrape_retry_sensor
 from nba_notify.lib.db.tables.monitoring import alert_deliveries, alerts
 from nba_notify.lib.db.tables.quality import scrape_retry_queue
@@ -51,7 +52,7 @@ def nbac_box_scores_404(sim) -> None:
 
 
 def test_a_box_score_404_long_after_the_game_is_permanent_not_retried_and_visible(
-    db, sim, run_pipeline, quality_resources, instance
+    db, sim, run_pipeline, quality_resources, instance, capsys
 ):
     day = LONG_AGO[0]
     assert final_games(sim, day) > 0
@@ -88,6 +89,10 @@ def test_a_box_score_404_long_after_the_game_is_permanent_not_retried_and_visibl
             "last_day": day,
         }
     ]
+    capsys.readouterr()
+    assert main(["retries", "--status", "permanent"]) == 0
+    listed = capsys.readouterr().out
+    assert "permanent 1" in listed and "nbac_box_scores:box_score_unavailable" in listed and day in listed
 
 
 def test_a_fresh_box_score_404_is_transient_and_retried(db, sim, run_pipeline, quality_resources, instance):
@@ -180,7 +185,7 @@ def test_many_exhausted_items_with_one_cause_raise_one_alert(db):
                 now=now,
                 schedule=schedule,
             )
-    for attempt in range(1, 4):
+    for _ in range(3):  # each attempt fails, the last exhausts
         now += timedelta(hours=30)
         with db.begin() as conn:
             claimed = q.claim_due(conn, now=now, limit=10, worker="test")

@@ -82,7 +82,7 @@ class RetryItem:
         return self.scraper_name.split("_", 1)[-1]
 
     @classmethod
-    def from_row(cls, row: Any) -> "RetryItem":
+    def from_row(cls, row: Any) -> RetryItem:
         m = row._mapping
         return cls(**{name: m[name] for name in cls.__dataclass_fields__})
 

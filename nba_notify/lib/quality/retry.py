@@ -74,7 +74,7 @@ class BackoffSchedule:
         hours: Sequence[float],
         max_retries: int = DEFAULT_MAX_RETRIES,
         box_score_permanent_after_hours: float = DEFAULT_BOX_SCORE_PERMANENT_AFTER_HOURS,
-    ) -> "BackoffSchedule":
+    ) -> BackoffSchedule:
         return cls(
             tuple(timedelta(hours=float(h)) for h in hours),
             max_retries,
