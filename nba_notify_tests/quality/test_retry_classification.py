@@ -14,6 +14,7 @@ import httpx
 import sqlalchemy as sa
 
 from nba_notify.cli import main
+from nba_notify.defs.quality.resources import RetryQueueResource
 from nba_notify.defs.quality.sensors import scrape_retry_sensor
 from nba_notify.lib.db.tables.monitoring import alert_deliveries, alerts
 from nba_notify.lib.db.tables.quality import scrape_retry_queue
@@ -218,3 +219,22 @@ def test_classification_by_error_and_by_age():
     # credentials rejected: retrying cannot fix it, whatever the age
     assert verdict("bdl_games", fresh, "auth_error", 401).permanent
     assert verdict("bdl_box_scores", old, "api_error", 503).root_cause == "bdl_box_scores:api_error:503"
+
+
+def test_a_pending_box_score_item_whose_game_ages_past_the_limit_becomes_permanent(
+    db, sim, run_pipeline, quality_resources, instance
+):
+    """Classified by age at every tick, not only when queued: with a first retry further off
+    than the limit, the sensor turns the item permanent instead of launching the retry."""
+    quality_resources["retry_queue"] = RetryQueueResource(backoff_hours=[200.0])
+    nbac_box_scores_404(sim)
+    run_pipeline(YESTERDAY)
+    [item] = items(db)
+    assert item.status == "pending"
+    sim.control.advance(210 * HOURS)
+    assert tick(instance, quality_resources).run_requests == []
+    [item] = items(db)
+    assert (item.status, item.next_retry_at, item.attempts) == ("permanent", None, 0)
+    assert item.retry_history[-1]["result"] == "permanent"
+    [alert] = unresolved(db, "retry_permanent")
+    assert alert.details["game_days"] == [YESTERDAY]

@@ -34,6 +34,7 @@ from nba_notify.lib.quality.retry import (
     Failure,
     Transition,
     classify,
+    classify_unavailable_box_score,
     first_retry_at,
     on_verdict,
 )
@@ -251,8 +252,7 @@ def settle_aged(conn: sa.Connection, *, now: datetime, schedule: BackoffSchedule
     settled = []
     for row in candidates:
         item = RetryItem.from_row(row)
-        failure = Failure(item.scraper_name, item.target_date, BOX_SCORE_UNAVAILABLE, status_code=404)
-        verdict = classify(failure, now=now, schedule=schedule)
+        verdict = classify_unavailable_box_score(item.scraper_name, item.target_date, now=now, schedule=schedule)
         if verdict.permanent and (changed := _make_permanent(conn, item, verdict, now=now)) is not None:
             settled.append(changed)
     return settled

@@ -173,7 +173,26 @@ def box_score_unavailable(failure: Failure) -> bool:
         return False
     if failure.status_code in UNAVAILABLE_STATUS_CODES or failure.unavailable_games:
         return True
-    return bool(failure.kinds) and all(kind.startswith("box_score_missing") for kind in failure.kinds)
+    # box_score_missing_in_<source> (and any later box-score coverage kind); a box score that
+    # came but lists too few players (players_missing_in_<source>) is not "unavailable"
+    return bool(failure.kinds) and all(kind.startswith("box_score") for kind in failure.kinds)
+
+
+def classify_unavailable_box_score(
+    scraper: str, day: date, *, now: datetime, schedule: BackoffSchedule
+) -> Classification:
+    """Not published yet while the game is recent; permanent once its day aged past the limit."""
+    cause = f"{scraper}:{BOX_SCORE_UNAVAILABLE}"
+    age = now - game_day_ended(day)
+    limit_hours = schedule.box_score_permanent_after.total_seconds() / 3600
+    if age >= schedule.box_score_permanent_after:
+        return Classification(
+            True,
+            cause,
+            f"box score still unavailable {age.days} d after the game day (limit {limit_hours:g} h): "
+            "the upstream will not publish it",
+        )
+    return Classification(False, cause, f"box score not published yet (permanent after {limit_hours:g} h)")
 
 
 def classify(failure: Failure, *, now: datetime, schedule: BackoffSchedule) -> Classification:
@@ -181,17 +200,7 @@ def classify(failure: Failure, *, now: datetime, schedule: BackoffSchedule) -> C
     if failure.error_type in PERMANENT_ERROR_TYPES:
         return Classification(True, f"{scraper}:{failure.error_type}", PERMANENT_ERROR_TYPES[failure.error_type])
     if box_score_unavailable(failure):
-        cause = f"{scraper}:{BOX_SCORE_UNAVAILABLE}"
-        age = now - game_day_ended(failure.target_date)
-        limit_hours = schedule.box_score_permanent_after.total_seconds() / 3600
-        if age >= schedule.box_score_permanent_after:
-            return Classification(
-                True,
-                cause,
-                f"box score still unavailable {age.days} d after the game day (limit {limit_hours:g} h): "
-                "the upstream will not publish it",
-            )
-        return Classification(False, cause, f"box score not published yet (permanent after {limit_hours:g} h)")
+        return classify_unavailable_box_score(scraper, failure.target_date, now=now, schedule=schedule)
     detail = failure.error_type or "failed"
     if failure.status_code and failure.error_type not in (None, "api_incomplete"):
         detail = f"{detail}:{failure.status_code}"
