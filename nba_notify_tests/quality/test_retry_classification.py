@@ -141,7 +141,8 @@ def test_duplicates_per_source_day_and_kind_collapse_into_one_item(db, sim, run_
     [row] = items(db)
     item = q.RetryItem.from_row(row)
     assert (item.source, item.kind, item.target_date.isoformat()) == ("nbac", "box_scores", day)
-    assert item.status == "permanent"
+    # re-reports refresh what was observed, never how it was classified
+    assert item.status == "permanent" and "will not publish" in row.details["classification"]
     [alert] = unresolved(db, "retry_permanent")
     assert alert.details["items"] == 1
 

@@ -182,7 +182,15 @@ def enqueue(
             queue.c.target_date == target_date,
             queue.c.status != RECOVERED,
         )
-        .values(details=jsonable(details or {}), updated_at=now)
+        .values(
+            # the latest observation, keeping how the item was classified
+            details=sa.literal(jsonable(details or {}), type_=JSONB).op("||")(
+                sa.func.jsonb_strip_nulls(
+                    sa.func.jsonb_build_object("classification", queue.c.details["classification"])
+                )
+            ),
+            updated_at=now,
+        )
         .returning(*_ITEM_COLUMNS)
     ).one()
     item = RetryItem.from_row(existing)
