@@ -1,7 +1,7 @@
 {{ config(
     asset='stg_retry_queue',
     severity='WARN',
-    description='Scrapes the upstream will never complete (a box score still unavailable days after the game, rejected credentials): not retried, kept in sight. One open retry_permanent alert per root cause covers them.'
+    description='Scrapes the upstream will never complete (a box score still unavailable days after the game, BDL rejecting the key): not retried, kept in sight. One open retry_permanent alert per root cause covers them.'
 ) }}
 SELECT
     retry_item_id,

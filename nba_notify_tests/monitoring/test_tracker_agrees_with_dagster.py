@@ -36,12 +36,17 @@ def tick(instance, database_url, cursor=None) -> dg.SensorResult:
 def history(engine, entity: str) -> list[dict]:
     h = sync_execution_history
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(sa.select(h).where(h.c.entity_type == entity).order_by(h.c.id)).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(sa.select(h).where(h.c.entity_type == entity).order_by(h.c.id)).mappings()
+        ]
 
 
 def status_of(engine, entity: str) -> dict:
     with engine.connect() as conn:
-        return dict(conn.execute(sa.select(sync_status).where(sync_status.c.entity_type == entity)).mappings().one())
+        return dict(
+            conn.execute(sa.select(sync_status).where(sync_status.c.entity_type == entity)).mappings().one()
+        )
 
 
 def overview(engine) -> dict:
@@ -62,7 +67,9 @@ def test_a_run_failed_by_a_blocking_check_is_a_failure_in_history_counts_and_das
         assert not gate.passed
         assert instance.get_run_by_id(result.run_id).status == dg.DagsterRunStatus.FAILURE
         # every asset of the entity materialized: only the check failed the run
-        assert "player_box_scores" in {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
+        assert "player_box_scores" in {
+            m.asset_key.to_user_string() for m in result.get_asset_materialization_events()
+        }
         runs.append(result.run_id)
         cursor = tick(instance, database_url, cursor).cursor
 
@@ -75,7 +82,9 @@ def test_a_run_failed_by_a_blocking_check_is_a_failure_in_history_counts_and_das
     status = status_of(mdb, "box_scores")
     assert status["consecutive_failures"] == 2 and status["error_count"] == 2 and status["success_count"] == 0
     assert status["last_success_at"] is None
-    assert status["last_error"].startswith("[VALIDATION] blocking check phase2_coverage failed on player_box_scores")
+    assert status["last_error"].startswith(
+        "[VALIDATION] blocking check phase2_coverage failed on player_box_scores"
+    )
 
     box = overview(mdb)["sync_entities"]["box_scores"]
     assert box["status"] == "WARNING" and box["consecutive_failures"] == 2
@@ -94,9 +103,9 @@ def test_a_failed_run_is_never_recorded_as_all_success(mdb, sim, run_pipeline, i
     with mdb.connect() as conn:
         by_run = dict(
             conn.execute(
-                sa.select(sync_execution_history.c.run_id, sa.func.bool_and(sync_execution_history.c.success)).group_by(
-                    sync_execution_history.c.run_id
-                )
+                sa.select(
+                    sync_execution_history.c.run_id, sa.func.bool_and(sync_execution_history.c.success)
+                ).group_by(sync_execution_history.c.run_id)
             ).all()
         )
     assert by_run == {failed.run_id: False, passed.run_id: True}

@@ -35,7 +35,9 @@ def items(db) -> list[sa.Row]:
 
 def unresolved(db, rule_key: str) -> list[sa.Row]:
     with db.connect() as conn:
-        return conn.execute(sa.select(alerts).where(alerts.c.rule_key == rule_key, alerts.c.status != "RESOLVED")).all()
+        return conn.execute(
+            sa.select(alerts).where(alerts.c.rule_key == rule_key, alerts.c.status != "RESOLVED")
+        ).all()
 
 
 def tick(instance, resources, cursor=None) -> dg.SensorResult:
@@ -113,7 +115,9 @@ def test_a_fresh_box_score_404_is_transient_and_retried(db, sim, run_pipeline, q
 
     sim.control.advance(4 * HOURS)
     [request] = tick(instance, quality_resources).run_requests
-    assert request.partition_key == YESTERDAY and request.run_key == f"retry-{item.id}-1-{item.correlation_id}"
+    assert (
+        request.partition_key == YESTERDAY and request.run_key == f"retry-{item.id}-1-{item.correlation_id}"
+    )
     observed = tick(instance, quality_resources).asset_events
     assert observed == [] or observed[0].metadata["backlog"].value == 1
 
@@ -129,7 +133,9 @@ def test_a_late_box_score_recovers_a_permanent_item_and_resolves_its_alert(db, s
     assert unresolved(db, "retry_permanent") == []
 
 
-def test_duplicates_per_source_day_and_kind_collapse_into_one_item(db, sim, run_pipeline, quality_resources, instance):
+def test_duplicates_per_source_day_and_kind_collapse_into_one_item(
+    db, sim, run_pipeline, quality_resources, instance
+):
     """The same gap reported again and again — by the scrape (404s), by the comparison
     (box score missing), by re-runs of the day and by the sensor's sweep — is one item per
     (source, day, kind): here NBA.com's box scores of one old day."""
@@ -147,7 +153,9 @@ def test_duplicates_per_source_day_and_kind_collapse_into_one_item(db, sim, run_
     assert alert.details["items"] == 1
 
 
-def test_many_permanent_items_with_one_cause_raise_one_alert(db, sim, run_pipeline, quality_resources, instance):
+def test_many_permanent_items_with_one_cause_raise_one_alert(
+    db, sim, run_pipeline, quality_resources, instance
+):
     """A backfill of old days whose box scores NBA.com never published: one alert for the
     cause, naming every day, notified once — not one alert per day."""
     nbac_box_scores_404(sim)
@@ -219,6 +227,8 @@ def test_classification_by_error_and_by_age():
     assert not verdict("bdl_games", old, "api_incomplete", kinds=("missing_in_bdl",)).permanent
     # credentials rejected: retrying cannot fix it, whatever the age
     assert verdict("bdl_games", fresh, "auth_error", 401).permanent
+    # NBA.com takes no key: its "access denied" is a bot block, which passes
+    assert not verdict("nbac_schedule", fresh, "auth_error", 403).permanent
     assert verdict("bdl_box_scores", old, "api_error", 503).root_cause == "bdl_box_scores:api_error:503"
 
 

@@ -24,7 +24,9 @@ class RetryQueueResource(dg.ConfigurableResource):
     box_score_permanent_after_hours: float = DEFAULT_BOX_SCORE_PERMANENT_AFTER_HOURS
 
     def schedule(self) -> BackoffSchedule:
-        return BackoffSchedule.from_hours(self.backoff_hours, self.max_retries, self.box_score_permanent_after_hours)
+        return BackoffSchedule.from_hours(
+            self.backoff_hours, self.max_retries, self.box_score_permanent_after_hours
+        )
 
 
 @dg.definitions

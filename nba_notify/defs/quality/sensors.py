@@ -45,7 +45,11 @@ from nba_notify.lib.quality.retry import RETRYING
 
 def retry_assets(scraper_name: str) -> list[dg.AssetKey]:
     """The scraper's raw asset(s), the phase-2 assets it feeds, and the re-evaluation."""
-    keys = [*SCRAPER_RAW_ASSETS[scraper_name], *PHASE2_DOWNSTREAM[SCRAPER_FEEDS[scraper_name]], SOURCE_DISCREPANCIES]
+    keys = [
+        *SCRAPER_RAW_ASSETS[scraper_name],
+        *PHASE2_DOWNSTREAM[SCRAPER_FEEDS[scraper_name]],
+        SOURCE_DISCREPANCIES,
+    ]
     return [dg.AssetKey(k) for k in keys]
 
 
@@ -88,7 +92,9 @@ def scrape_retry_sensor(
 ) -> dg.SensorResult:
     engine, now, schedule = database.engine(), clock.now(), retry_queue.schedule()
     with engine.begin() as conn:
-        queued = [q.enqueue_event(conn, e, now=now, schedule=schedule)[0] for e in q.unqueued_failed_scrapes(conn)]
+        queued = [
+            q.enqueue_event(conn, e, now=now, schedule=schedule)[0] for e in q.unqueued_failed_scrapes(conn)
+        ]
     requests, settled = [], []
     with engine.connect() as conn:
         in_flight = q.items_in(conn, RETRYING)
@@ -106,25 +112,38 @@ def scrape_retry_sensor(
     with engine.begin() as conn:
         aged = q.settle_aged(conn, now=now, schedule=schedule)
         claimed = q.claim_due(
-            conn, now=now, limit=retry_queue.claims_per_tick, worker=f"scrape_retry_sensor@{datetime.now(UTC).isoformat()}"
+            conn,
+            now=now,
+            limit=retry_queue.claims_per_tick,
+            worker=f"scrape_retry_sensor@{datetime.now(UTC).isoformat()}",
         )
         counts = q.counts_by_status(conn)
     requests += [run_request_for(item) for item in claimed]
     for item in queued:
-        context.log.info(f"queued {item.scraper_name} {item.target_date} ({item.reason}), first retry at {item.next_retry_at}")
+        context.log.info(
+            f"queued {item.scraper_name} {item.target_date} ({item.reason}), first retry at {item.next_retry_at}"
+        )
     for outcome in settled:
         context.log.warning(
             f"retry {outcome.item.scraper_name} {outcome.item.target_date} attempt {outcome.item.attempts}: "
             f"run ended without a verdict -> {outcome.transition.status}"
         )
     for item in claimed:
-        context.log.info(f"retrying {item.scraper_name} {item.target_date}: attempt {item.attempts} of {item.max_retries}")
+        context.log.info(
+            f"retrying {item.scraper_name} {item.target_date}: attempt {item.attempts} of {item.max_retries}"
+        )
     for item in aged:
-        context.log.warning(f"{item.scraper_name} {item.target_date}: permanent ({item.root_cause}), not retried")
+        context.log.warning(
+            f"{item.scraper_name} {item.target_date}: permanent ({item.root_cause}), not retried"
+        )
     # One observation of the queue per change (the UI plots the counts over time).
     by_status = q.backlog_figures(counts)
     cursor = json.dumps(by_status, sort_keys=True)
-    events = [] if cursor == context.cursor else [dg.AssetObservation(asset_key=scrape_retry_queue.key, metadata=by_status)]
+    events = (
+        []
+        if cursor == context.cursor
+        else [dg.AssetObservation(asset_key=scrape_retry_queue.key, metadata=by_status)]
+    )
     return dg.SensorResult(
         run_requests=requests,
         asset_events=events,

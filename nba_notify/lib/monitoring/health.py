@@ -116,7 +116,9 @@ def entity_status(f: EntityFacts, now: datetime) -> tuple[str, list[str]]:
         # run during the afternoon
         waited = now - max(last_ok or expected.due_since, expected.due_since)
         if waited > stale_after:
-            reasons.append((WARNING, "no successful sync for " + ("ever" if last_ok is None else _human(now - last_ok))))
+            reasons.append(
+                (WARNING, "no successful sync for " + ("ever" if last_ok is None else _human(now - last_ok)))
+            )
     status = max((s for s, _ in reasons), key=STATUS_RANK.__getitem__, default=HEALTHY)
     return status, [text for _, text in reasons]
 
@@ -140,7 +142,9 @@ def health_overview(conn: sa.Connection, now: datetime) -> dict[str, Any]:
             sa.func.count().label("runs"),
             sa.func.count().filter(h.c.success).label("ok"),
             sa.func.avg(h.c.duration_seconds).label("avg_duration"),
-            sa.func.coalesce(sa.func.sum(h.c.records_processed).filter(h.c.execution_start >= today), 0).label("records_today"),
+            sa.func.coalesce(
+                sa.func.sum(h.c.records_processed).filter(h.c.execution_start >= today), 0
+            ).label("records_today"),
             sa.func.coalesce(sa.func.sum(h.c.records_processed), 0).label("records_24h"),
             sa.func.avg(h.c.api_p95_ms).label("api_p95_ms"),
             sa.func.max(h.c.peak_memory_mb).label("peak_memory_mb"),
@@ -185,7 +189,9 @@ def health_overview(conn: sa.Connection, now: datetime) -> dict[str, Any]:
             "success_rate_24h": round(facts.successes_24h / facts.runs_24h, 4) if facts.runs_24h else None,
             "runs_24h": facts.runs_24h,
             "consecutive_failures": facts.consecutive_failures,
-            "average_duration_seconds": round(facts.avg_duration_24h, 3) if facts.avg_duration_24h is not None else None,
+            "average_duration_seconds": round(facts.avg_duration_24h, 3)
+            if facts.avg_duration_24h is not None
+            else None,
             "records_processed_today": facts.records_today,
             "last_error": st.get("last_error"),
             "active_alerts": len(facts.open_alert_severities),
@@ -295,32 +301,42 @@ def health_history(conn: sa.Connection, *, period: str, entity: str | None, now:
     while t <= now:
         r = by_bucket.get(t)
         runs = int(r["runs"]) if r else 0
-        points.append({
-            "timestamp": _iso(t),
-            "runs": runs,
-            "success_rate": round(r["ok"] / runs, 4) if runs else None,
-            "duration_ms": round(float(r["avg_duration"]) * 1000, 1) if r and r["avg_duration"] is not None else None,
-            "records_processed": int(r["records"]) if r else 0,
-            "memory_usage_mb": float(r["memory"]) if r and r["memory"] is not None else None,
-            "error_count": runs - int(r["ok"]) if r else 0,
-            "api_p95_ms": round(float(r["api_p95"]), 1) if r and r["api_p95"] is not None else None,
-        })
+        points.append(
+            {
+                "timestamp": _iso(t),
+                "runs": runs,
+                "success_rate": round(r["ok"] / runs, 4) if runs else None,
+                "duration_ms": round(float(r["avg_duration"]) * 1000, 1)
+                if r and r["avg_duration"] is not None
+                else None,
+                "records_processed": int(r["records"]) if r else 0,
+                "memory_usage_mb": float(r["memory"]) if r and r["memory"] is not None else None,
+                "error_count": runs - int(r["ok"]) if r else 0,
+                "api_p95_ms": round(float(r["api_p95"]), 1) if r and r["api_p95"] is not None else None,
+            }
+        )
         t += bucket
-    totals = conn.execute(
-        sa.select(
-            sa.func.count().label("runs"),
-            sa.func.count().filter(h.c.success).label("ok"),
-            sa.func.avg(h.c.duration_seconds).label("avg_duration"),
-            sa.func.percentile_cont(0.95).within_group(h.c.duration_seconds).label("p95_duration"),
-            sa.func.coalesce(sa.func.sum(h.c.records_processed), 0).label("records"),
-            sa.func.max(h.c.peak_memory_mb).label("memory"),
-        ).where(*where)
-    ).mappings().one()
+    totals = (
+        conn.execute(
+            sa.select(
+                sa.func.count().label("runs"),
+                sa.func.count().filter(h.c.success).label("ok"),
+                sa.func.avg(h.c.duration_seconds).label("avg_duration"),
+                sa.func.percentile_cont(0.95).within_group(h.c.duration_seconds).label("p95_duration"),
+                sa.func.coalesce(sa.func.sum(h.c.records_processed), 0).label("records"),
+                sa.func.max(h.c.peak_memory_mb).label("memory"),
+            ).where(*where)
+        )
+        .mappings()
+        .one()
+    )
     e = sync_error_log
     error_where = [e.c.occurred_at >= since, e.c.occurred_at <= now]
     if entity and entity != "all":
         error_where.append(e.c.entity_type == entity)
-    by_category = conn.execute(sa.select(e.c.error_type, sa.func.count()).where(*error_where).group_by(e.c.error_type)).all()
+    by_category = conn.execute(
+        sa.select(e.c.error_type, sa.func.count()).where(*error_where).group_by(e.c.error_type)
+    ).all()
     runs = int(totals["runs"])
     return {
         "entity_type": entity or "all",
@@ -332,8 +348,12 @@ def health_history(conn: sa.Connection, *, period: str, entity: str | None, now:
             "successful_runs": int(totals["ok"]),
             "failed_runs": runs - int(totals["ok"]),
             "success_rate": round(totals["ok"] / runs, 4) if runs else None,
-            "average_duration_ms": round(float(totals["avg_duration"]) * 1000, 1) if totals["avg_duration"] is not None else None,
-            "p95_duration_ms": round(float(totals["p95_duration"]) * 1000, 1) if totals["p95_duration"] is not None else None,
+            "average_duration_ms": round(float(totals["avg_duration"]) * 1000, 1)
+            if totals["avg_duration"] is not None
+            else None,
+            "p95_duration_ms": round(float(totals["p95_duration"]) * 1000, 1)
+            if totals["p95_duration"] is not None
+            else None,
             "total_records_processed": int(totals["records"]),
             "peak_memory_mb": float(totals["memory"]) if totals["memory"] is not None else None,
             "errors_by_category": {str(k): int(v) for k, v in by_category},

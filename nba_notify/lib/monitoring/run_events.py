@@ -63,7 +63,10 @@ def read_run_facts(instance: dg.DagsterInstance, run_id: str) -> RunFacts | None
             step_assets[event.step_key] = event.event_specific_data.asset_key.to_user_string()
     for entry in entries:
         event = entry.dagster_event
-        if event.event_type == ET.ASSET_CHECK_EVALUATION_PLANNED and event.step_key not in (None, *step_assets):
+        if event.event_type == ET.ASSET_CHECK_EVALUATION_PLANNED and event.step_key not in (
+            None,
+            *step_assets,
+        ):
             step_assets[event.step_key] = event.event_specific_data.asset_key.to_user_string()
             check_steps[event.step_key] = event.event_specific_data.check_name
     for entry in entries:
@@ -85,7 +88,9 @@ def read_run_facts(instance: dg.DagsterInstance, run_id: str) -> RunFacts | None
             step_key = event.step_key or ""
             asset_key = step_assets.get(step_key) or asset_key_for_step(step_key)
             failures.append(
-                StepFailure(step_key, asset_key, message, error_fields, at, check_name=check_steps.get(step_key))
+                StepFailure(
+                    step_key, asset_key, message, error_fields, at, check_name=check_steps.get(step_key)
+                )
             )
         elif kind == ET.ASSET_CHECK_EVALUATION:
             evaluation = entry.asset_check_evaluation

@@ -180,7 +180,9 @@ def with_class_prefix(category: str, message: str) -> str:
     return f"[{category}] {without_class_prefix(message, category)}"
 
 
-def _check_error_record(entity: str, check: CheckEvaluation, partition: str | None, at: datetime) -> ErrorRecord:
+def _check_error_record(
+    entity: str, check: CheckEvaluation, partition: str | None, at: datetime
+) -> ErrorRecord:
     where = f" [{check.partition_key or partition}]" if (check.partition_key or partition) else ""
     return ErrorRecord(
         entity_type=entity,
@@ -208,7 +210,10 @@ def _error_record(entity: str, failure: StepFailure, partition: str | None) -> E
     if fields.get("error_category"):
         recovery = str(fields.get("error_recovery") or policy.recovery)
     else:
-        recovery = "Unclassified failure (the asset did not raise as_failure): read the stack trace in the run's logs. " + policy.recovery
+        recovery = (
+            "Unclassified failure (the asset did not raise as_failure): read the stack trace in the run's logs. "
+            + policy.recovery
+        )
     severity = str(fields.get("error_severity") or Severity.HIGH)
     if severity not in Severity.__members__:
         severity = str(Severity.HIGH)
@@ -274,7 +279,9 @@ def summarize_run(facts: RunFacts) -> list[EntityExecution]:
         stopped_checks = {(c.asset_key, c.check_name) for c in stopping}
         # a blocking check's own step failure is the check's verdict, recorded once from it
         own_failures = [
-            f for f in data["failures"] if f.check_name is None or (f.asset_key, f.check_name) not in stopped_checks
+            f
+            for f in data["failures"]
+            if f.check_name is None or (f.asset_key, f.check_name) not in stopped_checks
         ]
         errors = [_error_record(entity, f, partition) for f in own_failures]
         errors += [_check_error_record(entity, c, partition, facts.ended_at) for c in stopping]
@@ -294,13 +301,24 @@ def summarize_run(facts: RunFacts) -> list[EntityExecution]:
         errors = own_errors + inherited
         results = [
             ResultRecord(
-                m.asset_key, source_for_asset(m.asset_key), m.partition_key or partition, True,
+                m.asset_key,
+                source_for_asset(m.asset_key),
+                m.partition_key or partition,
+                True,
                 _int(_number(m.metadata, "dagster/row_count")),
             )
             for m in data["mats"]
         ]
         results += [
-            ResultRecord(e.asset_key, source_for_asset(e.asset_key), e.partition_key, False, None, e.category, e.message)
+            ResultRecord(
+                e.asset_key,
+                source_for_asset(e.asset_key),
+                e.partition_key,
+                False,
+                None,
+                e.category,
+                e.message,
+            )
             for e in own_errors
             if e.asset_key
         ]
@@ -310,7 +328,12 @@ def summarize_run(facts: RunFacts) -> list[EntityExecution]:
         if errors:
             error_details = {
                 "errors": [
-                    {"category": e.category, "severity": e.severity, "message": e.message, "asset_key": e.asset_key}
+                    {
+                        "category": e.category,
+                        "severity": e.severity,
+                        "message": e.message,
+                        "asset_key": e.asset_key,
+                    }
                     for e in errors
                 ],
                 "missing_assets": missing,
@@ -339,7 +362,11 @@ def summarize_run(facts: RunFacts) -> list[EntityExecution]:
 
 
 def _run_cause(
-    entity: str, facts: RunFacts, unattributed: Sequence[StepFailure], missing: Sequence[str], partition: str | None
+    entity: str,
+    facts: RunFacts,
+    unattributed: Sequence[StepFailure],
+    missing: Sequence[str],
+    partition: str | None,
 ) -> ErrorRecord:
     """Why an entity failed that had no failure of its own: what failed first, classified if
     known, else the run's own failure."""
@@ -347,11 +374,16 @@ def _run_cause(
     if cause is not None:
         return _error_record(entity, cause, partition)
     return ErrorRecord(
-        entity, None, partition, str(ErrorCategory.API), str(Severity.HIGH),
+        entity,
+        None,
+        partition,
+        str(ErrorCategory.API),
+        str(Severity.HIGH),
         facts.run_failure_message or f"run {facts.status.lower()} before completing",
-        None, {"run_status": facts.status, "missing_assets": list(missing)},
-        "The run ended without this entity's assets: see the run's logs, then re-run "
-        "(`nba-notify sync`).", facts.ended_at,
+        None,
+        {"run_status": facts.status, "missing_assets": list(missing)},
+        "The run ended without this entity's assets: see the run's logs, then re-run (`nba-notify sync`).",
+        facts.ended_at,
     )
 
 
@@ -532,14 +564,17 @@ def _failures_since_last_success(entity: str) -> sa.ScalarSelect[int]:
     arrive out of order: an older failure recorded after a newer success must not count."""
     h = sync_execution_history
     last_success = (
-        sa.select(sa.func.max(h.c.execution_start)).where(h.c.entity_type == entity, h.c.success).scalar_subquery()
+        sa.select(sa.func.max(h.c.execution_start))
+        .where(h.c.entity_type == entity, h.c.success)
+        .scalar_subquery()
     )
     return (
         sa.select(sa.func.count())
         .where(
             h.c.entity_type == entity,
             sa.not_(h.c.success),
-            h.c.execution_start > sa.func.coalesce(last_success, sa.literal("-infinity").cast(h.c.execution_start.type)),
+            h.c.execution_start
+            > sa.func.coalesce(last_success, sa.literal("-infinity").cast(h.c.execution_start.type)),
         )
         .scalar_subquery()
     )

@@ -206,8 +206,9 @@ def failure_of(
     row = None
     if event_id is not None:
         row = conn.execute(
-            sa.select(scrape_events.c.error_type, scrape_events.c.api_response_code, scrape_events.c.error_details)
-            .where(scrape_events.c.event_id == event_id)
+            sa.select(
+                scrape_events.c.error_type, scrape_events.c.api_response_code, scrape_events.c.error_details
+            ).where(scrape_events.c.event_id == event_id)
         ).first()
     details = (row.error_details if row is not None else None) or {}
     return Failure(
@@ -223,7 +224,12 @@ def failure_of(
 def _make_permanent(
     conn: sa.Connection, item: RetryItem, verdict: Classification, *, now: datetime
 ) -> RetryItem | None:
-    entry = {"attempt": item.attempts, "attempted_at": now.isoformat(), "result": PERMANENT, "why": verdict.explanation}
+    entry = {
+        "attempt": item.attempts,
+        "attempted_at": now.isoformat(),
+        "result": PERMANENT,
+        "why": verdict.explanation,
+    }
     updated = conn.execute(
         sa.update(queue)
         .where(queue.c.id == item.id, queue.c.status == PENDING)
@@ -260,7 +266,9 @@ def settle_aged(conn: sa.Connection, *, now: datetime, schedule: BackoffSchedule
     settled = []
     for row in candidates:
         item = RetryItem.from_row(row)
-        verdict = classify_unavailable_box_score(item.scraper_name, item.target_date, now=now, schedule=schedule)
+        verdict = classify_unavailable_box_score(
+            item.scraper_name, item.target_date, now=now, schedule=schedule
+        )
         if verdict.permanent and (changed := _make_permanent(conn, item, verdict, now=now)) is not None:
             settled.append(changed)
     return settled
@@ -294,7 +302,9 @@ def claim_due(conn: sa.Connection, *, now: datetime, limit: int, worker: str) ->
             attempts=attempt,
             last_attempt_at=now,
             claimed_by=worker,
-            run_key=sa.func.concat("retry-", queue.c.id, "-", attempt, "-", queue.c.correlation_id),  # = run_key_for
+            run_key=sa.func.concat(
+                "retry-", queue.c.id, "-", attempt, "-", queue.c.correlation_id
+            ),  # = run_key_for
             updated_at=now,
         )
         .returning(*_ITEM_COLUMNS)
@@ -465,7 +475,9 @@ def unqueued_failed_scrapes(conn: sa.Connection, *, limit: int = 500) -> list[Ev
         sa.select(*_EVENT_COLUMNS, scrape_events.c.is_recovered)
         .where(real_scrape_events())
         .ext(distinct_on(scrape_events.c.scraper_name, scrape_events.c.target_date))
-        .order_by(scrape_events.c.scraper_name, scrape_events.c.target_date, scrape_events.c.started_at.desc())
+        .order_by(
+            scrape_events.c.scraper_name, scrape_events.c.target_date, scrape_events.c.started_at.desc()
+        )
         .subquery()
     )
     has_open = (
@@ -538,7 +550,9 @@ def open_by_cause(conn: sa.Connection) -> list[CauseSummary]:
 def backlog_figures(counts: dict[str, int]) -> dict[str, int]:
     """The queue's figures, numeric (the Dagster UI plots them): ``backlog`` is what is still
     to be retried (pending + retrying); given-up items are counted on their own."""
-    figures = {status: counts.get(status, 0) for status in (PENDING, RETRYING, RECOVERED, EXHAUSTED, PERMANENT)}
+    figures = {
+        status: counts.get(status, 0) for status in (PENDING, RETRYING, RECOVERED, EXHAUSTED, PERMANENT)
+    }
     figures["backlog"] = figures[PENDING] + figures[RETRYING]
     return figures
 
@@ -583,7 +597,9 @@ def _alert_given_up(
             "more_game_days": max(0, len(days) - DAYS_NAMED_IN_ALERTS),
             "scraper_name": item.scraper_name,
             "classification": (
-                conn.execute(sa.select(queue.c.details["classification"].astext).where(queue.c.id == item.id)).scalar()
+                conn.execute(
+                    sa.select(queue.c.details["classification"].astext).where(queue.c.id == item.id)
+                ).scalar()
             ),
             "latest": {
                 "retry_item_id": item.id,

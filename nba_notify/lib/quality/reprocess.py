@@ -97,7 +97,7 @@ class ReprocessPlan:
             grouped.setdefault((p.action, p.asset_keys), []).append(p.partition_key)
         return [BackfillGroup(action, keys, tuple(sorted(parts))) for (action, keys), parts in sorted(grouped.items())]
 
-    def only(self, partition_keys: Iterable[str]) -> ReprocessPlan:
+    def only(self, partition_keys: Iterable[str]) -> "ReprocessPlan":
         """The plan restricted to ``partition_keys``; a key that is not a real-loss day is an
         error, never silently re-run (dates that have data are not reprocessed)."""
         wanted = list(dict.fromkeys(partition_keys))

@@ -15,7 +15,7 @@ Transient or permanent (:func:`classify`): a box score the upstream does not hav
 CDN's "not published" 403, or simply absent) is transient while the game is recent — real
 feeds publish 0-3 h after the final, some a day late — and permanent once the game day ended
 longer ago than ``box_score_permanent_after`` (96 h by default: the backoff's three retries
-have all run by then). Credentials rejected are permanent at once (retrying cannot fix them).
+have all run by then). BDL rejecting the key is permanent at once (retrying cannot fix it).
 Everything else (rate limits, timeouts, 5xx, a listing gap) is transient.
 
 A complete scrape of the date recovers the item whatever its state and however it came
@@ -34,7 +34,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-PENDING, RETRYING, RECOVERED, EXHAUSTED, PERMANENT = "pending", "retrying", "recovered", "exhausted", "permanent"
+PENDING, RETRYING, RECOVERED, EXHAUSTED, PERMANENT = (
+    "pending",
+    "retrying",
+    "recovered",
+    "exhausted",
+    "permanent",
+)
 OPEN_STATUSES = (PENDING, RETRYING, EXHAUSTED, PERMANENT)
 # Items an operator has to see: retrying stopped, the data is still not there.
 GIVEN_UP = (EXHAUSTED, PERMANENT)
@@ -48,7 +54,11 @@ BOX_SCORE_UNAVAILABLE = "box_score_unavailable"
 # error types (scrape_events.error_type) retrying can never fix: rejected credentials.
 # (VALIDATION is not among them: a box score scraped before its day's schedule is stored fails
 # VALIDATION and the retry, which re-scrapes the schedule first, fixes it.)
-PERMANENT_ERROR_TYPES = {"auth_error": "credentials rejected: retrying cannot fix this; rotate the key, then reprocess"}
+PERMANENT_ERROR_TYPES = {
+    "auth_error": "credentials rejected: retrying cannot fix this; rotate the key, then reprocess"
+}
+# Sources that take a key: NBA.com takes none, so its AUTH errors are bot blocks, which pass.
+CREDENTIALED_SOURCES = ("bdl",)
 # The CDN answers 403 AccessDenied for a box score it does not have, like 404.
 UNAVAILABLE_STATUS_CODES = (403, 404)
 GAME_DAY_ZONE = ZoneInfo("America/New_York")
@@ -197,8 +207,10 @@ def classify_unavailable_box_score(
 
 def classify(failure: Failure, *, now: datetime, schedule: BackoffSchedule) -> Classification:
     scraper = failure.scraper_name
-    if failure.error_type in PERMANENT_ERROR_TYPES:
-        return Classification(True, f"{scraper}:{failure.error_type}", PERMANENT_ERROR_TYPES[failure.error_type])
+    if failure.error_type in PERMANENT_ERROR_TYPES and scraper.split("_", 1)[0] in CREDENTIALED_SOURCES:
+        return Classification(
+            True, f"{scraper}:{failure.error_type}", PERMANENT_ERROR_TYPES[failure.error_type]
+        )
     if box_score_unavailable(failure):
         return classify_unavailable_box_score(scraper, failure.target_date, now=now, schedule=schedule)
     detail = failure.error_type or "failed"

@@ -57,7 +57,9 @@ def quality_summary(engine: sa.Engine, project: SqlProject | None = None) -> dic
             "detections_logged": int(detections),
         },
         "retry_queue": {
-            "by_status": {s: statuses.get(s, 0) for s in ("pending", "retrying", "recovered", "exhausted", "permanent")},
+            "by_status": {
+                s: statuses.get(s, 0) for s in ("pending", "retrying", "recovered", "exhausted", "permanent")
+            },
             "items": sum(statuses.values()),
             "retries_scheduled": int(sum(statuses.values())),
             "retry_attempts": int(attempts),
@@ -72,7 +74,13 @@ def quality_summary(engine: sa.Engine, project: SqlProject | None = None) -> dic
             "zero_record_runs": int(audit.get("zero_record_runs") or 0),
             "by_class": {
                 c: int(audit.get(c) or 0)
-                for c in ("false_positive", "data_from_other_run", "future_date", "legitimate_zero", "real_loss")
+                for c in (
+                    "false_positive",
+                    "data_from_other_run",
+                    "future_date",
+                    "legitimate_zero",
+                    "real_loss",
+                )
             },
             "false_positive_rate_pct": float(audit.get("false_positive_pct") or 0.0),
             "real_loss_partitions": plan.partition_keys,

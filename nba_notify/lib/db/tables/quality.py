@@ -86,9 +86,7 @@ scrape_retry_queue = sa.Table(
     sa.Column("correlation_id", sa.String(64), nullable=False),
     sa.CheckConstraint(_in("status", RETRY_STATUSES), name="status"),
     sa.CheckConstraint("attempts >= 0 AND attempts <= max_retries", name="attempts"),
-    sa.CheckConstraint(
-        "(status = 'recovered') = (recovered_at IS NOT NULL)", name="recovered_at"
-    ),
+    sa.CheckConstraint("(status = 'recovered') = (recovered_at IS NOT NULL)", name="recovered_at"),
     # One open item per (scraper, date) — a scraper is one (source, kind): pending, retrying,
     # exhausted or permanent. A recovered item is
     # closed history; a later failure of the same date opens a new one.

@@ -39,11 +39,14 @@ SEED_RULES = [
 def upgrade() -> None:
     op.add_column("scrape_retry_queue", sa.Column("permanent_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column(
-        "scrape_retry_queue", sa.Column("root_cause", sa.String(length=128), server_default="", nullable=False)
+        "scrape_retry_queue",
+        sa.Column("root_cause", sa.String(length=128), server_default="", nullable=False),
     )
     # Items queued before this revision: their cause is the scraper and the reason they were queued.
     op.execute("UPDATE scrape_retry_queue SET root_cause = scraper_name || ':' || reason")
-    op.create_index("ix_scrape_retry_queue_root_cause", "scrape_retry_queue", ["root_cause", "status"], unique=False)
+    op.create_index(
+        "ix_scrape_retry_queue_root_cause", "scrape_retry_queue", ["root_cause", "status"], unique=False
+    )
     op.drop_constraint(op.f("ck_scrape_retry_queue_status"), "scrape_retry_queue", type_="check")
     op.create_check_constraint(op.f("ck_scrape_retry_queue_status"), "scrape_retry_queue", STATUS_AFTER)
     insert_rule = sa.text(
@@ -54,13 +57,19 @@ def upgrade() -> None:
         "ON CONFLICT (rule_key) DO NOTHING"
     )
     for row in SEED_RULES:
-        op.execute(insert_rule.bindparams(**{**row, "notification_channels": json.dumps(row["notification_channels"])}))
+        op.execute(
+            insert_rule.bindparams(
+                **{**row, "notification_channels": json.dumps(row["notification_channels"])}
+            )
+        )
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM alerts WHERE rule_key = 'retry_permanent'")
     op.execute("DELETE FROM alert_rules WHERE rule_key = 'retry_permanent'")
-    op.execute("UPDATE scrape_retry_queue SET status = 'exhausted', exhausted_at = permanent_at WHERE status = 'permanent'")
+    op.execute(
+        "UPDATE scrape_retry_queue SET status = 'exhausted', exhausted_at = permanent_at WHERE status = 'permanent'"
+    )
     op.drop_constraint(op.f("ck_scrape_retry_queue_status"), "scrape_retry_queue", type_="check")
     op.create_check_constraint(op.f("ck_scrape_retry_queue_status"), "scrape_retry_queue", STATUS_BEFORE)
     op.drop_index("ix_scrape_retry_queue_root_cause", table_name="scrape_retry_queue")
