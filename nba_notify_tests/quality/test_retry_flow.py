@@ -68,13 +68,11 @@ def test_games_bdl_drops_are_detected_in_the_same_run_queued_and_recovered_once_
 
     result = run_pipeline(DAY)
 
-    # detected in the same run, by game identity, for the listing and the box scores
+    # detected in the same run, by game identity: missing from BDL's listing, once (not again
+    # as box scores BDL owes for games it does not list)
     with db.connect() as conn:
         found = {(r.game_id, r.kind): r.scraper_name for r in conn.execute(sa.select(source_discrepancies))}
-    assert found == {
-        **{(key, "missing_in_bdl"): "bdl_games" for key in dropped},
-        **{(key, "box_score_missing_in_bdl"): "bdl_box_scores" for key in dropped},
-    }
+    assert found == {(key, "missing_in_bdl"): "bdl_games" for key in dropped}
     [missing_check] = [
         e for e in result.get_asset_check_evaluations() if e.check_name == "no_games_missing_between_sources"
     ]
@@ -97,7 +95,7 @@ def test_games_bdl_drops_are_detected_in_the_same_run_queued_and_recovered_once_
     )
     # queued: one item per (scraper, date), first retry 4 h later
     items = queue_items(db)
-    assert set(items) == {"bdl_games", "bdl_box_scores"}
+    assert set(items) == {"bdl_games"}
     for item in items.values():
         assert (item.status, item.attempts, item.max_retries, item.reason) == (
             "pending",
@@ -117,8 +115,6 @@ def test_games_bdl_drops_are_detected_in_the_same_run_queued_and_recovered_once_
     )
     for request in requests:
         assert request.partition_key == DAY
-        # (the first of the two runs ends failed: its coverage gate sees BDL's box scores
-        # still short until the second re-scrapes them; each records its verdict anyway)
         run_request(run_pipeline, request)
 
     recovered_at = sim.control.now()
@@ -144,10 +140,9 @@ def test_games_bdl_drops_are_detected_in_the_same_run_queued_and_recovered_once_
     assert {a.dedupe_key for a in open_alerts(db, "scrape_recovered")} == {f"{s}:{DAY}" for s in items}
     assert tick(instance, quality_resources).run_requests == []  # nothing left to retry
     summary = quality_summary(db)
-    # two at ingest, one more when the first retry run re-evaluated the day (the other
-    # scraper still short), none after the second
-    assert summary["discrepancies"]["detections_logged"] == 3 and summary["discrepancies"]["current"] == 0
-    assert summary["retry_queue"]["by_status"]["recovered"] == 2
+    # one at ingest, none after the retry
+    assert summary["discrepancies"]["detections_logged"] == 1 and summary["discrepancies"]["current"] == 0
+    assert summary["retry_queue"]["by_status"]["recovered"] == 1
     assert summary["recoveries"]["avg_recovery_hours"] == 4.0
 
 
@@ -168,7 +163,7 @@ def test_a_source_that_never_heals_is_exhausted_after_three_attempts_and_alerts_
         assert {k.to_user_string() for k in request.asset_selection} == {
             "bdl_box_scores_raw",
             "player_box_scores",
-            "source_discrepancies",
+            "box_score_coverage",
         }
         run_request(run_pipeline, request)
         item = queue_items(db)["bdl_box_scores"]
@@ -188,7 +183,7 @@ def test_a_failing_scrape_is_queued_by_the_sensor_and_a_failed_retry_run_counts_
 ):
     sim.control.add_fault("status", "bdl.box_scores", params={"code": 503})
     first = run_pipeline(DAY)
-    assert not first.success  # the raw asset failed, so source_discrepancies never ran
+    assert not first.success  # the raw asset failed, so box_score_coverage never ran
     assert queue_items(db) == {}
 
     tick(instance, quality_resources)

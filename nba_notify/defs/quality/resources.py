@@ -1,8 +1,12 @@
-"""The retry queue's policy as a resource, so an operator changes backoff and retry count in
-configuration, never in code (seed 003: 3 attempts, 4 h / 12 h / 24 h)."""
+"""Quality policies as resources, so an operator changes them in configuration, never in code:
+the retry queue's backoff and retry count (seed 003: 3 attempts, 4 h / 12 h / 24 h), and the
+deadline after which a box score not yet published is an error rather than lag."""
+
+from datetime import timedelta
 
 import dagster as dg
 
+from nba_notify.lib.quality.discrepancies import BoxScoreDeadline
 from nba_notify.lib.quality.retry import (
     DEFAULT_BACKOFF_HOURS,
     DEFAULT_BOX_SCORE_PERMANENT_AFTER_HOURS,
@@ -29,6 +33,24 @@ class RetryQueueResource(dg.ConfigurableResource):
         )
 
 
+class BoxScoreDeadlineResource(dg.ConfigurableResource):
+    """How long a source may take to publish a final game's box score before the gap is an
+    error (``box_scores_published_within_deadline`` fails, ERROR) rather than lag.
+
+    ``hours_after_final``: the deadline, counted from when the game went final — estimated as
+    tip-off + ``game_length_hours``, a bound a real game (overtimes included) rarely exceeds,
+    because the feeds do not say when the buzzer went. Real box scores appear during the game
+    or within a few hours of it."""
+
+    hours_after_final: float = 4.0
+    game_length_hours: float = 3.0
+
+    def deadline(self) -> BoxScoreDeadline:
+        return BoxScoreDeadline(self.hours_after_final, timedelta(hours=self.game_length_hours))
+
+
 @dg.definitions
 def quality_resources() -> dg.Definitions:
-    return dg.Definitions(resources={"retry_queue": RetryQueueResource()})
+    return dg.Definitions(
+        resources={"retry_queue": RetryQueueResource(), "box_score_deadline": BoxScoreDeadlineResource()}
+    )

@@ -3,7 +3,7 @@
 Each tick (clock: ``ClockResource``, the simulator's in tests and the demo):
 
 1. queues scrapes that failed or came back partial in a run that never evaluated them
-   (e.g. a raw asset failed, so ``source_discrepancies`` was skipped);
+   (e.g. a raw asset failed, so ``box_score_coverage`` was skipped);
 2. settles attempts whose retry run ended without a verdict (failed or cancelled run) —
    they count as failed attempts; re-requests a claimed attempt whose run was never
    created (same run key, so Dagster launches it at most once);
@@ -14,8 +14,8 @@ Each tick (clock: ``ClockResource``, the simulator's in tests and the demo):
 5. observes ``scrape_retry_queue`` with the backlog (pending + retrying) and every status as
    numbers, which the asset's Plots tab draws over time.
 
-The retry run's ``source_discrepancies`` step records the verdict (recovered / rescheduled
-with backoff / exhausted + alert).
+The retry run's comparison step (``source_discrepancies`` or ``box_score_coverage``) records
+the verdict (recovered / rescheduled with backoff / exhausted + alert).
 """
 
 import json
@@ -35,10 +35,10 @@ from nba_notify.defs.quality.resources import RetryQueueResource
 from nba_notify.defs.resources import ClockResource, PostgresResource
 from nba_notify.lib.quality import queue as q
 from nba_notify.lib.quality.reprocess import (
+    EVALUATION_ASSETS,
     PHASE2_DOWNSTREAM,
     SCRAPER_FEEDS,
     SCRAPER_RAW_ASSETS,
-    SOURCE_DISCREPANCIES,
 )
 from nba_notify.lib.quality.retry import RETRYING
 
@@ -48,7 +48,7 @@ def retry_assets(scraper_name: str) -> list[dg.AssetKey]:
     keys = [
         *SCRAPER_RAW_ASSETS[scraper_name],
         *PHASE2_DOWNSTREAM[SCRAPER_FEEDS[scraper_name]],
-        SOURCE_DISCREPANCIES,
+        *EVALUATION_ASSETS[scraper_name],
     ]
     return [dg.AssetKey(k) for k in keys]
 

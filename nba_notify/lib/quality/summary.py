@@ -13,6 +13,7 @@ from nba_notify.lib.db.tables.quality import scrape_retry_queue as queue
 from nba_notify.lib.db.tables.quality import source_discrepancies
 from nba_notify.lib.quality import queue as q
 from nba_notify.lib.quality.audit import load_audit, load_audit_summary, refresh_audit
+from nba_notify.lib.quality.discrepancies import MISSING_KINDS
 from nba_notify.lib.quality.reprocess import build_plan
 from nba_notify.lib.sqlmodels import SqlProject, load_project
 
@@ -30,7 +31,7 @@ def quality_summary(engine: sa.Engine, project: SqlProject | None = None) -> dic
         ).scalar_one()
         missing_games = conn.execute(
             sa.select(sa.func.count(sa.distinct(source_discrepancies.c.game_id))).where(
-                source_discrepancies.c.kind.like("%missing%")
+                source_discrepancies.c.kind.in_(MISSING_KINDS)
             )
         ).scalar_one()
         statuses = q.counts_by_status(conn)
