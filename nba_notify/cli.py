@@ -338,6 +338,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0 if figures["success"] else 1
 
 
+def cmd_bench_props(args: argparse.Namespace) -> int:
+    from nba_notify.bench import print_figures
+    from nba_notify.bench_props import bench_props
+
+    figures = bench_props(args.start, args.end, args.budget)
+    print_figures(figures, args.json)
+    return 0 if figures["success"] else 1
+
+
 def cmd_unknown(args: argparse.Namespace) -> int:
     """List the intents whose Braze schedule we cannot see or change, or record the operator's
     answer for one of them (what the Braze dashboard shows: a send there, or none)."""
@@ -662,6 +671,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench_ingest.add_argument("--end", type=_game_day, default="2026-04-30")
     bench_ingest.add_argument("--json", action="store_true")
     bench_ingest.set_defaults(func=cmd_bench)
+    bench_props = bench_sub.add_parser(
+        "props", help="a season's player props backfilled from The Odds API history: time and credits"
+    )
+    bench_props.add_argument("--start", type=_game_day, default="2025-10-01")
+    bench_props.add_argument("--end", type=_game_day, default="2026-04-30")
+    bench_props.add_argument("--budget", type=_int_in(1, 10**9, "--budget"), default=100_000)
+    bench_props.add_argument("--json", action="store_true")
+    bench_props.set_defaults(func=cmd_bench_props)
     bench_chaos = bench_sub.add_parser(
         "chaos", help="concurrent syncs, Braze faults, moves, postponements and kills, judged by deliveries"
     )

@@ -32,17 +32,26 @@ REPROCESS_FROM_RAW = "reprocess_from_raw"
 RESCRAPE = "rescrape"
 
 GAMES, PLAYER_BOX_SCORES = "games", "player_box_scores"
-PHASE2_ORDER = (GAMES, PLAYER_BOX_SCORES)
+PLAYER_PROPS, GAME_LINES = "player_props", "game_lines"
+ODDS_API_PROPS, ODDS_API_LINES = "odds_api_props", "odds_api_lines"
+PHASE2_ORDER = (GAMES, PLAYER_BOX_SCORES, PLAYER_PROPS, GAME_LINES)
 SOURCE_DISCREPANCIES = "source_discrepancies"
 BOX_SCORE_COVERAGE = "box_score_coverage"
 
 # player_box_scores keys its rows to the day's games, so re-processing games re-processes it.
-PHASE2_DOWNSTREAM = {GAMES: (GAMES, PLAYER_BOX_SCORES), PLAYER_BOX_SCORES: (PLAYER_BOX_SCORES,)}
+PHASE2_DOWNSTREAM = {
+    GAMES: (GAMES, PLAYER_BOX_SCORES),
+    PLAYER_BOX_SCORES: (PLAYER_BOX_SCORES,),
+    PLAYER_PROPS: (PLAYER_PROPS,),
+    GAME_LINES: (GAME_LINES,),
+}
 SCRAPER_FEEDS = {
     BDL_GAMES: GAMES,
     NBAC_SCHEDULE: GAMES,
     BDL_BOX_SCORES: PLAYER_BOX_SCORES,
     NBAC_BOX_SCORES: PLAYER_BOX_SCORES,
+    ODDS_API_PROPS: PLAYER_PROPS,
+    ODDS_API_LINES: GAME_LINES,
 }
 # NBA.com box scores are fetched for the games its stored schedule lists as started. A game
 # missing from a source's listing is missing from its box scores too, and is reported once, as
@@ -52,6 +61,8 @@ SCRAPER_RAW_ASSETS = {
     NBAC_SCHEDULE: ("nbac_schedule_raw", "nbac_box_scores_raw"),
     BDL_BOX_SCORES: ("bdl_box_scores_raw",),
     NBAC_BOX_SCORES: ("nbac_schedule_raw", "nbac_box_scores_raw"),
+    ODDS_API_PROPS: ("odds_api_props_raw",),
+    ODDS_API_LINES: ("odds_api_lines_raw",),
 }
 # The comparison(s) that judge a scraper's data after a re-scrape. A listing re-scrape rebuilds
 # games, which also changes which final games need a box score.
@@ -60,9 +71,19 @@ EVALUATION_ASSETS = {
     NBAC_SCHEDULE: (SOURCE_DISCREPANCIES, BOX_SCORE_COVERAGE),
     BDL_BOX_SCORES: (BOX_SCORE_COVERAGE,),
     NBAC_BOX_SCORES: (BOX_SCORE_COVERAGE,),
+    # props and lines are judged by their own asset checks, not by the source comparisons
+    ODDS_API_PROPS: (),
+    ODDS_API_LINES: (),
 }
 EVALUATION_ORDER = (SOURCE_DISCREPANCIES, BOX_SCORE_COVERAGE)
-RAW_ORDER = ("bdl_games_raw", "bdl_box_scores_raw", "nbac_schedule_raw", "nbac_box_scores_raw")
+RAW_ORDER = (
+    "bdl_games_raw",
+    "bdl_box_scores_raw",
+    "nbac_schedule_raw",
+    "nbac_box_scores_raw",
+    "odds_api_props_raw",
+    "odds_api_lines_raw",
+)
 
 REPROCESS_TAG = "nba_notify/reprocess"
 DEFAULT_WEBSERVER_URL = "http://127.0.0.1:3000"  # where `nba-notify dev` serves the UI
