@@ -171,9 +171,9 @@ def test_a_source_that_never_heals_is_exhausted_after_three_attempts_and_alerts_
 
     assert item.status == "exhausted" and item.exhausted_at == sim.control.now()
     assert [h["result"] for h in item.retry_history] == ["still_failing", "still_failing", "exhausted"]
-    [alert] = open_alerts(db, "retry_exhausted")
-    assert (alert.entity, alert.dedupe_key) == ("bdl_box_scores", f"bdl_box_scores:{DAY}")
-    assert "manual action" in alert.title
+    [alert] = open_alerts(db, "retry_exhausted")  # one per root cause, naming its game days
+    assert (alert.entity, alert.dedupe_key) == ("bdl_box_scores", "bdl_box_scores:box_score_unavailable")
+    assert "manual action" in alert.title and alert.details["game_days"] == [DAY]
     sim.control.advance(48 * HOURS)
     assert tick(instance, quality_resources).run_requests == []  # exhausted items are not retried
 

@@ -186,8 +186,10 @@ scrape_retry_queue = dg.AssetSpec(
     kinds={"postgres"},
     description="The scrape retry queue (seed 003 components 3-4): one item per (scraper, game "
     "day) with reason, original error, attempts of max_retries, next_retry_at (4 h / 12 h / 24 h), "
-    "retry_history and status pending/retrying/recovered/exhausted. Filled by "
-    "source_discrepancies, box_score_coverage and scrape_retry_sensor; the sensor observes it every tick.",
+    "retry_history and status pending/retrying/recovered/exhausted/permanent (a box score still "
+    "missing days after the game: never retried, kept in sight). Filled by source_discrepancies, "
+    "box_score_coverage and scrape_retry_sensor; the sensor observes it with the backlog and each "
+    "status as plotted numbers.",
 )
 
 

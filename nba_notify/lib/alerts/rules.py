@@ -13,7 +13,7 @@ Metrics and who evaluates them:
   ``asset_check_warned`` (WARN, off by default);
 * raised by the domain that detects them, through :func:`nba_notify.lib.alerts.raise_alert`:
   ``stale_pending``, ``count_mismatch``, ``ambiguous_schedule``, ``retry_exhausted``,
-  ``recovered``.
+  ``retry_permanent`` (both one alert per root cause), ``recovered``.
 
 ``entity_type = 'all'`` means the rule is evaluated for each entity separately and the alert
 names the offending entity.
@@ -124,6 +124,8 @@ DEFAULT_RULES: dict[str, AlertRule] = {
         _rule("ambiguous_schedule", "Ambiguous Braze schedule outcome", "notifications_sync", "ambiguous_schedule", None, None, S.CRITICAL, escalation=300),
         _rule("retry_exhausted", "Scrape retries exhausted", ALL_ENTITIES, "retry_exhausted", None, None, S.HIGH, escalation=1800),
         _rule("scrape_recovered", "Scrape recovered after retry", ALL_ENTITIES, "recovered", None, None, S.LOW, ("webhook", "dashboard")),
+        # Migration 0012 seeds this one: one alert per root cause, however many game days.
+        _rule("retry_permanent", "Scrape permanently unavailable", ALL_ENTITIES, "retry_permanent", None, None, S.MEDIUM),
         # Migration 0007 seeds these two.
         _rule("currents_quarantined", "Currents events quarantined", "notifications_sync", "quarantined", None, None, S.HIGH, escalation=1800),
         _rule("manual_sync_rejected", "Manual sync request rejected", ALL_ENTITIES, "manual_sync_rejected", None, None, S.MEDIUM),

@@ -58,7 +58,9 @@ def quality_summary(engine: sa.Engine, project: SqlProject | None = None) -> dic
             "detections_logged": int(detections),
         },
         "retry_queue": {
-            "by_status": {s: statuses.get(s, 0) for s in ("pending", "retrying", "recovered", "exhausted")},
+            "by_status": {
+                s: statuses.get(s, 0) for s in ("pending", "retrying", "recovered", "exhausted", "permanent")
+            },
             "items": sum(statuses.values()),
             "retries_scheduled": int(sum(statuses.values())),
             "retry_attempts": int(attempts),

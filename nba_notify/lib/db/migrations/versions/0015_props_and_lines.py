@@ -1,7 +1,7 @@
 """props: Odds API credit ledger, prop events and their proven games, player props and game lines as history
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0012
 """
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0015"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
