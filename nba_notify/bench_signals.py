@@ -38,7 +38,10 @@ failed, at ERROR or WARN — counted once per episode (per check and partition: 
 pass or a first evaluation; consecutive failures are the same alarm); (b) a row in ``alerts``
 (raised by the alert rules, the tracker's failed-check rule, the Braze sensors or any other
 domain), counted once per row, except ``scrape_recovered`` (a recovery notice, not an alarm).
-Its time is the simulated time at which the benchmark first saw it.
+Its time is the simulated time at which the benchmark first saw it. Alert rules with a time
+window (consecutive failures within an hour, success rate over a day) read Dagster's wall-clock
+run times, and a simulated day passes in seconds here: their windows hold more simulated days
+than in production, so they fire sooner on repeated failures, never later.
 
 **Matching.** An alarm belongs to a domain by its name: notifications (Braze, ledger, sends),
 runs (failure/success-rate/duration rules) or data (everything else). A fault is detectable in
