@@ -14,7 +14,12 @@ import sqlalchemy as sa
 from nba_notify.lib.alerts.store import open_alerts
 from nba_notify.lib.db.tables.monitoring import sync_error_log, sync_execution_history, sync_status
 from nba_notify.lib.errors import ErrorCategory, PipelineError
-from nba_notify.lib.monitoring.entities import ENTITIES, SYNC_FREQUENCY_SECONDS, entity_for_asset
+from nba_notify.lib.monitoring.entities import (
+    ENTITIES,
+    NOTIFICATIONS_SYNC,
+    SYNC_FREQUENCY_SECONDS,
+    entity_for_asset,
+)
 
 HEALTHY, WARNING, CRITICAL = "HEALTHY", "WARNING", "CRITICAL"
 STATUS_RANK = {HEALTHY: 0, WARNING: 1, CRITICAL: 2}
@@ -141,6 +146,7 @@ def health_overview(conn: sa.Connection, now: datetime) -> dict[str, Any]:
             "last_error": st.get("last_error"),
             "active_alerts": len(facts.open_alert_severities),
         }
+    apply_notifications_health(entities, notifications_health(conn, now))
     overall = max((e["status"] for e in entities.values()), key=STATUS_RANK.__getitem__, default=HEALTHY)
     if any(a["severity"] == "CRITICAL" for a in alerts):
         overall = CRITICAL
@@ -166,6 +172,40 @@ def health_overview(conn: sa.Connection, now: datetime) -> dict[str, Any]:
         },
         "last_updated": _iso(now),
     }
+
+
+def notifications_health(conn: sa.Connection, now: datetime) -> dict[str, Any]:
+    """The notification domain's own facts: a schedule Braze holds that the ledger does not own
+    (a possible double push) keeps notifications CRITICAL until adopted or decided, whatever the
+    runs and alerts say."""
+    from nba_notify.lib.ledger.foreign import open_foreign
+
+    foreign = [r for r in open_foreign(conn) if r["send_at_utc"] > now]
+    reasons = [
+        f"foreign Braze schedule at {r['send_at_utc'].astimezone(UTC):%Y-%m-%d %H:%MZ} for "
+        + (", ".join(g["game_id"] for g in r["games"]) or "no game of ours")
+        + " (possible double push)"
+        for r in foreign
+    ]
+    return {
+        "status": CRITICAL if foreign else HEALTHY,
+        "reasons": reasons,
+        "foreign_schedules": [
+            {"id": r["id"], "send_at": _iso(r["send_at_utc"]), "games": [g["game_id"] for g in r["games"]],
+             "schedule_id": r["braze_schedule_id"], "first_seen_at": _iso(r["first_seen_at"])}
+            for r in foreign
+        ],
+    }
+
+
+def apply_notifications_health(entities: dict[str, Any], facts: Mapping[str, Any]) -> None:
+    entry = entities.get(NOTIFICATIONS_SYNC)
+    if entry is None:
+        return
+    entry["foreign_schedules"] = facts["foreign_schedules"]
+    if STATUS_RANK[facts["status"]] > STATUS_RANK[entry["status"]]:
+        entry["status"] = facts["status"]
+    entry["reasons"] = [*entry["reasons"], *facts["reasons"]]
 
 
 def _alert_summary(a: Mapping[str, Any]) -> dict[str, Any]:
