@@ -45,8 +45,9 @@ def resources(database_url, braze_sim):
     return {
         "database": PostgresResource(url=database_url),
         "clock": ClockResource(url=f"{braze_sim.url}/_sim/clock"),
-        "braze": BrazeResource(rest_endpoint=f"{braze_sim.url}/braze", api_key=BRAZE_KEY, campaign_id=CAMPAIGN,
-                               read_timeout=2.0),
+        "braze": BrazeResource(
+            rest_endpoint=f"{braze_sim.url}/braze", api_key=BRAZE_KEY, campaign_id=CAMPAIGN, read_timeout=2.0
+        ),
         "alerts": AlertsResource(),
         "notification_policy": NotificationPolicyResource(),
     }
@@ -61,8 +62,9 @@ def instance():
 def behind_our_back(braze_sim, game_id: str, home: str, away: str, send_at=SEND_AT) -> str:
     """Someone else (a script, another deployment) schedules the campaign for a game."""
     with make_braze_client(braze_sim) as client:
-        outcome = client.create_schedule(CAMPAIGN, send_at, {"game_id": game_id, "home_team": home,
-                                                              "away_team": away})
+        outcome = client.create_schedule(
+            CAMPAIGN, send_at, {"game_id": game_id, "home_team": home, "away_team": away}
+        )
     assert outcome.succeeded
     return outcome.schedule_id
 
@@ -75,9 +77,16 @@ def tick(instance, resources, cursor=None):
 
 def alerts_of(db, rule_key: str, *, open_only: bool = True) -> list[dict]:
     with db.connect() as conn:
-        return [dict(r) for r in conn.execute(sa.text(
-            "SELECT title, severity, status, details, occurrences FROM alerts WHERE rule_key = :r"
-            + (" AND status <> 'RESOLVED'" if open_only else "")), {"r": rule_key}).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(
+                sa.text(
+                    "SELECT title, severity, status, details, occurrences FROM alerts WHERE rule_key = :r"
+                    + (" AND status <> 'RESOLVED'" if open_only else "")
+                ),
+                {"r": rule_key},
+            ).mappings()
+        ]
 
 
 def sensor_detail(result) -> str:
@@ -101,7 +110,9 @@ def test_extra_schedule_at_braze_is_an_error_check_a_critical_alert_and_not_heal
     assert "'braze_listed': 2" in sensor_detail(result)  # the sensor asked Braze itself
     [alert] = alerts_of(db, "foreign_schedule")
     assert alert["severity"] == "CRITICAL"
-    assert "Possible double push" in alert["title"] and NYK in alert["title"] and SEND_AT_TEXT in alert["title"]
+    assert (
+        "Possible double push" in alert["title"] and NYK in alert["title"] and SEND_AT_TEXT in alert["title"]
+    )
     assert "schedule id" in alert["title"]
 
     check = count_mismatch_result(execute("full_verify_job", resources=resources, instance=instance))
@@ -131,14 +142,17 @@ def test_foreign_schedule_that_matches_an_intent_exactly_is_adopted_and_each_fan
     (row,) = ledger_rows(db)
     assert row["state"] == "unidentified" and row["send_at_utc"] == SEND_AT
     with db.connect() as conn:
-        logged = conn.execute(sa.text(
-            "SELECT action, reason FROM scheduler_logs WHERE game_id = :g"), {"g": NYK}).all()
+        logged = conn.execute(
+            sa.text("SELECT action, reason FROM scheduler_logs WHERE game_id = :g"), {"g": NYK}
+        ).all()
     assert ("adopted", "foreign_matches_intent") in [tuple(r) for r in logged]
     assert alerts_of(db, "foreign_schedule") == []
 
     run = execute("braze_sync_job", resources=resources, instance=instance)
     assert run.success
-    assert [s["schedule_id"] for s in live_schedules(braze_sim, NYK)] == [foreign_id]  # nothing created beside it
+    assert [s["schedule_id"] for s in live_schedules(braze_sim, NYK)] == [
+        foreign_id
+    ]  # nothing created beside it
     assert count_mismatch_result(execute("full_verify_job", resources=resources, instance=instance)).passed
 
     braze_sim.control.advance(4 * 3600)
@@ -156,7 +170,9 @@ def test_foreign_schedule_beside_our_own_waits_for_an_operator_whose_decision_is
     foreign_id = behind_our_back(braze_sim, NYK, "NYK", "BOS")
 
     _, context = tick(instance, resources)
-    assert ledger_rows(db)[0]["braze_schedule_id"] == ours["braze_schedule_id"]  # not adopted: the game holds one
+    assert (
+        ledger_rows(db)[0]["braze_schedule_id"] == ours["braze_schedule_id"]
+    )  # not adopted: the game holds one
     assert len(live_schedules(braze_sim, NYK)) == 2  # and nothing deleted blindly
     tick(instance, resources)  # still open on the next read: one alert, bumped
     [alert] = alerts_of(db, "foreign_schedule")
@@ -170,20 +186,50 @@ def test_foreign_schedule_beside_our_own_waits_for_an_operator_whose_decision_is
     foreign_row_id = listing.split()[0]
 
     # The ledger's own schedule is never deleted as foreign.
-    refused = main(["foreign", "resolve", "--id", foreign_row_id, "--delete",
-                    "--schedule-id", ours["braze_schedule_id"], "--by", "alice"])
+    refused = main(
+        [
+            "foreign",
+            "resolve",
+            "--id",
+            foreign_row_id,
+            "--delete",
+            "--schedule-id",
+            ours["braze_schedule_id"],
+            "--by",
+            "alice",
+        ]
+    )
     assert refused == 1 and "ledger's own" in capsys.readouterr().err
-    config = {"ops": {"resolve_foreign_op": {"config": {
-        "foreign_id": int(foreign_row_id), "decision": "delete", "schedule_id": foreign_id,
-        "note": "scheduled by the marketing script by mistake"}}}}
-    assert execute("resolve_foreign_schedule_job", resources=resources, instance=instance, run_config=config).success
+    config = {
+        "ops": {
+            "resolve_foreign_op": {
+                "config": {
+                    "foreign_id": int(foreign_row_id),
+                    "decision": "delete",
+                    "schedule_id": foreign_id,
+                    "note": "scheduled by the marketing script by mistake",
+                }
+            }
+        }
+    }
+    assert execute(
+        "resolve_foreign_schedule_job", resources=resources, instance=instance, run_config=config
+    ).success
 
     assert [s["schedule_id"] for s in live_schedules(braze_sim, NYK)] == [ours["braze_schedule_id"]]
     with db.connect() as conn:
-        audit = conn.execute(sa.text(
-            "SELECT reason, braze_schedule_id, details FROM scheduler_logs WHERE action = 'resolved' ORDER BY id"
-        )).mappings().all()
-        foreign = conn.execute(sa.text("SELECT status, resolved_by, note FROM foreign_schedules")).mappings().one()
+        audit = (
+            conn.execute(
+                sa.text(
+                    "SELECT reason, braze_schedule_id, details FROM scheduler_logs WHERE action = 'resolved' ORDER BY id"
+                )
+            )
+            .mappings()
+            .all()
+        )
+        foreign = (
+            conn.execute(sa.text("SELECT status, resolved_by, note FROM foreign_schedules")).mappings().one()
+        )
     assert [a["reason"] for a in audit] == ["foreign_delete_refused", "foreign_delete"]
     assert audit[0]["details"]["by"] == "alice" and audit[1]["braze_schedule_id"] == foreign_id
     assert audit[1]["details"]["operator_note"] == "scheduled by the marketing script by mistake"

@@ -101,14 +101,16 @@ def unowned_minutes(listed: Counter, accounted: Counter, unsettled: Iterable[dat
     ]
 
 
-def list_current_through(listed: Counter, accounted: Counter, confirmed: Iterable[tuple[datetime, datetime | None]]
-                         ) -> datetime | None:
+def list_current_through(
+    listed: Counter, accounted: Counter, confirmed: Iterable[tuple[datetime, datetime | None]]
+) -> datetime | None:
     """The latest confirmation of a ledger schedule the list visibly shows (every schedule the
     ledger accounts for at its minute is listed): the list is current up to that moment."""
     visible = [
         confirmed_at
         for send_at, confirmed_at in confirmed
-        if confirmed_at is not None and listed.get(to_minute(send_at), 0) >= accounted.get(to_minute(send_at), 0)
+        if confirmed_at is not None
+        and listed.get(to_minute(send_at), 0) >= accounted.get(to_minute(send_at), 0)
     ]
     return max(visible) if visible else None
 
@@ -129,8 +131,12 @@ class ListBudget:
         return cls(state.get("last_call"), state.get("limit"), state.get("remaining"), state.get("reset"))
 
     def as_state(self) -> dict[str, Any]:
-        return {"last_call": self.last_call_epoch, "limit": self.limit, "remaining": self.remaining,
-                "reset": self.reset_epoch}
+        return {
+            "last_call": self.last_call_epoch,
+            "limit": self.limit,
+            "remaining": self.remaining,
+            "reset": self.reset_epoch,
+        }
 
     def refusal(self, now_epoch: float) -> str | None:
         if self.last_call_epoch is not None and now_epoch - self.last_call_epoch < MIN_LIST_INTERVAL_SECONDS:
@@ -138,15 +144,21 @@ class ListBudget:
         if self.reset_epoch is not None and now_epoch < self.reset_epoch and self.remaining is not None:
             reserve = max(WRITE_RESERVE_MIN, int((self.limit or 0) * WRITE_RESERVE_FRACTION))
             if self.remaining <= reserve:
-                return (f"Braze quota down to {self.remaining} until {datetime.fromtimestamp(self.reset_epoch, UTC):%H:%M:%SZ}"
-                        f" (reserve of {reserve} kept for schedule writes)")
+                return (
+                    f"Braze quota down to {self.remaining} until {datetime.fromtimestamp(self.reset_epoch, UTC):%H:%M:%SZ}"
+                    f" (reserve of {reserve} kept for schedule writes)"
+                )
         return None
 
     def after_call(self, now_epoch: float, snapshot: RateLimitSnapshot | None) -> ListBudget:
         if snapshot is None:
             return ListBudget(now_epoch, self.limit, self.remaining, self.reset_epoch)
-        return ListBudget(now_epoch, snapshot.limit, snapshot.remaining,
-                          float(snapshot.reset_epoch) if snapshot.reset_epoch is not None else None)
+        return ListBudget(
+            now_epoch,
+            snapshot.limit,
+            snapshot.remaining,
+            float(snapshot.reset_epoch) if snapshot.reset_epoch is not None else None,
+        )
 
 
 # -- reading the ledger's side --------------------------------------------------------------------
@@ -169,15 +181,30 @@ class Assessment:
 
 
 def _accounted(conn: sa.Connection, campaign_id: str, start: datetime, end: datetime) -> Counter:
-    ledger = conn.execute(
-        sa.select(L.send_at_utc).where(L.campaign_id == campaign_id, L.state.in_(LIVE_STATES),
-                                       L.send_at_utc > start, L.send_at_utc <= end)
-    ).scalars().all()
-    orphans = conn.execute(
-        sa.select(O.send_at_utc).where(O.campaign_id == campaign_id,
-                                       O.status.in_(("pending", "cancel_claimed", "guarded")),
-                                       O.send_at_utc > start, O.send_at_utc <= end)
-    ).scalars().all()
+    ledger = (
+        conn.execute(
+            sa.select(L.send_at_utc).where(
+                L.campaign_id == campaign_id,
+                L.state.in_(LIVE_STATES),
+                L.send_at_utc > start,
+                L.send_at_utc <= end,
+            )
+        )
+        .scalars()
+        .all()
+    )
+    orphans = (
+        conn.execute(
+            sa.select(O.send_at_utc).where(
+                O.campaign_id == campaign_id,
+                O.status.in_(("pending", "cancel_claimed", "guarded")),
+                O.send_at_utc > start,
+                O.send_at_utc <= end,
+            )
+        )
+        .scalars()
+        .all()
+    )
     return Counter(to_minute(t) for t in (*ledger, *orphans))
 
 
@@ -187,15 +214,27 @@ def _unsettled(conn: sa.Connection, campaign_id: str, lag: timedelta) -> set[dat
     rows = conn.execute(
         sa.select(A.target_send_at, A.prior_send_at, L.send_at_utc)
         .select_from(schedule_attempts.join(schedule_ledger, L.id == A.ledger_id))
-        .where(L.campaign_id == campaign_id,
-               sa.or_(sa.and_(L.state.in_(UNRESOLVED_STATES), L.current_attempt_id == A.id),
-                      sa.and_(A.operation.in_(("update", "delete")),
-                              sa.func.coalesce(A.finished_at, A.started_at) > sa.func.now() - lag)))
+        .where(
+            L.campaign_id == campaign_id,
+            sa.or_(
+                sa.and_(L.state.in_(UNRESOLVED_STATES), L.current_attempt_id == A.id),
+                sa.and_(
+                    A.operation.in_(("update", "delete")),
+                    sa.func.coalesce(A.finished_at, A.started_at) > sa.func.now() - lag,
+                ),
+            ),
+        )
     ).all()
-    left = conn.execute(
-        sa.select(O.send_at_utc).where(O.campaign_id == campaign_id, O.resolved_at > sa.func.now() - lag)
-    ).scalars().all()
-    return {to_minute(t) for r in rows for t in r if t is not None} | {to_minute(t) for t in left if t is not None}
+    left = (
+        conn.execute(
+            sa.select(O.send_at_utc).where(O.campaign_id == campaign_id, O.resolved_at > sa.func.now() - lag)
+        )
+        .scalars()
+        .all()
+    )
+    return {to_minute(t) for r in rows for t in r if t is not None} | {
+        to_minute(t) for t in left if t is not None
+    }
 
 
 def candidate_games(conn: sa.Connection, campaign_id: str, minute: datetime) -> list[dict[str, Any]]:
@@ -220,7 +259,12 @@ def candidate_games(conn: sa.Connection, campaign_id: str, minute: datetime) -> 
 
 
 def assess(
-    conn: sa.Connection, listed: Counter, policy: NotificationPolicy, *, start: datetime, end: datetime,
+    conn: sa.Connection,
+    listed: Counter,
+    policy: NotificationPolicy,
+    *,
+    start: datetime,
+    end: datetime,
     lag_allowance: timedelta = DEFAULT_LIST_LAG_ALLOWANCE,
 ) -> Assessment:
     """Compare one read of the list (counted per minute in ``(start, end]``) with the ledger."""
@@ -228,25 +272,44 @@ def assess(
     unsettled = _unsettled(conn, policy.campaign_id, lag_allowance)
     result = Assessment(start, end, listed)
     for slot in unowned_minutes(listed, accounted, unsettled):
-        result.unowned.append({
-            "send_at_utc": slot.send_at, "listed": slot.listed, "accounted": slot.accounted, "extra": slot.extra,
-            "games": candidate_games(conn, policy.campaign_id, slot.send_at),
-        })
-    confirmed = conn.execute(
-        sa.select(L.game_id, L.send_at_utc, L.confirmed_at, L.braze_schedule_id).where(
-            L.campaign_id == policy.campaign_id, L.state == "scheduled",
-            L.send_at_utc > start, L.send_at_utc <= end)
-    ).mappings().all()
-    current = list_current_through(listed, accounted, [(r["send_at_utc"], r["confirmed_at"]) for r in confirmed])
+        result.unowned.append(
+            {
+                "send_at_utc": slot.send_at,
+                "listed": slot.listed,
+                "accounted": slot.accounted,
+                "extra": slot.extra,
+                "games": candidate_games(conn, policy.campaign_id, slot.send_at),
+            }
+        )
+    confirmed = (
+        conn.execute(
+            sa.select(L.game_id, L.send_at_utc, L.confirmed_at, L.braze_schedule_id).where(
+                L.campaign_id == policy.campaign_id,
+                L.state == "scheduled",
+                L.send_at_utc > start,
+                L.send_at_utc <= end,
+            )
+        )
+        .mappings()
+        .all()
+    )
+    current = list_current_through(
+        listed, accounted, [(r["send_at_utc"], r["confirmed_at"]) for r in confirmed]
+    )
     for r in confirmed:
         minute = to_minute(r["send_at_utc"])
         if listed.get(minute, 0) >= accounted.get(minute, 0) or minute in unsettled:
             continue
         if current is not None and r["confirmed_at"] is not None and r["confirmed_at"] < current:
-            result.unlisted.append({
-                "game_id": r["game_id"], "send_at_utc": r["send_at_utc"], "schedule_id": r["braze_schedule_id"],
-                "confirmed_at": r["confirmed_at"], "list_current_through": current,
-            })
+            result.unlisted.append(
+                {
+                    "game_id": r["game_id"],
+                    "send_at_utc": r["send_at_utc"],
+                    "schedule_id": r["braze_schedule_id"],
+                    "confirmed_at": r["confirmed_at"],
+                    "list_current_through": current,
+                }
+            )
         else:
             result.unverifiable += 1
     return result
@@ -277,8 +340,10 @@ def describe(row: dict[str, Any]) -> str:
         who = "no game of ours sends then"
     schedule = row.get("braze_schedule_id") or "unknown (Braze's list names no schedule id)"
     extra = row["listed"] - row["accounted"]
-    return (f"Possible double push: Braze holds {extra} schedule(s) the ledger does not own at {when} for {who}; "
-            f"schedule id {schedule}")
+    return (
+        f"Possible double push: Braze holds {extra} schedule(s) the ledger does not own at {when} for {who}; "
+        f"schedule id {schedule}"
+    )
 
 
 WHAT_TO_DO = (
@@ -326,23 +391,39 @@ class Observation:
         }
 
 
-def record(engine: sa.Engine, assessment: Assessment, policy: NotificationPolicy, now: datetime,
-           observation: Observation) -> None:
+def record(
+    engine: sa.Engine,
+    assessment: Assessment,
+    policy: NotificationPolicy,
+    now: datetime,
+    observation: Observation,
+) -> None:
     """Upsert the unowned minutes as open foreign rows; close open rows in the window that the
     list no longer shows beyond the ledger (gone) and open rows whose send time passed."""
     seen = {to_minute(u["send_at_utc"]) for u in assessment.unowned}
     with engine.begin() as conn:
         for u in assessment.unowned:
             existing = conn.execute(
-                sa.select(F.id).where(F.campaign_id == policy.campaign_id, F.send_at_utc == u["send_at_utc"],
-                                      F.status == "open")
+                sa.select(F.id).where(
+                    F.campaign_id == policy.campaign_id, F.send_at_utc == u["send_at_utc"], F.status == "open"
+                )
             ).scalar()
-            values = {"listed": u["listed"], "accounted": u["accounted"], "games": _jsonable(u["games"]),
-                      "last_seen_at": now}
+            values = {
+                "listed": u["listed"],
+                "accounted": u["accounted"],
+                "games": _jsonable(u["games"]),
+                "last_seen_at": now,
+            }
             if existing is None:
                 new_id = conn.execute(
-                    sa.insert(foreign_schedules).values(campaign_id=policy.campaign_id, send_at_utc=u["send_at_utc"],
-                                                        status="open", first_seen_at=now, **values)
+                    sa.insert(foreign_schedules)
+                    .values(
+                        campaign_id=policy.campaign_id,
+                        send_at_utc=u["send_at_utc"],
+                        status="open",
+                        first_seen_at=now,
+                        **values,
+                    )
                     .returning(F.id)
                 ).scalar_one()
                 observation.new.append(new_id)
@@ -358,8 +439,13 @@ def record(engine: sa.Engine, assessment: Assessment, policy: NotificationPolicy
                 status, note = "gone", "no longer listed beyond the ledger's own schedules"
             else:
                 continue
-            conn.execute(sa.update(foreign_schedules).where(F.id == fid).values(
-                status=status, resolved_at=now, resolved_by="observation", resolution=status, note=note))
+            conn.execute(
+                sa.update(foreign_schedules)
+                .where(F.id == fid)
+                .values(
+                    status=status, resolved_at=now, resolved_by="observation", resolution=status, note=note
+                )
+            )
             observation.closed.append({"id": fid, "send_at_utc": send_at, "status": status})
 
 
@@ -398,7 +484,9 @@ def _take_as_live(lease: Lease, desired: Desired, *, schedule_id: str | None, se
     }
     with lease.fenced() as conn:
         live = conn.execute(
-            sa.select(L.id).where(L.game_id == desired.game_id, L.kind == desired.kind, L.state.in_(LIVE_STATES))
+            sa.select(L.id).where(
+                L.game_id == desired.game_id, L.kind == desired.kind, L.state.in_(LIVE_STATES)
+            )
         ).first()
         if live is not None:
             return False
@@ -414,16 +502,33 @@ def _take_as_live(lease: Lease, desired: Desired, *, schedule_id: str | None, se
 def _desired(conn: sa.Connection, intent_key: str) -> Desired | None:
     from nba_notify.lib.db.tables.notifications import desired_notifications
 
-    row = conn.execute(
-        sa.select(desired_notifications).where(desired_notifications.c.intent_key == intent_key)
-    ).mappings().first()
+    row = (
+        conn.execute(sa.select(desired_notifications).where(desired_notifications.c.intent_key == intent_key))
+        .mappings()
+        .first()
+    )
     return Desired.from_row(row) if row else None
 
 
-def _close(conn: sa.Connection, foreign_id: int, *, status: str, by: str, resolution: str, now: datetime,
-           intent_key: str | None = None, schedule_id: str | None = None, note: str | None = None) -> None:
-    values: dict[str, Any] = {"status": status, "resolved_at": now, "resolved_by": by[:100],
-                              "resolution": resolution, "note": note}
+def _close(
+    conn: sa.Connection,
+    foreign_id: int,
+    *,
+    status: str,
+    by: str,
+    resolution: str,
+    now: datetime,
+    intent_key: str | None = None,
+    schedule_id: str | None = None,
+    note: str | None = None,
+) -> None:
+    values: dict[str, Any] = {
+        "status": status,
+        "resolved_at": now,
+        "resolved_by": by[:100],
+        "resolution": resolution,
+        "note": note,
+    }
     if intent_key is not None:
         values["intent_key"] = intent_key
     if schedule_id is not None:
@@ -431,67 +536,128 @@ def _close(conn: sa.Connection, foreign_id: int, *, status: str, by: str, resolu
     conn.execute(sa.update(foreign_schedules).where(F.id == foreign_id, F.status == "open").values(**values))
 
 
-def adopt_proven(engine: sa.Engine, policy: NotificationPolicy, now: datetime, observation: Observation, *,
-                 lease_wait_seconds: float = 10.0) -> None:
+def adopt_proven(
+    engine: sa.Engine,
+    policy: NotificationPolicy,
+    now: datetime,
+    observation: Observation,
+    *,
+    lease_wait_seconds: float = 10.0,
+) -> None:
     """Adopt every open foreign schedule that can only be one intent's (see :func:`adoptable`)."""
     with engine.connect() as conn:
         candidates = [(r, g) for r in open_foreign(conn, policy.campaign_id) if (g := adoptable(r))]
     if not candidates:
         return
-    lease = Lease.acquire(engine, lease_name(policy.campaign_id), new_holder_id("foreign"), ttl_seconds=60,
-                          wait_seconds=lease_wait_seconds)
+    lease = Lease.acquire(
+        engine,
+        lease_name(policy.campaign_id),
+        new_holder_id("foreign"),
+        ttl_seconds=60,
+        wait_seconds=lease_wait_seconds,
+    )
     try:
         for row, game in candidates:
             with engine.connect() as conn:
                 desired = _desired(conn, game["intent_key"])
             if desired is None or not desired.active or desired.send_at != row["send_at_utc"]:
                 continue
-            if not _take_as_live(lease, desired, schedule_id=row["braze_schedule_id"], send_at=row["send_at_utc"]):
+            if not _take_as_live(
+                lease, desired, schedule_id=row["braze_schedule_id"], send_at=row["send_at_utc"]
+            ):
                 continue
             with engine.begin() as conn:
-                _close(conn, row["id"], status="adopted", by=lease.holder, resolution="adopted_by_proof", now=now,
-                       intent_key=desired.intent_key,
-                       note="the only unexplained schedule at the only intent's send time; the game held none")
-                store.write_logs(conn, [{
-                    "holder": lease.holder, "fence": lease.fence, "intent_key": desired.intent_key,
-                    "game_id": desired.game_id, "action": "adopted", "reason": "foreign_matches_intent",
-                    "braze_schedule_id": row["braze_schedule_id"], "send_at": row["send_at_utc"],
-                    "details": {"foreign_id": row["id"], "listed": row["listed"], "accounted": row["accounted"]},
-                }])
-            observation.adopted.append({"id": row["id"], "game_id": desired.game_id, "send_at_utc": row["send_at_utc"]})
+                _close(
+                    conn,
+                    row["id"],
+                    status="adopted",
+                    by=lease.holder,
+                    resolution="adopted_by_proof",
+                    now=now,
+                    intent_key=desired.intent_key,
+                    note="the only unexplained schedule at the only intent's send time; the game held none",
+                )
+                store.write_logs(
+                    conn,
+                    [
+                        {
+                            "holder": lease.holder,
+                            "fence": lease.fence,
+                            "intent_key": desired.intent_key,
+                            "game_id": desired.game_id,
+                            "action": "adopted",
+                            "reason": "foreign_matches_intent",
+                            "braze_schedule_id": row["braze_schedule_id"],
+                            "send_at": row["send_at_utc"],
+                            "details": {
+                                "foreign_id": row["id"],
+                                "listed": row["listed"],
+                                "accounted": row["accounted"],
+                            },
+                        }
+                    ],
+                )
+            observation.adopted.append(
+                {"id": row["id"], "game_id": desired.game_id, "send_at_utc": row["send_at_utc"]}
+            )
     finally:
         lease.release()
 
 
-def alert_open(engine: sa.Engine, alerts: AlertSink | None, policy: NotificationPolicy, now: datetime,
-               observation: Observation) -> None:
+def alert_open(
+    engine: sa.Engine,
+    alerts: AlertSink | None,
+    policy: NotificationPolicy,
+    now: datetime,
+    observation: Observation,
+) -> None:
     """CRITICAL per open foreign schedule (re-raised each tick: one alert, occurrences bumped);
     the alerts of closed ones are resolved."""
     with engine.connect() as conn:
         observation.open = open_foreign(conn, policy.campaign_id)
     for row in observation.open:
         error = raise_domain_alert(
-            engine, alerts, rule_key=RULE_FOREIGN, title=describe(row),
+            engine,
+            alerts,
+            rule_key=RULE_FOREIGN,
+            title=describe(row),
             details={
-                "foreign_id": row["id"], "send_at": row["send_at_utc"].isoformat(), "listed": row["listed"],
-                "ledger_accounts_for": row["accounted"], "games": row["games"],
-                "braze_schedule_id": row["braze_schedule_id"], "first_seen_at": row["first_seen_at"].isoformat(),
+                "foreign_id": row["id"],
+                "send_at": row["send_at_utc"].isoformat(),
+                "listed": row["listed"],
+                "ledger_accounts_for": row["accounted"],
+                "games": row["games"],
+                "braze_schedule_id": row["braze_schedule_id"],
+                "first_seen_at": row["first_seen_at"].isoformat(),
                 "what_to_do": WHAT_TO_DO,
             },
-            dedupe_key=_alert_key(policy.campaign_id, row["send_at_utc"]), now=now, severity=Severity.CRITICAL,
+            dedupe_key=_alert_key(policy.campaign_id, row["send_at_utc"]),
+            now=now,
+            severity=Severity.CRITICAL,
         )
         if error is not None:
             observation.alert_errors.append(error)
     for closed in [*observation.closed, *observation.adopted]:
-        resolve_alert(engine, policy.campaign_id, closed["send_at_utc"], by="observation",
-                      note=closed.get("status", "adopted"))
+        resolve_alert(
+            engine,
+            policy.campaign_id,
+            closed["send_at_utc"],
+            by="observation",
+            note=closed.get("status", "adopted"),
+        )
 
 
 def resolve_alert(engine: sa.Engine, campaign_id: str, send_at: datetime, *, by: str, note: str) -> None:
     from nba_notify.lib.alerts import resolve_matching
 
-    resolve_matching(engine, rule_key=RULE_FOREIGN, entity=ENTITY, dedupe_key=_alert_key(campaign_id, send_at),
-                     by=by, note=note)
+    resolve_matching(
+        engine,
+        rule_key=RULE_FOREIGN,
+        entity=ENTITY,
+        dedupe_key=_alert_key(campaign_id, send_at),
+        by=by,
+        note=note,
+    )
 
 
 def observe(
@@ -517,7 +683,9 @@ def observe(
             listed = read_listing(braze, policy, start, end)
         except PipelineError as error:
             observation.list_error = str(error)
-            snapshot = RateLimitSnapshot(None, 0, int(wall_clock()) + 60) if error.status_code == 429 else None
+            snapshot = (
+                RateLimitSnapshot(None, 0, int(wall_clock()) + 60) if error.status_code == 429 else None
+            )
             budget = budget.after_call(wall_clock(), snapshot)
         else:
             budget = budget.after_call(wall_clock(), getattr(braze, "rate_limit", None))
@@ -572,24 +740,43 @@ def resolve_foreign(
     with engine.connect() as conn:
         row = conn.execute(sa.select(foreign_schedules).where(F.id == foreign_id)).mappings().first()
     if row is None or row["status"] != "open":
-        return Decision(False, f"foreign schedule {foreign_id} is not open (status {row['status'] if row else None})")
+        return Decision(
+            False, f"foreign schedule {foreign_id} is not open (status {row['status'] if row else None})"
+        )
     row = dict(row)
     if decision == "delete":
         result = _delete(engine, braze, policy, row, schedule_id, by=by, now=now)
     else:
         result = _adopt(engine, braze, policy, row, schedule_id, intent_key, by=by, now=now)
-    store.write_logs(engine, [{
-        "holder": f"operator:{by}"[:100], "intent_key": intent_key, "action": "resolved",
-        "reason": f"foreign_{decision}" + ("" if result.applied else "_refused"),
-        "braze_schedule_id": schedule_id, "send_at": row["send_at_utc"],
-        "game_id": row["games"][0]["game_id"] if len(row["games"]) == 1 else None,
-        "details": {"foreign_id": foreign_id, "by": by, "operator_note": note, "applied": result.applied,
-                    "result": result.note, "games": [g["game_id"] for g in row["games"]]},
-    }])
+    store.write_logs(
+        engine,
+        [
+            {
+                "holder": f"operator:{by}"[:100],
+                "intent_key": intent_key,
+                "action": "resolved",
+                "reason": f"foreign_{decision}" + ("" if result.applied else "_refused"),
+                "braze_schedule_id": schedule_id,
+                "send_at": row["send_at_utc"],
+                "game_id": row["games"][0]["game_id"] if len(row["games"]) == 1 else None,
+                "details": {
+                    "foreign_id": foreign_id,
+                    "by": by,
+                    "operator_note": note,
+                    "applied": result.applied,
+                    "result": result.note,
+                    "games": [g["game_id"] for g in row["games"]],
+                },
+            }
+        ],
+    )
     if result.applied:
         with engine.begin() as conn:
-            conn.execute(sa.update(foreign_schedules).where(F.id == foreign_id).values(resolved_by=by[:100],
-                                                                                          note=note or result.note))
+            conn.execute(
+                sa.update(foreign_schedules)
+                .where(F.id == foreign_id)
+                .values(resolved_by=by[:100], note=note or result.note)
+            )
         resolve_alert(engine, policy.campaign_id, row["send_at_utc"], by=by, note=f"operator: {decision}")
     return result
 
@@ -607,33 +794,72 @@ def _held_by_ledger(conn: sa.Connection, schedule_id: str) -> bool:
     ).scalar_one()
 
 
-def _delete(engine: sa.Engine, braze: Any, policy: NotificationPolicy, row: dict[str, Any], schedule_id: str | None,
-            *, by: str, now: datetime) -> Decision:
+def _delete(
+    engine: sa.Engine,
+    braze: Any,
+    policy: NotificationPolicy,
+    row: dict[str, Any],
+    schedule_id: str | None,
+    *,
+    by: str,
+    now: datetime,
+) -> Decision:
     if not schedule_id:
         return Decision(False, "delete needs --schedule-id: Braze's list does not name schedules")
     with engine.begin() as conn:
         if _held_by_ledger(conn, schedule_id):
-            return Decision(False, f"schedule {schedule_id} is the ledger's own; it is never deleted as foreign")
+            return Decision(
+                False, f"schedule {schedule_id} is the ledger's own; it is never deleted as foreign"
+            )
         game = row["games"][0] if len(row["games"]) == 1 else {}
-        store._insert_orphan(conn, schedule_id, None, reason="foreign", fence=None, campaign_id=policy.campaign_id,
-                             intent_key=game.get("intent_key"), game_id=game.get("game_id"),
-                             send_at=row["send_at_utc"], note=f"foreign schedule {row['id']}, operator {by}")
+        store._insert_orphan(
+            conn,
+            schedule_id,
+            None,
+            reason="foreign",
+            fence=None,
+            campaign_id=policy.campaign_id,
+            intent_key=game.get("intent_key"),
+            game_id=game.get("game_id"),
+            send_at=row["send_at_utc"],
+            note=f"foreign schedule {row['id']}, operator {by}",
+        )
         orphan_id = conn.execute(sa.select(O.id).where(O.braze_schedule_id == schedule_id)).scalar_one()
     claimed = store.claim_orphan_cancel(engine, orphan_id)
     if claimed is None:
-        return Decision(False, f"schedule {schedule_id} could not be claimed for cancelling (already done, or held)")
+        return Decision(
+            False, f"schedule {schedule_id} could not be claimed for cancelling (already done, or held)"
+        )
     outcome = store.Outcome.from_schedule_outcome(braze.delete_schedule(policy.campaign_id, schedule_id))
     status = store.finish_orphan(engine, orphan_id, outcome)
     if status == "pending":
-        return Decision(False, f"Braze did not confirm the delete ({outcome.error_message}); reconcile retries it")
+        return Decision(
+            False, f"Braze did not confirm the delete ({outcome.error_message}); reconcile retries it"
+        )
     with engine.begin() as conn:
-        _close(conn, row["id"], status="deleted", by=by, resolution=f"operator_delete_{status}", now=now,
-               schedule_id=schedule_id)
+        _close(
+            conn,
+            row["id"],
+            status="deleted",
+            by=by,
+            resolution=f"operator_delete_{status}",
+            now=now,
+            schedule_id=schedule_id,
+        )
     return Decision(True, f"schedule {schedule_id} {status} at Braze", "deleted")
 
 
-def _adopt(engine: sa.Engine, braze: Any, policy: NotificationPolicy, row: dict[str, Any], schedule_id: str | None,
-           intent_key: str | None, *, by: str, now: datetime) -> Decision:
+def _adopt(
+    engine: sa.Engine,
+    braze: Any,
+    policy: NotificationPolicy,
+    row: dict[str, Any],
+    schedule_id: str | None,
+    intent_key: str | None,
+    *,
+    by: str,
+    now: datetime,
+) -> Decision:
     games = row["games"]
     if intent_key is None:
         if len(games) != 1:
@@ -644,29 +870,53 @@ def _adopt(engine: sa.Engine, braze: Any, policy: NotificationPolicy, row: dict[
         if schedule_id and _held_by_ledger(conn, schedule_id):
             return Decision(False, f"schedule {schedule_id} is already the ledger's own")
     if desired is None or not desired.active or desired.campaign_id != policy.campaign_id:
-        return Decision(False, f"intent {intent_key} is not an active intent of campaign {policy.campaign_id}")
+        return Decision(
+            False, f"intent {intent_key} is not an active intent of campaign {policy.campaign_id}"
+        )
     if desired.send_at != row["send_at_utc"]:
-        return Decision(False, f"intent {intent_key} sends at {desired.send_at}, not at the foreign schedule's time")
+        return Decision(
+            False, f"intent {intent_key} sends at {desired.send_at}, not at the foreign schedule's time"
+        )
     if schedule_id:
-        outcome = braze.update_schedule(policy.campaign_id, schedule_id, desired.send_at, desired.trigger_properties())
+        outcome = braze.update_schedule(
+            policy.campaign_id, schedule_id, desired.send_at, desired.trigger_properties()
+        )
         if not outcome.succeeded or (outcome.schedule_id and outcome.schedule_id != schedule_id):
-            return Decision(False, f"Braze did not prove {schedule_id} live in the campaign "
-                                   f"({outcome.kind}: {outcome.error or outcome.schedule_id})")
-    lease = Lease.acquire(engine, lease_name(policy.campaign_id), new_holder_id("operator"), ttl_seconds=60,
-                          wait_seconds=30)
+            return Decision(
+                False,
+                f"Braze did not prove {schedule_id} live in the campaign "
+                f"({outcome.kind}: {outcome.error or outcome.schedule_id})",
+            )
+    lease = Lease.acquire(
+        engine, lease_name(policy.campaign_id), new_holder_id("operator"), ttl_seconds=60, wait_seconds=30
+    )
     try:
         taken = _take_as_live(lease, desired, schedule_id=schedule_id, send_at=row["send_at_utc"])
     finally:
         lease.release()
     if not taken:
-        return Decision(False, f"game {desired.game_id} holds a live schedule: delete the foreign one instead")
+        return Decision(
+            False, f"game {desired.game_id} holds a live schedule: delete the foreign one instead"
+        )
     with engine.begin() as conn:
-        _close(conn, row["id"], status="adopted", by=by, resolution="operator_adopt", now=now, intent_key=intent_key,
-               schedule_id=schedule_id)
-    return Decision(True, f"{intent_key} holds it ({'scheduled' if schedule_id else 'unidentified'})", "adopted")
+        _close(
+            conn,
+            row["id"],
+            status="adopted",
+            by=by,
+            resolution="operator_adopt",
+            now=now,
+            intent_key=intent_key,
+            schedule_id=schedule_id,
+        )
+    return Decision(
+        True, f"{intent_key} holds it ({'scheduled' if schedule_id else 'unidentified'})", "adopted"
+    )
 
 
-def foreign_rows(conn: sa.Connection, *, include_closed: bool = False, limit: int = 200) -> list[dict[str, Any]]:
+def foreign_rows(
+    conn: sa.Connection, *, include_closed: bool = False, limit: int = 200
+) -> list[dict[str, Any]]:
     query = sa.select(foreign_schedules).order_by(F.send_at_utc.desc(), F.id.desc()).limit(limit)
     if not include_closed:
         query = query.where(F.status == "open")

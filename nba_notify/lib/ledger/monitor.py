@@ -18,7 +18,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from nba_notify.lib.ledger import foreign, verification
-from nba_notify.lib.ledger.alerting import RULE_COUNT_MISMATCH, RULE_STALE_PENDING, AlertSink, raise_domain_alert
+from nba_notify.lib.ledger.alerting import (
+    RULE_COUNT_MISMATCH,
+    RULE_STALE_PENDING,
+    AlertSink,
+    raise_domain_alert,
+)
 from nba_notify.lib.ledger.planning import NotificationPolicy
 
 MAX_ALERTS_PER_TICK = 50

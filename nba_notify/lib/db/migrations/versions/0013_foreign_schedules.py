@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = '0013'
-down_revision = '0010'
+revision = "0013"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
@@ -35,28 +35,36 @@ SEED_RULES = [
 
 
 def upgrade() -> None:
-    op.create_table('foreign_schedules',
-    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
-    sa.Column('campaign_id', sa.String(length=100), nullable=False),
-    sa.Column('send_at_utc', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('listed', sa.Integer(), nullable=False),
-    sa.Column('accounted', sa.Integer(), nullable=False),
-    sa.Column('games', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-    sa.Column('braze_schedule_id', sa.String(length=64), nullable=True),
-    sa.Column('intent_key', sa.String(length=200), nullable=True),
-    sa.Column('first_seen_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('resolved_by', sa.String(length=100), nullable=True),
-    sa.Column('resolution', sa.String(length=40), nullable=True),
-    sa.Column('note', sa.Text(), nullable=True),
-    sa.CheckConstraint("status IN ('open', 'adopted', 'deleted', 'gone', 'passed')",
-                       name=op.f('ck_foreign_schedules_status')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_foreign_schedules'))
+    op.create_table(
+        "foreign_schedules",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("campaign_id", sa.String(length=100), nullable=False),
+        sa.Column("send_at_utc", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("listed", sa.Integer(), nullable=False),
+        sa.Column("accounted", sa.Integer(), nullable=False),
+        sa.Column("games", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("braze_schedule_id", sa.String(length=64), nullable=True),
+        sa.Column("intent_key", sa.String(length=200), nullable=True),
+        sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolved_by", sa.String(length=100), nullable=True),
+        sa.Column("resolution", sa.String(length=40), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('open', 'adopted', 'deleted', 'gone', 'passed')",
+            name=op.f("ck_foreign_schedules_status"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_foreign_schedules")),
     )
-    op.create_index('uq_foreign_schedules_open_minute', 'foreign_schedules', ['campaign_id', 'send_at_utc'],
-                    unique=True, postgresql_where=sa.text("status = 'open'"))
+    op.create_index(
+        "uq_foreign_schedules_open_minute",
+        "foreign_schedules",
+        ["campaign_id", "send_at_utc"],
+        unique=True,
+        postgresql_where=sa.text("status = 'open'"),
+    )
     # The sensor re-creates a missing default rule anyway; never overwrite an operator's row.
     insert_rule = sa.text(
         "INSERT INTO alert_rules (rule_key, name, description, entity_type, metric, threshold, "
@@ -66,7 +74,11 @@ def upgrade() -> None:
         "ON CONFLICT (rule_key) DO NOTHING"
     )
     for row in SEED_RULES:
-        op.execute(insert_rule.bindparams(**{**row, "notification_channels": json.dumps(row["notification_channels"])}))
+        op.execute(
+            insert_rule.bindparams(
+                **{**row, "notification_channels": json.dumps(row["notification_channels"])}
+            )
+        )
 
 
 def downgrade() -> None:
@@ -74,6 +86,9 @@ def downgrade() -> None:
         "DELETE FROM alert_rules WHERE rule_key = 'foreign_schedule' "
         "AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.rule_key = alert_rules.rule_key)"
     )
-    op.drop_index('uq_foreign_schedules_open_minute', table_name='foreign_schedules',
-                  postgresql_where=sa.text("status = 'open'"))
-    op.drop_table('foreign_schedules')
+    op.drop_index(
+        "uq_foreign_schedules_open_minute",
+        table_name="foreign_schedules",
+        postgresql_where=sa.text("status = 'open'"),
+    )
+    op.drop_table("foreign_schedules")
