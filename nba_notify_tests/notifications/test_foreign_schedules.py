@@ -301,3 +301,21 @@ def test_unowned_minutes_ignore_fewer_listed_and_unsettled_minutes():
     accounted = Counter({m1: 1, m2: 1, m3: 1})
     [slot] = unowned_minutes(listed, accounted, unsettled=[m3])
     assert (slot.send_at, slot.extra) == (m1, 1)
+
+
+def test_foreign_schedule_cancelled_in_the_dashboard_closes_itself_and_its_alert(
+    db, games, braze_sim, resources, instance
+):
+    games.put(NYK, "NYK", "BOS", TIPOFF)
+    assert execute("braze_sync_job", resources=resources, instance=instance).success
+    foreign_id = behind_our_back(braze_sim, NYK, "NYK", "BOS")
+    tick(instance, resources)
+    assert len(alerts_of(db, "foreign_schedule")) == 1
+
+    with make_braze_client(braze_sim) as client:  # someone cancels it in the Braze dashboard
+        assert client.delete_schedule(CAMPAIGN, foreign_id).succeeded
+    tick(instance, resources)
+    assert alerts_of(db, "foreign_schedule") == []
+    with db.connect() as conn:
+        assert conn.execute(sa.text("SELECT status FROM foreign_schedules")).scalar_one() == "gone"
+        assert health_overview(conn, at())["sync_entities"]["notifications_sync"]["status"] != "CRITICAL"

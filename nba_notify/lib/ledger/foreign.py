@@ -174,6 +174,7 @@ class Assessment:
     unowned: list[dict[str, Any]] = field(default_factory=list)
     unlisted: list[dict[str, Any]] = field(default_factory=list)
     unverifiable: int = 0  # live ledger schedules the list does not show, without proof either way
+    unsettled: set[datetime] = field(default_factory=set)  # minutes this read cannot judge
 
     @property
     def listed_total(self) -> int:
@@ -270,7 +271,7 @@ def assess(
     """Compare one read of the list (counted per minute in ``(start, end]``) with the ledger."""
     accounted = _accounted(conn, policy.campaign_id, start, end)
     unsettled = _unsettled(conn, policy.campaign_id, lag_allowance)
-    result = Assessment(start, end, listed)
+    result = Assessment(start, end, listed, unsettled=unsettled)
     for slot in unowned_minutes(listed, accounted, unsettled):
         result.unowned.append(
             {
@@ -435,7 +436,11 @@ def record(
         for fid, send_at in closing:
             if send_at <= now:
                 status, note = "passed", "its send time passed while nobody decided"
-            elif assessment.start < send_at <= assessment.end and to_minute(send_at) not in seen:
+            elif (
+                assessment.start < send_at <= assessment.end
+                and to_minute(send_at) not in seen
+                and to_minute(send_at) not in assessment.unsettled
+            ):
                 status, note = "gone", "no longer listed beyond the ledger's own schedules"
             else:
                 continue
