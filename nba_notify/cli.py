@@ -399,7 +399,9 @@ def cmd_foreign(args: argparse.Namespace) -> int:
 def cmd_bench_chaos(args: argparse.Namespace) -> int:
     from nba_notify.bench_chaos import run_chaos
 
-    summary = run_chaos(rounds=args.rounds, seed=args.seed, games_per_round=args.games, verbose=args.verbose)
+    summary = run_chaos(
+        rounds=args.rounds, seed=args.seed, games_per_round=args.games, verbose=args.verbose or args.incidents
+    )
     return 0 if summary.goals_met else 1
 
 
@@ -680,6 +682,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench_chaos.add_argument("--rounds", type=_int_in(1, 1000, "--rounds"), default=5)
     bench_chaos.add_argument("--seed", type=_int_in(0, 2**31 - 1, "--seed"), default=1)
     bench_chaos.add_argument("--games", type=_int_in(1, 15, "--games"), default=6, help="games per round")
+    bench_chaos.add_argument(
+        "--incidents", action="store_true", help="print each failed game with what the ledger and Braze said"
+    )
     bench_chaos.set_defaults(func=cmd_bench_chaos)
     bench_fuzz = bench_sub.add_parser(
         "fuzz", help="hostile-input probes of the Currents receiver and the parsers"
