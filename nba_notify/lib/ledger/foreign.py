@@ -33,7 +33,6 @@ resolved by proof or by an operator, never by a blind delete:
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -355,10 +354,6 @@ WHAT_TO_DO = (
 )
 
 
-def _jsonable(games: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{k: v for k, v in g.items()} for g in games]
-
-
 def _alert_key(campaign_id: str, send_at: datetime) -> str:
     return f"{campaign_id}|{send_at.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
 
@@ -412,7 +407,7 @@ def record(
             values = {
                 "listed": u["listed"],
                 "accounted": u["accounted"],
-                "games": _jsonable(u["games"]),
+                "games": list(u["games"]),
                 "last_seen_at": now,
             }
             if existing is None:
@@ -926,7 +921,3 @@ def foreign_rows(
     if not include_closed:
         query = query.where(F.status == "open")
     return [dict(r) for r in conn.execute(query).mappings()]
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, default=str)
