@@ -319,3 +319,22 @@ def test_foreign_schedule_cancelled_in_the_dashboard_closes_itself_and_its_alert
     with db.connect() as conn:
         assert conn.execute(sa.text("SELECT status FROM foreign_schedules")).scalar_one() == "gone"
         assert health_overview(conn, at())["sync_entities"]["notifications_sync"]["status"] != "CRITICAL"
+
+
+def test_adopted_foreign_schedule_is_never_left_to_the_send_guard_when_its_game_moves(
+    db, games, braze_sim, resources, instance, clock
+):
+    """It carries no send id of ours: the guard could not refuse it at its old time. So a move
+    is a CRITICAL "cannot be changed" alert, not a second schedule beside it."""
+    resources = {**resources, "notification_policy": NotificationPolicyResource(send_guard="on")}
+    games.put(NYK, "NYK", "BOS", TIPOFF)
+    refresh_desired(db, NotificationPolicyResource().policy(CAMPAIGN), now=clock())
+    foreign_id = behind_our_back(braze_sim, NYK, "NYK", "BOS")
+    tick(instance, resources)
+    assert ledger_rows(db)[0]["state"] == "unidentified"
+
+    games.move(NYK, TIPOFF + timedelta(hours=1))
+    execute("braze_sync_job", resources=resources, instance=instance)
+    assert [s["schedule_id"] for s in live_schedules(braze_sim, NYK)] == [foreign_id]
+    [alert] = alerts_of(db, "ambiguous_schedule")
+    assert alert["severity"] == "CRITICAL" and NYK in alert["title"] and "cannot be changed" in alert["title"]

@@ -914,6 +914,22 @@ def _adopt(
     )
 
 
+def adopted_without_id(conn: sa.Connection, intent_keys: Iterable[str]) -> frozenset[str]:
+    """Of these intents, those holding a foreign schedule adopted without its id."""
+    rows = conn.execute(
+        sa.select(F.intent_key)
+        .select_from(foreign_schedules.join(schedule_ledger, L.intent_key == F.intent_key))
+        .where(
+            F.intent_key.in_(list(intent_keys)),
+            F.status == "adopted",
+            F.braze_schedule_id.is_(None),
+            L.state == "unidentified",
+            L.send_at_utc == F.send_at_utc,
+        )
+    ).scalars()
+    return frozenset(rows)
+
+
 def foreign_rows(
     conn: sa.Connection, *, include_closed: bool = False, limit: int = 200
 ) -> list[dict[str, Any]]:
