@@ -372,6 +372,7 @@ class Observation:
     unlisted: list[dict[str, Any]] = field(default_factory=list)
     unverifiable: int = 0
     alert_errors: list[str] = field(default_factory=list)
+    adopt_error: str | None = None
 
     def as_metadata(self) -> dict[str, Any]:
         return {
@@ -384,6 +385,7 @@ class Observation:
             "foreign_closed": len(self.closed),
             "unlisted": len(self.unlisted),
             "unverifiable_by_list": self.unverifiable,
+            "adopt_error": self.adopt_error,
         }
 
 
@@ -694,7 +696,11 @@ def observe(
                 assessment = assess(conn, listed, policy, start=start, end=end, lag_allowance=lag_allowance)
             observation.unlisted, observation.unverifiable = assessment.unlisted, assessment.unverifiable
             record(engine, assessment, policy, now, observation)
-            adopt_proven(engine, policy, now, observation)
+            try:
+                adopt_proven(engine, policy, now, observation)
+            except PipelineError as error:
+                # The lease is busy (a sync is running): the next tick adopts; alert meanwhile.
+                observation.adopt_error = str(error)
     else:
         observation.list_skipped = refusal
     alert_open(engine, alerts, policy, now, observation)
