@@ -136,7 +136,8 @@ def test_foreign_schedule_that_matches_an_intent_exactly_is_adopted_and_each_fan
     games.put(NYK, "NYK", "BOS", TIPOFF)
     policy = NotificationPolicyResource().policy(CAMPAIGN)
     refresh_desired(db, policy, now=clock())  # the intent exists; our sync has not run yet
-    foreign_id = behind_our_back(braze_sim, NYK, "NYK", "BOS")
+    # the simulator's control route: a schedule made behind our back, marked so in its truth
+    foreign_id = braze_sim.control.foreign_schedule(NYK, "NYK", "BOS", SEND_AT)["schedule_id"]
 
     tick(instance, resources)
     (row,) = ledger_rows(db)
@@ -150,9 +151,8 @@ def test_foreign_schedule_that_matches_an_intent_exactly_is_adopted_and_each_fan
 
     run = execute("braze_sync_job", resources=resources, instance=instance)
     assert run.success
-    assert [s["schedule_id"] for s in live_schedules(braze_sim, NYK)] == [
-        foreign_id
-    ]  # nothing created beside it
+    [live] = live_schedules(braze_sim, NYK)  # nothing created beside it
+    assert (live["schedule_id"], live["origin"]) == (foreign_id, "foreign")
     assert count_mismatch_result(execute("full_verify_job", resources=resources, instance=instance)).passed
 
     braze_sim.control.advance(4 * 3600)
