@@ -9,6 +9,7 @@ nba-notify webhook            the Braze Currents receiver (POST /currents); the 
                               on its own loopback port (--dashboard-port)
 nba-notify sync --entity E    request a manual sync (audited; --priority EMERGENCY jumps the queue)
 nba-notify alerts list|ack|resolve   open alerts; acknowledge (stops escalation) or resolve
+nba-notify retries [--status S]       the scrape retry queue: backlog, exhausted and permanent items by cause
 nba-notify reprocess --plan|--apply   targeted reprocessing of the real-loss game days
 nba-notify unknown list|resolve       intents whose Braze schedule we cannot see; the operator's answer
 nba-notify foreign list|resolve       schedules Braze holds that the ledger does not own (possible double
@@ -236,6 +237,36 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     return 0 if done else 1
 
 
+def cmd_retries(args: argparse.Namespace) -> int:
+    """The scrape retry queue: the backlog, and every open item by root cause — exhausted and
+    permanent ones included (they are never retried again, and never dropped)."""
+    import sqlalchemy as sa
+
+    from nba_notify.lib.db.engine import get_engine, resolve_database_url
+    from nba_notify.lib.db.tables.quality import scrape_retry_queue as queue
+    from nba_notify.lib.quality import queue as q
+
+    engine = get_engine(resolve_database_url())
+    with engine.connect() as conn:
+        figures = q.backlog_figures(q.counts_by_status(conn))
+        causes = [c for c in q.open_by_cause(conn) if args.status in (None, c.status)]
+        query = sa.select(queue).where(queue.c.status != "recovered").order_by(queue.c.target_date, queue.c.id)
+        if args.status:
+            query = query.where(queue.c.status == args.status)
+        rows = conn.execute(query.limit(args.limit)).all()
+    print(
+        f"backlog {figures['backlog']} (pending {figures['pending']}, retrying {figures['retrying']}); "
+        f"exhausted {figures['exhausted']}; permanent {figures['permanent']}"
+    )
+    for c in causes:
+        print(f"  {c.root_cause:<48} {c.status:<10} {c.items:>5} game day(s)  {c.first_day}..{c.last_day}")
+    for r in rows:
+        due = f"next {r.next_retry_at:%Y-%m-%d %H:%M} UTC" if r.next_retry_at else "not retried"
+        why = (r.details or {}).get("classification") or r.original_error
+        print(f"{r.id:>6}  {r.target_date}  {r.scraper_name:<16} {r.status:<10} {r.attempts}/{r.max_retries}  {due}  {why}")
+    return 0
+
+
 def cmd_reprocess(args: argparse.Namespace) -> int:
     """Targeted reprocessing (seed 004): ``--plan`` prints exactly the game days the
     zero-record audit found real data loss for, and what each needs; ``--apply`` launches the
@@ -305,6 +336,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from nba_notify.bench import bench_ingest, print_figures
 
     figures = bench_ingest(args.start, args.end)
+    print_figures(figures, args.json)
+    return 0 if figures["success"] else 1
+
+
+def cmd_bench_props(args: argparse.Namespace) -> int:
+    from nba_notify.bench import print_figures
+    from nba_notify.bench_props import bench_props
+
+    figures = bench_props(args.start, args.end, args.budget)
     print_figures(figures, args.json)
     return 0 if figures["success"] else 1
 
@@ -560,7 +600,9 @@ def cmd_dagster(args: argparse.Namespace) -> int:
 
 
 # Commands that work on the instance and the application database.
-INSTANCE_COMMANDS = {"sync", "alerts", "reprocess", "ingest", "doctor", "dagster", "migrate", "unknown", "foreign"}
+INSTANCE_COMMANDS = {
+    "sync", "alerts", "retries", "reprocess", "ingest", "doctor", "dagster", "migrate", "unknown", "foreign",
+}
 
 
 # -- argument types: a bad value is a one-line usage error, never a traceback further down -----
@@ -676,6 +718,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench_ingest.add_argument("--end", type=_game_day, default="2026-04-30")
     bench_ingest.add_argument("--json", action="store_true")
     bench_ingest.set_defaults(func=cmd_bench)
+    bench_props = bench_sub.add_parser(
+        "props", help="a season's player props backfilled from The Odds API history: time and credits"
+    )
+    bench_props.add_argument("--start", type=_game_day, default="2025-10-01")
+    bench_props.add_argument("--end", type=_game_day, default="2026-04-30")
+    bench_props.add_argument("--budget", type=_int_in(1, 10**9, "--budget"), default=100_000)
+    bench_props.add_argument("--json", action="store_true")
+    bench_props.set_defaults(func=cmd_bench_props)
     bench_chaos = bench_sub.add_parser(
         "chaos", help="concurrent syncs, Braze faults, moves, postponements and kills, judged by deliveries"
     )
@@ -730,6 +780,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     alerts.add_argument("--note", default=None, type=_text(2000, "--note"), help="resolution note")
     alerts.set_defaults(func=cmd_alerts)
+
+    retries = sub.add_parser("retries", help="the scrape retry queue: backlog, exhausted and permanent items")
+    retries.add_argument(
+        "--status", choices=["pending", "retrying", "exhausted", "permanent"], default=None, help="only these items"
+    )
+    retries.add_argument("--limit", type=_int_in(1, 100000, "a limit"), default=200, help="items listed at most")
+    retries.set_defaults(func=cmd_retries)
 
     reprocess = sub.add_parser("reprocess", help="targeted reprocessing of the real-loss game days")
     mode = reprocess.add_mutually_exclusive_group(required=True)

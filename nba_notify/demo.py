@@ -278,6 +278,9 @@ def run_demo(
         log("1. ingest")
         for day in game_days:
             runner.job("ingest_job", partition_key=day.isoformat())
+        # tonight's player props and game lines (one run: the past days' history would cost
+        # historical credits and seconds the demo does not need to show the path)
+        runner.job("props_job", partition_key=today.isoformat())
 
         log("2. schedule pushes, then move one game and postpone another")
         runner.job("braze_sync_job", label="braze_sync_job (initial)")
@@ -307,6 +310,7 @@ def run_demo(
 
         report.ingest = summarize_ingest(runner.engine, game_days, stack)
         report.ingest["world_changes"] = changes
+        report.ingest["props"] = summarize_props(runner.engine, today)
         report.quality = quality_summary(runner.engine)
         report.notifications = notification_report(
             runner.engine, stack.sim.control.state(), now=runner.now(), campaign_id=None
@@ -361,6 +365,38 @@ def summarize_ingest(engine: sa.Engine, game_days: list[date], stack: Stack) -> 
     }
 
 
+def summarize_props(engine: sa.Engine, day: date) -> dict[str, Any]:
+    """Tonight's props and lines: quotes, proven events and players, credits spent."""
+    from nba_notify.lib.db.tables.props import game_lines, odds_api_usage, player_props, prop_events
+
+    with engine.connect() as conn:
+
+        def count(table: sa.Table, *where: Any) -> int:
+            return conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
+
+        return {
+            "game_day": day.isoformat(),
+            "player_prop_quotes": count(player_props, player_props.c.game_date == day),
+            "players_proven": conn.execute(
+                sa.select(sa.func.count(sa.distinct(player_props.c.player_id))).where(
+                    player_props.c.game_date == day
+                )
+            ).scalar_one(),
+            "game_line_quotes": count(game_lines, game_lines.c.game_date == day),
+            "events_mapped": count(
+                prop_events, prop_events.c.game_date == day, prop_events.c.identity == "mapped"
+            ),
+            "events_not_mapped": count(
+                prop_events, prop_events.c.game_date == day, prop_events.c.identity != "mapped"
+            ),
+            "credits_spent": int(
+                conn.execute(
+                    sa.select(sa.func.coalesce(sa.func.sum(odds_api_usage.c.requests_last), 0))
+                ).scalar_one()
+            ),
+        }
+
+
 def print_report(report: DemoReport) -> None:
     ingest, quality, notes = report.ingest, report.quality, report.notifications
     print()
@@ -370,6 +406,13 @@ def print_report(report: DemoReport) -> None:
             f"  {day}: {counts['games']} games, {counts['in_both_sources']} in both sources, {counts['final']} final"
         )
     print(f"  scrape events: {ingest.get('scrape_events')}; world changes: {ingest.get('world_changes')}")
+    props = ingest.get("props")
+    if props:
+        print(
+            f"props ({props['game_day']}): {props['player_prop_quotes']} player prop quotes for "
+            f"{props['players_proven']} proven players, {props['game_line_quotes']} game line quotes, events "
+            f"mapped {props['events_mapped']} / not {props['events_not_mapped']}, {props['credits_spent']} credits"
+        )
     if quality:
         retry = quality.get("retry_queue", {})
         print(

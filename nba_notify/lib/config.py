@@ -52,6 +52,10 @@ UPSTREAM_VARIABLES = (
     "BRAZE_REST_ENDPOINT",
     "BRAZE_API_KEY",
     "BRAZE_CAMPAIGN_ID",
+    "ODDS_API_BASE_URL",
+    "ODDS_API_KEY",
+    "BETTINGPROS_BASE_URL",
+    "BETTINGPROS_API_KEY",
 )
 # Outbound alert channels: real destinations too; the demo and the tests drop them.
 ALERT_CHANNEL_VARIABLES = (
@@ -75,6 +79,8 @@ PRODUCTION_REQUIRED = (
 # Values that are secrets wherever they come from: reach resources as dg.EnvVar, never shown.
 SECRET_VARIABLES = (
     "BDL_API_KEY",
+    "ODDS_API_KEY",
+    "BETTINGPROS_API_KEY",
     "BRAZE_API_KEY",
     "CURRENTS_TOKEN",
     "NBA_NOTIFY_DATABASE_URL",

@@ -86,15 +86,19 @@ class Simulator:
 
 
 def create_app(sim: Simulator) -> Starlette:
-    from nba_notify.sim import bdl, braze, control, nbac
+    from nba_notify.sim import bdl, bettingpros, braze, control, nbac, odds_api
 
     routes = [
         Mount("/bdl", routes=bdl.routes(sim)),
         Mount("/nbac", routes=nbac.routes(sim)),  # cdn.nba.com
         Mount("/nbac-stats", routes=nbac.stats_routes(sim)),  # stats.nba.com
         Mount("/braze", routes=braze.routes(sim)),
+        Mount("/odds-api", routes=odds_api.routes(sim)),  # api.the-odds-api.com
+        Mount("/bettingpros", routes=bettingpros.routes(sim)),  # api.bettingpros.com
         # before "/_sim": a Mount matches by prefix, so the more specific one goes first
         Mount("/_sim/braze", routes=braze.control_routes(sim)),
+        Mount("/_sim/odds-api", routes=odds_api.control_routes(sim)),
+        Mount("/_sim/bettingpros", routes=bettingpros.control_routes(sim)),
         Mount("/_sim", routes=control.routes(sim)),
     ]
 

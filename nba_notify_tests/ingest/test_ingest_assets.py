@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import dagster as dg
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -142,6 +143,48 @@ def test_backfill_of_several_days_runs_as_one_run(db, materialize_day):
     assert runs == [result.run_id]
 
 
+def test_a_single_run_backfill_gives_every_partition_its_own_row_count(db, sim, ingest_resources):
+    # 2026-11-26 is Thanksgiving in the simulated season: no games that day
+    days = ["2026-11-25", "2026-11-26", "2026-11-27"]
+    expected = {day: len(truth_games(sim, day)) for day in days}
+    assert expected["2026-11-26"] == 0 and expected["2026-11-25"] > 0 and expected["2026-11-27"] > 0
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            INGEST_ASSETS,
+            resources=ingest_resources,
+            instance=instance,
+            tags={
+                "dagster/asset_partition_range_start": days[0],
+                "dagster/asset_partition_range_end": days[-1],
+            },
+        )
+        assert result.success
+
+        def latest(asset: str, day: str) -> dict:
+            [record] = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[day]), limit=1
+            ).records
+            assert record.run_id == result.run_id  # one run wrote every partition
+            return {k: v.value for k, v in record.asset_materialization.metadata.items()}
+
+        for day in days:
+            with db.connect() as conn:
+                on_day = conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(games)
+                    .where(games.c.game_date == date.fromisoformat(day))
+                ).scalar_one()
+            assert on_day == expected[day]
+            for asset in ("bdl_games_raw", "nbac_schedule_raw", "games"):
+                meta = latest(asset, day)
+                assert meta["dagster/row_count"] == expected[day], (asset, day)
+                assert meta.get("game_date") == day
+            # API calls are the day's own: each day asked BDL once (one page)
+            assert latest("bdl_games_raw", day)["api_calls"] == 1
+            # nothing has tipped off on these days yet (the simulator's clock is 2026-11-24)
+            assert latest("player_box_scores", day)["dagster/row_count"] == 0
+
+
 # -- faults: each ends classified and recorded ---------------------------------------------
 
 
@@ -256,4 +299,17 @@ def test_failure_on_one_of_several_days_names_the_day_and_keeps_the_others(db, s
     assert "1 of 3 game days failed (2026-11-20)" in failures[0].event_specific_data.error.message
     with db.connect() as conn:
         statuses = dict(conn.execute(sa.select(scrape_events.c.target_date, scrape_events.c.status)).all())
+        received = dict(
+            conn.execute(sa.select(scrape_events.c.target_date, scrape_events.c.records_received)).all()
+        )
     assert sorted(statuses.values()) == ["failed", "success", "success"]
+    # the two days that did their work are materialized, each with its own count; the failed
+    # one is not, so the UI shows exactly which partition failed
+    materialized = {
+        m.partition: m.metadata["dagster/row_count"].value
+        for m in result.asset_materializations_for_node("bdl_box_scores_raw")
+    }
+    assert materialized == {
+        day.isoformat(): received[day] for day, status in statuses.items() if status == "success"
+    }
+    assert "2026-11-20" not in materialized and all(n > 0 for n in materialized.values())

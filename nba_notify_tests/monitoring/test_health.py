@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import tempfile
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 
 import httpx
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from nba_notify.lib.alerts import raise_alert
 from nba_notify.lib.config import Settings
 from nba_notify.lib.db.tables.monitoring import sync_error_log, sync_execution_history, sync_status
+from nba_notify.lib.db.tables.quality import scrape_retry_queue
 from nba_notify.lib.web.serve import BackgroundServer
 from nba_notify.webhook.app import create_app, create_dashboard_app
 
@@ -114,6 +115,21 @@ def history(mdb):
         title="box_scores: 3 consecutive failed syncs",
         now=NOW,
     )
+    with mdb.begin() as conn:  # an old game day whose NBA.com box score will never come
+        conn.execute(
+            sa.insert(scrape_retry_queue).values(
+                scraper_name="nbac_box_scores",
+                target_date=date(2026, 11, 3),
+                reason="api_incomplete",
+                original_error="NBA.com box scores cover 0 of 9 final games",
+                status="permanent",
+                permanent_at=NOW,
+                root_cause="nbac_box_scores:box_score_unavailable",
+                created_at=NOW,
+                updated_at=NOW,
+                correlation_id="c0ffee",
+            )
+        )
     return mdb
 
 
@@ -159,10 +175,18 @@ def test_overview_reports_entity_health_from_history(server):
     assert box["success_rate_24h"] == 0.25 and box["active_alerts"] == 1
     assert "3 consecutive failures" in box["reasons"]
     assert box["last_successful_sync"] == (NOW - timedelta(hours=20)).isoformat()
-    live = body["sync_entities"]["live_scoreboard"]
-    assert live["status"] == "WARNING" and live["reasons"] == ["no executions recorded"]
+    live = body["sync_entities"]["live_scoreboard"]  # no game on: not expected to run
+    assert live["status"] == "HEALTHY" and live["reasons"] == []
+    assert (live["expected_to_run"], live["idle_reason"]) == (False, "no game on")
+    notifications = body["sync_entities"]["notifications_sync"]  # due for a day, never ran
+    assert notifications["status"] == "WARNING" and notifications["reasons"] == ["no executions recorded"]
     [alert] = body["active_alerts"]
     assert alert["rule_key"] == "box_scores_consecutive_failures" and alert["severity"] == "HIGH"
+    retry = body["retry_queue"]  # given-up items stay in sight, by root cause
+    assert (retry["backlog"], retry["permanent"], retry["exhausted"]) == (0, 1, 0)
+    assert [(c["root_cause"], c["status"], c["game_days"]) for c in retry["by_root_cause"]] == [
+        ("nbac_box_scores:box_score_unavailable", "permanent", 1)
+    ]
     perf = body["performance_summary"]
     assert perf["runs_24h"] == runs + 4
     assert perf["errors_by_category_24h"] == {"NETWORK": 1, "RATE_LIMIT": 3}
@@ -277,6 +301,7 @@ def test_dashboard_page_draws_data_driven_charts_in_headless_chromium(server):
     assert dom.counts[("polyline", "line")] == 1
     assert dom.counts[("article", "entity-card")] == len(overview["sync_entities"])
     assert dom.counts[("tr", "alert-row")] == len(overview["active_alerts"]) == 1
+    assert dom.counts[("tr", "retry-row")] == len(overview["retry_queue"]["by_root_cause"]) == 1
     assert dom.attrs["overall"]["class"] == "badge CRITICAL"
     html = chromium_dump_dom(with_credentials(server.url) + "/health/dashboard")
     assert re.search(r'data-entity="box_scores" data-status="CRITICAL"', html)

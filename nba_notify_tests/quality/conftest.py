@@ -1,4 +1,4 @@
-"""Quality fixtures: the ingest assets plus ``source_discrepancies`` against the session
+"""Quality fixtures: the ingest assets plus the source comparisons against the session
 simulator over HTTP, with fast client timeouts, and a Dagster instance for sensor ticks."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from nba_notify.defs.ingest import assets as ingest_assets
 from nba_notify.defs.quality import assets as quality_assets
 from nba_notify.defs.quality import checks as quality_checks
-from nba_notify.defs.quality.resources import RetryQueueResource
+from nba_notify.defs.quality.resources import BoxScoreDeadlineResource, RetryQueueResource
 from nba_notify.defs.resources import build_resources
 from nba_notify.lib.config import Settings
 
@@ -26,9 +26,11 @@ INGEST_ASSETS = [
 PIPELINE = [
     *INGEST_ASSETS,
     quality_assets.source_discrepancies,
+    quality_assets.box_score_coverage,
     quality_checks.phase2_coverage,
     quality_checks.no_games_missing_between_sources,
     quality_checks.sources_agree_on_games,
+    quality_checks.box_scores_published_within_deadline,
 ]
 
 
@@ -44,6 +46,7 @@ def quality_resources(sim, database_url, monkeypatch) -> dict:
     resources["bdl"] = with_updates(resources["bdl"], **fast)
     resources["nbac"] = with_updates(resources["nbac"], **fast)
     resources["retry_queue"] = RetryQueueResource()
+    resources["box_score_deadline"] = BoxScoreDeadlineResource()
     return resources
 
 

@@ -34,7 +34,9 @@ def test_box_lines_of_a_game_its_day_no_longer_lists_are_deleted_and_recorded(db
     with db.connect() as conn:
         left = set(conn.execute(sa.select(player_box_scores.c.game_id).distinct()).scalars())
         history = conn.execute(
-            sa.select(processor_run_history).where(processor_run_history.c.processor_name == "stale_row_cleanup")
+            sa.select(processor_run_history).where(
+                processor_run_history.c.processor_name == "stale_row_cleanup"
+            )
         ).one()
     assert left == {*kept, "0022600998"}
     assert (history.status, history.records_deleted, history.run_id) == ("success", 3, "cleanup-run")
@@ -46,5 +48,11 @@ def test_quality_summary_reports_discrepancies_retries_recoveries_and_the_false_
     assert summary["zero_record_audit"]["false_positive_rate_pct"] == 11.11
     assert summary["zero_record_audit"]["by_class"]["real_loss"] == 3
     assert summary["zero_record_audit"]["real_loss_partitions"] == ["2026-11-13", "2026-11-14", "2026-11-15"]
-    assert summary["retry_queue"]["by_status"] == {"pending": 0, "retrying": 0, "recovered": 0, "exhausted": 0}
+    assert summary["retry_queue"]["by_status"] == {
+        "pending": 0,
+        "retrying": 0,
+        "recovered": 0,
+        "exhausted": 0,
+        "permanent": 0,
+    }
     assert set(summary) == {"discrepancies", "retry_queue", "recoveries", "zero_record_audit"}

@@ -10,8 +10,8 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from nba_notify.defs.quality.driver import add_recoverable_source_fault, run_retry_tick
 from nba_notify.definitions import load
+from nba_notify.defs.quality.driver import add_recoverable_source_fault, run_retry_tick
 from nba_notify.lib.db.tables.quality import scrape_retry_queue
 from nba_notify.lib.quality import quality_summary
 
@@ -25,15 +25,27 @@ def definitions():
 
 def test_lineage_runs_from_scrapes_through_discrepancies_to_the_quality_marts(definitions):
     graph = definitions.resolve_asset_graph()
-    assert graph.get(K("source_discrepancies")).parent_keys == {
-        K("games"), K("bdl_box_scores_raw"), K("nbac_box_scores_raw")
+    # the listing comparison needs only games: a failing box-score feed never stops it
+    assert graph.get(K("source_discrepancies")).parent_keys == {K("games")}
+    assert graph.get(K("box_score_coverage")).parent_keys == {
+        K("games"),
+        K("bdl_box_scores_raw"),
+        K("nbac_box_scores_raw"),
     }
-    assert graph.get(K("scrape_retry_queue")).parent_keys == {K("source_discrepancies")}
+    assert graph.get(K("scrape_retry_queue")).parent_keys == {
+        K("source_discrepancies"),
+        K("box_score_coverage"),
+    }
+    assert {K("source_discrepancies"), K("box_score_coverage")} <= graph.get(
+        K("stg_source_discrepancies")
+    ).parent_keys
     assert K("scrape_retry_queue") in graph.get(K("stg_retry_queue")).parent_keys
     assert {K("bdl_games_raw"), K("nbac_box_scores_raw")} <= graph.get(K("stg_scrape_attempts")).parent_keys
     assert graph.get(K("team_form_last_10")).parent_keys == {K("game_summary")}
     assert K("stg_phase2_coverage") in graph.get(K("game_summary")).parent_keys
-    assert {K("zero_record_audit"), K("zero_record_audit_summary")} == graph.get(K("reprocess_plan")).parent_keys
+    assert {K("zero_record_audit"), K("zero_record_audit_summary")} == graph.get(
+        K("reprocess_plan")
+    ).parent_keys
     for mart in ("daily_health_report", "recovery_time_analysis", "zero_record_audit", "phase_completeness"):
         assert graph.get(K(mart)).group_name == "quality"
 
@@ -43,6 +55,8 @@ def test_checks_sensor_and_jobs_are_registered(definitions):
     checks = graph.asset_check_keys
     assert dg.AssetCheckKey(K("player_box_scores"), "phase2_coverage") in checks
     assert dg.AssetCheckKey(K("source_discrepancies"), "no_games_missing_between_sources") in checks
+    assert dg.AssetCheckKey(K("source_discrepancies"), "sources_agree_on_games") in checks
+    assert dg.AssetCheckKey(K("box_score_coverage"), "box_scores_published_within_deadline") in checks
     assert dg.AssetCheckKey(K("stg_phase2_coverage"), "phase3_preflight") in checks
     assert dg.AssetCheckKey(K("zero_record_audit_summary"), "zero_record_false_positive_rate") in checks
     assert graph.get_check_spec(dg.AssetCheckKey(K("player_box_scores"), "phase2_coverage")).blocking
@@ -51,7 +65,7 @@ def test_checks_sensor_and_jobs_are_registered(definitions):
     for job in ("retry_scrape_job", "reprocess_job", "analytics_job"):
         definitions.resolve_job_def(job)
     ingest = definitions.resolve_job_def("ingest_job")
-    assert K("source_discrepancies") in ingest.asset_layer.executable_asset_keys
+    assert {K("source_discrepancies"), K("box_score_coverage")} <= ingest.asset_layer.executable_asset_keys
 
 
 def test_the_demo_driver_recovers_a_healing_bdl_gap_through_the_real_jobs(db, sim, database_url, monkeypatch):
@@ -68,7 +82,11 @@ def test_the_demo_driver_recovers_a_healing_bdl_gap_through_the_real_jobs(db, si
         assert run_retry_tick(definitions, instance) == []
         sim.control.advance(4 * 3600)
         [retry] = run_retry_tick(definitions, instance)
-        assert (retry.scraper_name, retry.partition_key, retry.success) == ("bdl_games", today.isoformat(), True)
+        assert (retry.scraper_name, retry.partition_key, retry.success) == (
+            "bdl_games",
+            today.isoformat(),
+            True,
+        )
         assert run_retry_tick(definitions, instance) == []
     with db.connect() as conn:
         [item] = conn.execute(sa.select(scrape_retry_queue)).all()

@@ -33,7 +33,10 @@ def hidden_from(sim, route: str, day: str = DAY) -> set[str]:
 
 def queue_items(db) -> dict[str, sa.Row]:
     with db.connect() as conn:
-        return {r.scraper_name: r for r in conn.execute(sa.select(scrape_retry_queue).order_by(scrape_retry_queue.c.id))}
+        return {
+            r.scraper_name: r
+            for r in conn.execute(sa.select(scrape_retry_queue).order_by(scrape_retry_queue.c.id))
+        }
 
 
 def tick(instance, resources) -> dg.SensorResult:
@@ -47,7 +50,9 @@ def run_request(run_pipeline, request: dg.RunRequest) -> dg.ExecuteInProcessResu
 
 def open_alerts(db, rule_key: str) -> list[sa.Row]:
     with db.connect() as conn:
-        return conn.execute(sa.select(alerts).where(alerts.c.rule_key == rule_key, alerts.c.status != "RESOLVED")).all()
+        return conn.execute(
+            sa.select(alerts).where(alerts.c.rule_key == rule_key, alerts.c.status != "RESOLVED")
+        ).all()
 
 
 def test_games_bdl_drops_are_detected_in_the_same_run_queued_and_recovered_once_the_source_heals(
@@ -55,35 +60,49 @@ def test_games_bdl_drops_are_detected_in_the_same_run_queued_and_recovered_once_
 ):
     now = sim.control.now()
     heal = now + timedelta(hours=3)
-    sim.control.add_fault("drop_games", "bdl.games", params={"date": DAY, "count": 2, "until": heal.isoformat()})
+    sim.control.add_fault(
+        "drop_games", "bdl.games", params={"date": DAY, "count": 2, "until": heal.isoformat()}
+    )
     dropped = hidden_from(sim, "bdl.games")
     assert len(dropped) == 2
 
     result = run_pipeline(DAY)
 
-    # detected in the same run, by game identity, for the listing and the box scores
+    # detected in the same run, by game identity: missing from BDL's listing, once (not again
+    # as box scores BDL owes for games it does not list)
     with db.connect() as conn:
         found = {(r.game_id, r.kind): r.scraper_name for r in conn.execute(sa.select(source_discrepancies))}
-    assert found == {
-        **{(key, "missing_in_bdl"): "bdl_games" for key in dropped},
-        **{(key, "box_score_missing_in_bdl"): "bdl_box_scores" for key in dropped},
-    }
-    [missing_check] = [e for e in result.get_asset_check_evaluations() if e.check_name == "no_games_missing_between_sources"]
+    assert found == {(key, "missing_in_bdl"): "bdl_games" for key in dropped}
+    [missing_check] = [
+        e for e in result.get_asset_check_evaluations() if e.check_name == "no_games_missing_between_sources"
+    ]
     assert not missing_check.passed
     assert all(key in missing_check.metadata["offending_rows"].value for key in dropped)
     # logged as partial scrape events (api_incomplete), seed 003's words
     with db.connect() as conn:
         partial = conn.execute(
-            sa.select(scrape_events).where(scrape_events.c.status == "partial", scrape_events.c.error_type == "api_incomplete")
+            sa.select(scrape_events).where(
+                scrape_events.c.status == "partial", scrape_events.c.error_type == "api_incomplete"
+            )
         ).all()
     games_event = next(e for e in partial if e.scraper_name == "bdl_games")
-    assert (games_event.records_expected - games_event.records_received, games_event.records_missing) == (2, 2)
-    assert "BDL returned" in games_event.error_message and all(k in games_event.error_message for k in dropped)
+    assert (games_event.records_expected - games_event.records_received, games_event.records_missing) == (
+        2,
+        2,
+    )
+    assert "BDL returned" in games_event.error_message and all(
+        k in games_event.error_message for k in dropped
+    )
     # queued: one item per (scraper, date), first retry 4 h later
     items = queue_items(db)
-    assert set(items) == {"bdl_games", "bdl_box_scores"}
+    assert set(items) == {"bdl_games"}
     for item in items.values():
-        assert (item.status, item.attempts, item.max_retries, item.reason) == ("pending", 0, 3, "api_incomplete")
+        assert (item.status, item.attempts, item.max_retries, item.reason) == (
+            "pending",
+            0,
+            3,
+            "api_incomplete",
+        )
         assert item.next_retry_at == now + timedelta(hours=4)
         assert item.original_event_id in {e.event_id for e in partial}
 
@@ -91,11 +110,11 @@ def test_games_bdl_drops_are_detected_in_the_same_run_queued_and_recovered_once_
 
     sim.control.advance(4 * HOURS)  # the source healed an hour ago
     requests = tick(instance, quality_resources).run_requests
-    assert sorted(r.run_key for r in requests) == sorted(f"retry-{i.id}-1-{i.correlation_id}" for i in items.values())
+    assert sorted(r.run_key for r in requests) == sorted(
+        f"retry-{i.id}-1-{i.correlation_id}" for i in items.values()
+    )
     for request in requests:
         assert request.partition_key == DAY
-        # (the first of the two runs ends failed: its coverage gate sees BDL's box scores
-        # still short until the second re-scrapes them; each records its verdict anyway)
         run_request(run_pipeline, request)
 
     recovered_at = sim.control.now()
@@ -104,19 +123,26 @@ def test_games_bdl_drops_are_detected_in_the_same_run_queued_and_recovered_once_
         assert conn.execute(sa.select(sa.func.count()).select_from(source_discrepancies)).scalar_one() == 0
         for scraper, item in items.items():
             assert (item.status, item.attempts, item.recovered_at) == ("recovered", 1, recovered_at)
-            recovery = conn.execute(sa.select(scrape_events).where(scrape_events.c.event_id == item.recovery_event_id)).one()
-            assert (recovery.scraper_name, recovery.status, recovery.target_date) == (scraper, "success", date.fromisoformat(DAY))
-            original = conn.execute(sa.select(scrape_events).where(scrape_events.c.event_id == item.original_event_id)).one()
+            recovery = conn.execute(
+                sa.select(scrape_events).where(scrape_events.c.event_id == item.recovery_event_id)
+            ).one()
+            assert (recovery.scraper_name, recovery.status, recovery.target_date) == (
+                scraper,
+                "success",
+                date.fromisoformat(DAY),
+            )
+            original = conn.execute(
+                sa.select(scrape_events).where(scrape_events.c.event_id == item.original_event_id)
+            ).one()
             assert original.is_recovered and original.recovery_event_id == item.recovery_event_id
             assert original.recovered_at is not None
             assert item.retry_history[-1]["result"] == "recovered"
     assert {a.dedupe_key for a in open_alerts(db, "scrape_recovered")} == {f"{s}:{DAY}" for s in items}
     assert tick(instance, quality_resources).run_requests == []  # nothing left to retry
     summary = quality_summary(db)
-    # two at ingest, one more when the first retry run re-evaluated the day (the other
-    # scraper still short), none after the second
-    assert summary["discrepancies"]["detections_logged"] == 3 and summary["discrepancies"]["current"] == 0
-    assert summary["retry_queue"]["by_status"]["recovered"] == 2
+    # one at ingest, none after the retry
+    assert summary["discrepancies"]["detections_logged"] == 1 and summary["discrepancies"]["current"] == 0
+    assert summary["retry_queue"]["by_status"]["recovered"] == 1
     assert summary["recoveries"]["avg_recovery_hours"] == 4.0
 
 
@@ -135,7 +161,9 @@ def test_a_source_that_never_heals_is_exhausted_after_three_attempts_and_alerts_
         [request] = tick(instance, quality_resources).run_requests
         assert request.run_key == f"retry-{item.id}-{attempt}-{item.correlation_id}"
         assert {k.to_user_string() for k in request.asset_selection} == {
-            "bdl_box_scores_raw", "player_box_scores", "source_discrepancies"
+            "bdl_box_scores_raw",
+            "player_box_scores",
+            "box_score_coverage",
         }
         run_request(run_pipeline, request)
         item = queue_items(db)["bdl_box_scores"]
@@ -143,9 +171,9 @@ def test_a_source_that_never_heals_is_exhausted_after_three_attempts_and_alerts_
 
     assert item.status == "exhausted" and item.exhausted_at == sim.control.now()
     assert [h["result"] for h in item.retry_history] == ["still_failing", "still_failing", "exhausted"]
-    [alert] = open_alerts(db, "retry_exhausted")
-    assert (alert.entity, alert.dedupe_key) == ("bdl_box_scores", f"bdl_box_scores:{DAY}")
-    assert "manual action" in alert.title
+    [alert] = open_alerts(db, "retry_exhausted")  # one per root cause, naming its game days
+    assert (alert.entity, alert.dedupe_key) == ("bdl_box_scores", "bdl_box_scores:box_score_unavailable")
+    assert "manual action" in alert.title and alert.details["game_days"] == [DAY]
     sim.control.advance(48 * HOURS)
     assert tick(instance, quality_resources).run_requests == []  # exhausted items are not retried
 
@@ -155,7 +183,7 @@ def test_a_failing_scrape_is_queued_by_the_sensor_and_a_failed_retry_run_counts_
 ):
     sim.control.add_fault("status", "bdl.box_scores", params={"code": 503})
     first = run_pipeline(DAY)
-    assert not first.success  # the raw asset failed, so source_discrepancies never ran
+    assert not first.success  # the raw asset failed, so box_score_coverage never ran
     assert queue_items(db) == {}
 
     tick(instance, quality_resources)
@@ -172,7 +200,10 @@ def test_a_failing_scrape_is_queued_by_the_sensor_and_a_failed_retry_run_counts_
     item = queue_items(db)["bdl_box_scores"]
     assert (item.status, item.attempts) == ("pending", 1)
     assert item.next_retry_at == sim.control.now() + timedelta(hours=12)
-    assert item.retry_history[-1]["run_status"] == "FAILURE" and item.retry_history[-1]["error_type"] == "api_error"
+    assert (
+        item.retry_history[-1]["run_status"] == "FAILURE"
+        and item.retry_history[-1]["error_type"] == "api_error"
+    )
 
     sim.control.clear_faults()
     sim.control.advance(12 * HOURS)

@@ -49,7 +49,10 @@ def test_every_zero_record_run_gets_its_class_root_cause_and_recovery_action(his
     assert audit[(D_ALL_STAR, "games")].zero_context == "all_star_break"
     assert audit[(D_OFF_SEASON, "player_box_scores")].zero_context == "off_season"
     assert audit[(D_OFF_DAY, "games")].zero_context == "no_games"
-    assert audit[(D_SCRAPER_FAILED, "player_box_scores")].scrapers_without_raw == ("bdl_box_scores", "nbac_box_scores")
+    assert audit[(D_SCRAPER_FAILED, "player_box_scores")].scrapers_without_raw == (
+        "bdl_box_scores",
+        "nbac_box_scores",
+    )
     assert audit[(D_PROCESSOR_FAILED, "games")].games_expected == 5
 
 
@@ -67,7 +70,13 @@ def test_the_reprocess_plan_covers_exactly_the_real_loss_game_days(history):
         D_PROCESSOR_FAILED.isoformat(): ("reprocess_from_raw", ("games", "player_box_scores")),
         D_SCRAPER_FAILED.isoformat(): (
             "rescrape",
-            ("bdl_box_scores_raw", "nbac_schedule_raw", "nbac_box_scores_raw", "player_box_scores", "source_discrepancies"),
+            (
+                "bdl_box_scores_raw",
+                "nbac_schedule_raw",
+                "nbac_box_scores_raw",
+                "player_box_scores",
+                "box_score_coverage",
+            ),
         ),
         D_SCRAPED_SINCE.isoformat(): ("reprocess_from_raw", ("player_box_scores",)),
     }

@@ -25,7 +25,8 @@ retries AS (
     SELECT
         target_date,
         COUNT(*) FILTER (WHERE is_open) AS open_retry_items,
-        COUNT(*) FILTER (WHERE status = 'exhausted') AS exhausted_retry_items
+        COUNT(*) FILTER (WHERE status = 'exhausted') AS exhausted_retry_items,
+        COUNT(*) FILTER (WHERE status = 'permanent') AS permanent_retry_items
     FROM {{ ref('stg_retry_queue') }}
     GROUP BY target_date
 ),
@@ -44,6 +45,7 @@ phases AS (
             AND COALESCE(p4.team_form_rows, 0) = 2 * COALESCE(p3.summarized_games, 0) AS phase4_complete,
         COALESCE(r.open_retry_items, 0) AS open_retry_items,
         COALESCE(r.exhausted_retry_items, 0) AS exhausted_retry_items,
+        COALESCE(r.permanent_retry_items, 0) AS permanent_retry_items,
         c.games_stale OR c.box_stale AS phase2_stale
     FROM {{ ref('stg_phase2_coverage') }} AS c
     LEFT JOIN scrapes AS s ON s.target_date = c.game_date
@@ -56,6 +58,7 @@ SELECT
     CASE
         WHEN p.exhausted_retry_items > 0 THEN 'manual_investigation'
         WHEN p.open_retry_items > 0 THEN 'await_retry'
+        WHEN p.permanent_retry_items > 0 THEN 'upstream_unavailable'
         WHEN NOT p.phase1_complete THEN 'rescrape'
         WHEN NOT p.phase2_complete THEN 'reprocess'
         WHEN NOT (p.phase3_complete AND p.phase4_complete) THEN 'build_sql_models'

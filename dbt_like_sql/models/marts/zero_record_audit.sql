@@ -1,13 +1,17 @@
 {{ config(
     group='quality',
-    description='Seed 004 B2-B4: every zero-record run of a phase-2 processor, classified. Class: false_positive (it reported 0 but the rows it wrote are there: a tracking bug), data_from_other_run (another run wrote the date), future_date (the date had not happened when it ran), legitimate_zero (no games: off-season, All-Star break, off day) or real_loss. Root cause per the seed\'s matrix, evaluated as of the run (raw payload stored x games scheduled): processor_failed, scraper_failed, legitimate_zero, off_day. The recovery action uses today\'s raw store: reprocess_from_raw where a payload with records exists now, rescrape otherwise.',
+    description='Seed 004 B2-B4: every zero-record run of a phase-2 processor (props and game lines included), classified. Class: false_positive (it reported 0 but the rows it wrote are there: a tracking bug), data_from_other_run (another run wrote the date), future_date (the date had not happened when it ran), legitimate_zero (no games: off-season, All-Star break, off day) or real_loss. Root cause per the seed\'s matrix, evaluated as of the run (raw payload stored x games scheduled): processor_failed, scraper_failed, legitimate_zero, off_day. The recovery action uses today\'s raw store: reprocess_from_raw where a payload with records exists now, rescrape otherwise.',
     tags=['quality', 'seed004']
 ) }}
 WITH phase2 AS (
     SELECT *
     FROM (VALUES
         ('games', 'bdl_games', 'nbac_schedule'),
-        ('player_box_scores', 'bdl_box_scores', 'nbac_box_scores')
+        ('player_box_scores', 'bdl_box_scores', 'nbac_box_scores'),
+        -- props and lines: one source each (The Odds API); a scrape says why it had nothing
+        -- to fetch (scrape_events.error_details.zero_reason), and that is not a loss
+        ('player_props', 'odds_api_props', CAST(NULL AS text)),
+        ('game_lines', 'odds_api_lines', CAST(NULL AS text))
     ) AS t (processor_name, input_a, input_b)
 ),
 zero_runs AS (
@@ -25,6 +29,22 @@ outputs AS (
     SELECT 'player_box_scores', game_date, run_id, COUNT(*)
     FROM {{ source('public', 'player_box_scores') }}
     GROUP BY game_date, run_id
+    UNION ALL
+    SELECT 'player_props', game_date, run_id, COUNT(*)
+    FROM {{ source('public', 'player_props') }}
+    WHERE source = 'odds_api'
+    GROUP BY game_date, run_id
+    UNION ALL
+    SELECT 'game_lines', game_date, run_id, COUNT(*)
+    FROM {{ source('public', 'game_lines') }}
+    GROUP BY game_date, run_id
+),
+props_scrapes AS (
+    -- the props/lines scrapes that stored something, with their reason for having nothing
+    SELECT scraper_name, target_date, started_at, records_expected,
+        error_details ->> 'zero_reason' AS zero_reason
+    FROM {{ source('public', 'scrape_events') }}
+    WHERE scraper_name IN ('odds_api_props', 'odds_api_lines') AND status IN ('success', 'partial')
 ),
 facts AS (
     SELECT
@@ -45,7 +65,29 @@ facts AS (
             WHERE a.scraper_name IN (z.input_a, z.input_b) AND a.target_date = z.data_date
               AND a.is_stored AND a.started_at <= z.started_at
         ) AS had_raw_payload,
+        (
+            SELECT p.zero_reason FROM props_scrapes AS p
+            WHERE p.scraper_name = z.input_a AND p.target_date = z.data_date AND p.started_at <= z.started_at
+            ORDER BY p.started_at DESC
+            LIMIT 1
+        ) AS props_zero_reason,
         CASE z.processor_name
+            -- props/lines: nothing to fetch (zero_reason) expects nothing; otherwise the calls
+            -- the latest stored scrape made; no stored scrape at all: unknown (NULL) = a loss
+            WHEN 'player_props' THEN (
+                SELECT CASE WHEN p.zero_reason IS NOT NULL THEN 0 ELSE COALESCE(p.records_expected, 0) END
+                FROM props_scrapes AS p
+                WHERE p.scraper_name = z.input_a AND p.target_date = z.data_date AND p.started_at <= z.started_at
+                ORDER BY p.started_at DESC
+                LIMIT 1
+            )
+            WHEN 'game_lines' THEN (
+                SELECT CASE WHEN p.zero_reason IS NOT NULL THEN 0 ELSE COALESCE(p.records_expected, 0) END
+                FROM props_scrapes AS p
+                WHERE p.scraper_name = z.input_a AND p.target_date = z.data_date AND p.started_at <= z.started_at
+                ORDER BY p.started_at DESC
+                LIMIT 1
+            )
             WHEN 'games' THEN (
                 SELECT a.records_received FROM {{ ref('stg_scrape_attempts') }} AS a
                 WHERE a.scraper_name IN ('nbac_schedule', 'bdl_games') AND a.target_date = z.data_date
@@ -90,7 +132,8 @@ classified AS (
             WHEN f.rows_now > 0 AND f.status = 'success' AND (f.own_rows > 0 OR NOT f.later_success)
                 THEN 'false_positive'
             WHEN f.rows_now > 0 THEN 'data_from_other_run'
-            WHEN f.data_date > f.run_day THEN 'future_date'
+            -- props are fetched ahead of their day by design: a future day is judged like any other
+            WHEN f.data_date > f.run_day AND f.processor_name IN ('games', 'player_box_scores') THEN 'future_date'
             WHEN f.games_expected = 0 THEN 'legitimate_zero'
             ELSE 'real_loss'
         END AS audit_class
@@ -126,6 +169,8 @@ SELECT
         ELSE 'rescrape'
     END AS recovery_action,
     CASE
+        -- props: no_games, not_offered_yet, games_started, markets_not_posted, historical_disabled
+        WHEN c.audit_class = 'legitimate_zero' AND c.props_zero_reason IS NOT NULL THEN c.props_zero_reason
         WHEN c.audit_class = 'legitimate_zero' AND EXTRACT(MONTH FROM c.data_date) IN (7, 8, 9) THEN 'off_season'
         WHEN c.audit_class = 'legitimate_zero' AND EXTRACT(MONTH FROM c.data_date) = 2
              AND EXTRACT(DAY FROM c.data_date) BETWEEN 12 AND 20 THEN 'all_star_break'

@@ -1,8 +1,9 @@
 """Phase 1 (raw scrapes per source) and phase 2 (canonical games and box scores), one
 partition per US-Eastern game day. Each asset is a thin shell over
-:mod:`nba_notify.lib.ingest.pipeline`: loop over the run's days, report what was written."""
+:mod:`nba_notify.lib.ingest.pipeline`: loop over the run's days, report what was written for
+each day on that day's partition."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 
 import dagster as dg
@@ -29,44 +30,73 @@ _PARTITIONED = dict(
 )
 
 
-def run_days(context: dg.AssetExecutionContext, work: Callable[[date], DayResult]) -> list[DayResult]:
-    """Run ``work`` for every day of the run. A failing day does not stop the others (each
-    day is its own transaction); the asset then fails naming every failed day."""
-    results, failures = [], []
+DayMetadata = Callable[[DayResult], Mapping[str, object]]
+# What a game-day asset yields: its result, or — when some days failed — the materializations
+# of the days that did their work before the failure naming the others.
+DayEvents = Iterator[dg.MaterializeResult | dg.AssetMaterialization]
+
+
+def materialize_days(
+    context: dg.AssetExecutionContext,
+    work: Callable[[date], DayResult],
+    *,
+    describe: DayMetadata | None = None,
+    recorder: CallRecorder | None = None,
+    cached: bool = False,
+) -> DayEvents:
+    """Run ``work`` for every day of the run and report each day on its own partition.
+
+    Per-partition truth: in a single-run backfill every partition's materialization carries the
+    rows written for that day (``dagster/row_count``), ``describe(result)`` and the API calls
+    made for it (``recorder``; ``cached``: also the cache hit ratio) — never the run's totals
+    (``context.add_asset_metadata(..., partition_key=day)``, Dagster's idiom for metadata of one
+    partition of a multi-partition run).
+
+    A failing day does not stop the others (each day is its own transaction). The days that did
+    their work are materialized (``AssetMaterialization(partition=day)``), then the step fails
+    naming every failed day, so the UI shows exactly which partitions failed."""
+    done: list[tuple[DayResult, dict[str, object]]] = []
+    failures = []
     days = partition_dates(context)
-    for done, day in enumerate(days, start=1):
+    for position, day in enumerate(days, start=1):
+        mark = recorder.mark() if recorder is not None else 0
         try:
-            results.append(work(day))
-            # one line per day: what `nba-notify ingest` shows as progress
-            context.log.info(f"{GAME_DAY_DONE} {day} ({done}/{len(days)}): {results[-1].records} records")
+            result = work(day)
         except Exception as exc:  # classified and re-raised below, never swallowed
             error = classify_exception(exc)
             context.log.error(f"{day}: {error}")
             failures.append((day, error))
+            continue
+        metadata: dict[str, object] = {
+            "dagster/row_count": result.records,
+            "game_date": day.isoformat(),
+            **(describe(result) if describe is not None else {}),
+        }
+        if recorder is not None:
+            metadata.update(api_metrics(recorder, mark, cached=cached))
+        done.append((result, metadata))
+        # one line per day: what `nba-notify ingest` shows as progress
+        context.log.info(f"{GAME_DAY_DONE} {day} ({position}/{len(days)}): {result.records} records")
     if failures:
-        if len(failures) == 1 and not results:
+        for result, metadata in done:
+            yield dg.AssetMaterialization(
+                asset_key=context.asset_key, partition=result.day.isoformat(), metadata=metadata
+            )
+        if len(failures) == 1 and not done:
             raise as_failure(failures[0][1])
         first = failures[0][1]
         raise as_failure(
             PipelineError(
                 first.category,
-                f"{len(failures)} of {len(failures) + len(results)} game days failed "
+                f"{len(failures)} of {len(failures) + len(done)} game days failed "
                 f"({', '.join(str(day) for day, _ in failures)}); first: {first}",
                 details={str(day): err.as_dict() for day, err in failures},
                 status_code=first.status_code,
             )
         )
-    return results
-
-
-def day_metadata(results: list[DayResult]) -> dict[str, object]:
-    total = sum(r.records for r in results)
-    meta: dict[str, object] = {"dagster/row_count": total, "game_days": len(results)}
-    if len(results) == 1:
-        meta["game_date"] = results[0].day.isoformat()
-    else:
-        meta["records_by_day"] = dg.MetadataValue.json({r.day.isoformat(): r.records for r in results})
-    return meta
+    for result, metadata in done:
+        context.add_asset_metadata(metadata, partition_key=result.day.isoformat())
+    yield dg.MaterializeResult()
 
 
 @dg.asset(
@@ -77,18 +107,14 @@ def day_metadata(results: list[DayResult]) -> dict[str, object]:
 )
 def bdl_games_raw(
     context: dg.AssetExecutionContext, database: PostgresResource, bdl: BdlResource
-) -> dg.MaterializeResult:
+) -> DayEvents:
     recorder = CallRecorder()
     client, engine, run_id = bdl.client(recorder), database.engine(), context.run.run_id
-    results = run_days(
-        context, lambda day: pipeline.scrape_bdl_games(engine, client, day, run_id=run_id, recorder=recorder)
-    )
-    return dg.MaterializeResult(
-        metadata={
-            **day_metadata(results),
-            "pages": sum(r.details["pages"] for r in results),
-            **api_metrics(recorder),
-        }
+    yield from materialize_days(
+        context,
+        lambda day: pipeline.scrape_bdl_games(engine, client, day, run_id=run_id, recorder=recorder),
+        describe=lambda r: {"pages": r.details["pages"]},
+        recorder=recorder,
     )
 
 
@@ -100,14 +126,15 @@ def bdl_games_raw(
 )
 def bdl_box_scores_raw(
     context: dg.AssetExecutionContext, database: PostgresResource, bdl: BdlResource
-) -> dg.MaterializeResult:
+) -> DayEvents:
     recorder = CallRecorder()
     client, engine, run_id = bdl.client(recorder), database.engine(), context.run.run_id
-    results = run_days(
+    yield from materialize_days(
         context,
         lambda day: pipeline.scrape_bdl_box_scores(engine, client, day, run_id=run_id, recorder=recorder),
+        describe=lambda r: {"players": r.details["players"]},
+        recorder=recorder,
     )
-    return dg.MaterializeResult(metadata={**day_metadata(results), **api_metrics(recorder)})
 
 
 @dg.asset(
@@ -122,17 +149,19 @@ def nbac_schedule_raw(
     database: PostgresResource,
     nbac: NbacResource,
     clock: ClockResource,
-) -> dg.MaterializeResult:
+) -> DayEvents:
     recorder = CallRecorder()
     client, engine, run_id = nbac.client(recorder), database.engine(), context.run.run_id
     current = pipeline.current_season(clock.now())
-    results = run_days(
+    yield from materialize_days(
         context,
         lambda day: pipeline.scrape_nbac_schedule(
             engine, client, day, current_season=current, run_id=run_id, recorder=recorder
         ),
+        describe=lambda r: {"season": r.details["season"], "from_cache": r.details["from_cache"]},
+        recorder=recorder,
+        cached=True,
     )
-    return dg.MaterializeResult(metadata={**day_metadata(results), **api_metrics(recorder, cached=True)})
 
 
 @dg.asset(
@@ -144,20 +173,17 @@ def nbac_schedule_raw(
 )
 def nbac_box_scores_raw(
     context: dg.AssetExecutionContext, database: PostgresResource, nbac: NbacResource
-) -> dg.MaterializeResult:
+) -> DayEvents:
     recorder = CallRecorder()
     client, engine, run_id = nbac.client(recorder), database.engine(), context.run.run_id
-    results = run_days(
+    yield from materialize_days(
         context,
         lambda day: pipeline.scrape_nbac_box_scores(engine, client, day, run_id=run_id, recorder=recorder),
-    )
-    unavailable = sorted(g for r in results for g in r.details["unavailable"])
-    return dg.MaterializeResult(
-        metadata={
-            **day_metadata(results),
-            "final_games_without_box_score": len(unavailable),
-            **api_metrics(recorder),
-        }
+        describe=lambda r: {
+            "final_games_without_box_score": len(r.details["unavailable"]),
+            "games_without_box_score": dg.MetadataValue.json(sorted(r.details["unavailable"])),
+        },
+        recorder=recorder,
     )
 
 
@@ -171,23 +197,21 @@ def nbac_box_scores_raw(
     "mapped to league games by proof (same teams, same day) and the links stored; a game that moves keeps its "
     "identity and its row follows it to the new day. Identity conflicts are kept and flagged, never merged.",
 )
-def games(context: dg.AssetExecutionContext, database: PostgresResource) -> dg.MaterializeResult:
+def games(context: dg.AssetExecutionContext, database: PostgresResource) -> DayEvents:
     engine, run_id = database.engine(), context.run.run_id
-    results = run_days(context, lambda day: pipeline.process_games(engine, day, run_id=run_id))
-    moved = {gid: move for r in results for gid, move in r.details["moved"].items()}
-    conflicts = [c for r in results for c in r.details["identity_conflicts"]]
-    return dg.MaterializeResult(
-        metadata={
-            **day_metadata(results),
-            "rows_written": sum(r.details["written"] for r in results),
-            "moved_games": len(moved),
-            "moves": dg.MetadataValue.json(moved),
-            "gone_from_feeds": sum(len(r.details["gone_from_feeds"]) for r in results),
-            "unproven_bdl_games": sum(len(r.details["unproven_bdl_games"]) for r in results),
-            "new_identity_links": sum(r.details["new_links"] for r in results),
-            "identity_conflicts": len(conflicts),
+    yield from materialize_days(
+        context,
+        lambda day: pipeline.process_games(engine, day, run_id=run_id),
+        describe=lambda r: {
+            "rows_written": r.details["written"],
+            "moved_games": len(r.details["moved"]),
+            "moves": dg.MetadataValue.json(r.details["moved"]),
+            "gone_from_feeds": len(r.details["gone_from_feeds"]),
+            "unproven_bdl_games": len(r.details["unproven_bdl_games"]),
+            "new_identity_links": r.details["new_links"],
+            "identity_conflicts": len(r.details["identity_conflicts"]),
             "peak_memory_mb": peak_memory_mb(),
-        }
+        },
     )
 
 
@@ -198,13 +222,13 @@ def games(context: dg.AssetExecutionContext, database: PostgresResource) -> dg.M
     kinds={"python", "postgres"},
     description="Player lines per game and source, keyed to the canonical game.",
 )
-def player_box_scores(context: dg.AssetExecutionContext, database: PostgresResource) -> dg.MaterializeResult:
+def player_box_scores(context: dg.AssetExecutionContext, database: PostgresResource) -> DayEvents:
     engine, run_id = database.engine(), context.run.run_id
-    results = run_days(context, lambda day: pipeline.process_player_box_scores(engine, day, run_id=run_id))
-    return dg.MaterializeResult(
-        metadata={
-            **day_metadata(results),
-            "rows_for_unknown_games": sum(len(r.details["unknown_games"]) for r in results),
+    yield from materialize_days(
+        context,
+        lambda day: pipeline.process_player_box_scores(engine, day, run_id=run_id),
+        describe=lambda r: {
+            "rows_for_unknown_games": len(r.details["unknown_games"]),
             "peak_memory_mb": peak_memory_mb(),
-        }
+        },
     )

@@ -25,11 +25,14 @@ ingest_job = dg.define_asset_job(
         nbac_box_scores_raw,
         games,
         player_box_scores,
-        # right after phase 2: a gap between the sources is known within minutes (defs/quality)
+        # right after phase 2: a gap between the sources is known within minutes (defs/quality);
+        # two assets, so a failing box-score feed never stops the listing comparison
         dg.AssetKey("source_discrepancies"),
+        dg.AssetKey("box_score_coverage"),
     ),
     executor_def=IN_PROCESS,
-    description="Phase 1 + 2 for game days: scrape both sources, store raw, build games and box scores.",
+    description="Phase 1 + 2 for game days: scrape both sources, store raw, build games and box scores; "
+    "then compare the sources (listings, box-score coverage).",
 )
 
 schedule_refresh_job = dg.define_asset_job(

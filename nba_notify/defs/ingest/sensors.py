@@ -1,32 +1,11 @@
 """While games are on, refresh today's scores and statuses every 30 seconds."""
 
-from datetime import timedelta
-
 import dagster as dg
-import sqlalchemy as sa
 
 from nba_notify.defs.ingest.jobs import live_scoreboard_job
 from nba_notify.defs.resources import ClockResource, PostgresResource
-from nba_notify.lib.db.tables.ingest import games
+from nba_notify.lib.ingest.live import games_on
 from nba_notify.lib.ingest.parse import eastern_game_day
-
-# A game is "on" from tip-off until it is final; one that tipped off more than four hours
-# ago without a final is stale data, which the schedule refresh — not this loop — repairs.
-LIVE_WINDOW = timedelta(hours=4)
-
-
-def games_on(conn: sa.Connection, now) -> list[str]:
-    return list(
-        conn.execute(
-            sa.select(games.c.game_id)
-            .where(
-                games.c.tipoff_utc <= now,
-                games.c.tipoff_utc > now - LIVE_WINDOW,
-                games.c.status.in_(("scheduled", "live")),
-            )
-            .order_by(games.c.game_id)
-        ).scalars()
-    )
 
 
 @dg.sensor(

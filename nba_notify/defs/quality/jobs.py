@@ -1,7 +1,9 @@
 """Jobs of the quality domain.
 
 * ``retry_scrape_job`` — what ``scrape_retry_sensor`` launches: one game day, the failed
-  scraper's raw asset, phase 2 and ``source_discrepancies`` (which records the verdict).
+  scraper's raw asset, phase 2 and the comparison that judges that scraper
+  (``source_discrepancies`` for listings, ``box_score_coverage`` for box scores), which
+  records the verdict.
 * ``reprocess_job`` — an operator launches it from the UI (Launchpad): it builds the plan
   from the zero-record audit and launches the backfill(s) of exactly those game days through
   the webserver's GraphQL API, like ``nba-notify reprocess --apply``.
@@ -20,7 +22,12 @@ from nba_notify.defs.ingest.assets import (
     nbac_schedule_raw,
     player_box_scores,
 )
-from nba_notify.defs.quality.assets import reprocess_plan, source_discrepancies, stale_row_cleanup
+from nba_notify.defs.quality.assets import (
+    box_score_coverage,
+    reprocess_plan,
+    source_discrepancies,
+    stale_row_cleanup,
+)
 from nba_notify.defs.resources import PostgresResource
 from nba_notify.defs.sql.factory import sql_models_selection
 from nba_notify.lib.quality.audit import load_audit
@@ -37,6 +44,7 @@ retry_scrape_job = dg.define_asset_job(
         games,
         player_box_scores,
         source_discrepancies,
+        box_score_coverage,
     ),
     executor_def=dg.in_process_executor,
     description="Re-scrape one (scraper, game day) from the retry queue and re-evaluate the day. "

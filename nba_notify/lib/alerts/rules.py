@@ -12,8 +12,8 @@ Metrics and who evaluates them:
   ``asset_check_failed`` (a failed check of severity ERROR, even in a successful run),
   ``asset_check_warned`` (WARN, off by default);
 * raised by the domain that detects them, through :func:`nba_notify.lib.alerts.raise_alert`:
-  ``stale_pending``, ``count_mismatch``, ``ambiguous_schedule``, ``foreign_schedule``, ``retry_exhausted``,
-  ``recovered``.
+  ``stale_pending``, ``count_mismatch``, ``ambiguous_schedule``, ``foreign_schedule``,
+  ``retry_exhausted``, ``retry_permanent`` (both one alert per root cause), ``recovered``.
 
 ``entity_type = 'all'`` means the rule is evaluated for each entity separately and the alert
 names the offending entity.
@@ -126,6 +126,8 @@ DEFAULT_RULES: dict[str, AlertRule] = {
         _rule("foreign_schedule", "Possible double push: a Braze schedule the ledger does not own", "notifications_sync", "foreign_schedule", None, None, S.CRITICAL, escalation=300),
         _rule("retry_exhausted", "Scrape retries exhausted", ALL_ENTITIES, "retry_exhausted", None, None, S.HIGH, escalation=1800),
         _rule("scrape_recovered", "Scrape recovered after retry", ALL_ENTITIES, "recovered", None, None, S.LOW, ("webhook", "dashboard")),
+        # Migration 0012 seeds this one: one alert per root cause, however many game days.
+        _rule("retry_permanent", "Scrape permanently unavailable", ALL_ENTITIES, "retry_permanent", None, None, S.MEDIUM),
         # Migration 0007 seeds these two.
         _rule("currents_quarantined", "Currents events quarantined", "notifications_sync", "quarantined", None, None, S.HIGH, escalation=1800),
         _rule("manual_sync_rejected", "Manual sync request rejected", ALL_ENTITIES, "manual_sync_rejected", None, None, S.MEDIUM),

@@ -14,6 +14,7 @@ from nba_notify.lib.monitoring.tracking import CheckEvaluation, Materialization,
 ET = dg.DagsterEventType
 TRACKED_EVENTS = {
     ET.ASSET_MATERIALIZATION_PLANNED,
+    ET.ASSET_CHECK_EVALUATION_PLANNED,
     ET.ASSET_MATERIALIZATION,
     ET.STEP_FAILURE,
     ET.ASSET_CHECK_EVALUATION,
@@ -51,10 +52,25 @@ def read_run_facts(instance: dg.DagsterInstance, run_id: str) -> RunFacts | None
     failures: list[StepFailure] = []
     checks: list[CheckEvaluation] = []
     run_failure_message = None
-    for entry in instance.all_logs(run_id, of_type=TRACKED_EVENTS):
+    entries = [e for e in instance.all_logs(run_id, of_type=TRACKED_EVENTS) if e.dagster_event is not None]
+    # The asset a step works for, from the step's own planned events: a check's step (e.g.
+    # a failed blocking check) then counts against the asset it checks, not against nothing.
+    step_assets: dict[str, str] = {}
+    check_steps: dict[str, str] = {}
+    for entry in entries:
         event = entry.dagster_event
-        if event is None:
-            continue
+        if event.event_type == ET.ASSET_MATERIALIZATION_PLANNED and event.step_key:
+            step_assets[event.step_key] = event.event_specific_data.asset_key.to_user_string()
+    for entry in entries:
+        event = entry.dagster_event
+        if event.event_type == ET.ASSET_CHECK_EVALUATION_PLANNED and event.step_key not in (
+            None,
+            *step_assets,
+        ):
+            step_assets[event.step_key] = event.event_specific_data.asset_key.to_user_string()
+            check_steps[event.step_key] = event.event_specific_data.check_name
+    for entry in entries:
+        event = entry.dagster_event
         at = datetime.fromtimestamp(entry.timestamp, UTC)
         kind = event.event_type
         if kind == ET.ASSET_MATERIALIZATION_PLANNED:
@@ -70,7 +86,12 @@ def read_run_facts(instance: dg.DagsterInstance, run_id: str) -> RunFacts | None
                 _root_cause(data.error) if data.error is not None else "step failed"
             )
             step_key = event.step_key or ""
-            failures.append(StepFailure(step_key, asset_key_for_step(step_key), message, error_fields, at))
+            asset_key = step_assets.get(step_key) or asset_key_for_step(step_key)
+            failures.append(
+                StepFailure(
+                    step_key, asset_key, message, error_fields, at, check_name=check_steps.get(step_key)
+                )
+            )
         elif kind == ET.ASSET_CHECK_EVALUATION:
             evaluation = entry.asset_check_evaluation
             checks.append(
@@ -81,6 +102,7 @@ def read_run_facts(instance: dg.DagsterInstance, run_id: str) -> RunFacts | None
                     evaluation.severity.value,
                     evaluation.partition,
                     evaluation.description,
+                    blocking=bool(evaluation.blocking),
                 )
             )
         elif kind == ET.RUN_FAILURE:

@@ -50,6 +50,7 @@ class StepFailure:
     message: str
     error_fields: Mapping[str, Any]  # error_category, error_severity, ... (may be empty)
     at: datetime
+    check_name: str | None = None  # the step is this asset check's (not the asset's own)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,12 @@ class CheckEvaluation:
     severity: str  # ERROR | WARN
     partition_key: str | None = None
     description: str | None = None
+    blocking: bool = False
+
+    @property
+    def stops_the_run(self) -> bool:
+        """A failed blocking ERROR check fails its step, so Dagster fails the run."""
+        return not self.passed and self.blocking and self.severity == "ERROR"
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,42 @@ def _number(metadata: Mapping[str, Any], key: str) -> float | None:
         return None
 
 
+def without_class_prefix(message: str, category: str) -> str:
+    """``PipelineError.__str__`` (the text Dagster shows) starts with ``[CATEGORY] ``; the
+    error's class is stored beside the message, so the message is kept without it and
+    ``last_error`` carries the class exactly once."""
+    prefix = f"[{category}]"
+    text = message.strip()
+    while text.startswith(prefix):
+        text = text[len(prefix) :].lstrip()
+    return text
+
+
+def with_class_prefix(category: str, message: str) -> str:
+    return f"[{category}] {without_class_prefix(message, category)}"
+
+
+def _check_error_record(
+    entity: str, check: CheckEvaluation, partition: str | None, at: datetime
+) -> ErrorRecord:
+    where = f" [{check.partition_key or partition}]" if (check.partition_key or partition) else ""
+    return ErrorRecord(
+        entity_type=entity,
+        asset_key=check.asset_key,
+        partition_key=check.partition_key or partition,
+        category=str(ErrorCategory.VALIDATION),
+        severity=str(Severity.HIGH),
+        message=f"blocking check {check.check_name} failed on {check.asset_key}{where}"
+        + (f": {check.description}" if check.description else ""),
+        status_code=None,
+        context={"check_name": check.check_name, "blocking": True},
+        recovery="A blocking asset check failed, so Dagster failed the run and nothing downstream ran: "
+        "read the check's metadata in the run, repair the data (retry queue, `nba-notify reprocess`) "
+        "and re-run.",
+        occurred_at=at,
+    )
+
+
 def _error_record(entity: str, failure: StepFailure, partition: str | None) -> ErrorRecord:
     fields = failure.error_fields
     category = str(fields.get("error_category") or ErrorCategory.API)
@@ -167,7 +210,10 @@ def _error_record(entity: str, failure: StepFailure, partition: str | None) -> E
     if fields.get("error_category"):
         recovery = str(fields.get("error_recovery") or policy.recovery)
     else:
-        recovery = "Unclassified failure (the asset did not raise as_failure): read the stack trace in the run's logs. " + policy.recovery
+        recovery = (
+            "Unclassified failure (the asset did not raise as_failure): read the stack trace in the run's logs. "
+            + policy.recovery
+        )
     severity = str(fields.get("error_severity") or Severity.HIGH)
     if severity not in Severity.__members__:
         severity = str(Severity.HIGH)
@@ -179,7 +225,7 @@ def _error_record(entity: str, failure: StepFailure, partition: str | None) -> E
         partition_key=partition,
         category=category,
         severity=severity,
-        message=failure.message,
+        message=without_class_prefix(failure.message, category),
         status_code=int(status) if isinstance(status, (int, float)) else None,
         context={"step_key": failure.step_key, "details": details if details is not None else {}},
         recovery=recovery,
@@ -188,9 +234,13 @@ def _error_record(entity: str, failure: StepFailure, partition: str | None) -> E
 
 
 def summarize_run(facts: RunFacts) -> list[EntityExecution]:
-    """One execution per entity the run touched. An entity succeeded when every asset of it
-    that the run planned was materialized and none of its steps failed; in a failed run, an
-    entity whose assets never ran (upstream failed) failed too, with the upstream error."""
+    """One execution per entity the run touched.
+
+    An entity failed when one of its steps failed, a blocking check on one of its assets
+    failed (Dagster fails the run for it), or — in a run Dagster did not mark SUCCESS — one of
+    its planned assets was never materialized (an upstream failed: that error is recorded).
+    A run Dagster marks FAILURE or CANCELED is never recorded as all-success: when no entity
+    is to blame, every entity of the run failed with the run's own cause."""
     partition = facts.partition_key
     by_entity: dict[str, dict[str, Any]] = {}
     # A job mapped by name owns all of its assets (live_scoreboard_job materializes the same
@@ -218,44 +268,59 @@ def summarize_run(facts: RunFacts) -> list[EntityExecution]:
     if job_entity is not None:
         bucket(job_entity)
     unattributed = [f for f in facts.step_failures if entity_for_asset(f.asset_key) is None]
+    run_ok = facts.status == "SUCCESS"
 
-    executions = []
+    # entity -> (success, its own errors, errors it inherited from elsewhere, assets missing)
+    verdicts: dict[str, tuple[bool, list[ErrorRecord], list[ErrorRecord], list[str]]] = {}
     for entity, data in sorted(by_entity.items()):
         materialized = {m.asset_key for m in data["mats"]}
         missing = sorted(data["planned"] - materialized)
-        own_failures: list[StepFailure] = data["failures"]
-        run_ok = facts.status == "SUCCESS"
-        success = not own_failures and (run_ok or (not missing and bool(data["planned"] or materialized)))
+        stopping = [c for c in data["checks"] if c.stops_the_run]
+        stopped_checks = {(c.asset_key, c.check_name) for c in stopping}
+        # a blocking check's own step failure is the check's verdict, recorded once from it
+        own_failures = [
+            f
+            for f in data["failures"]
+            if f.check_name is None or (f.asset_key, f.check_name) not in stopped_checks
+        ]
         errors = [_error_record(entity, f, partition) for f in own_failures]
-        if not success and not errors:
-            # failed because something else failed first: say what, classified if we know
-            cause = (unattributed or list(facts.step_failures) or [None])[0]
-            if cause is not None:
-                errors.append(_error_record(entity, cause, partition))
-            else:
-                errors.append(
-                    ErrorRecord(
-                        entity, None, partition, str(ErrorCategory.API), str(Severity.HIGH),
-                        facts.run_failure_message or f"run {facts.status.lower()} before completing",
-                        None, {"run_status": facts.status, "missing_assets": missing},
-                        "The run ended without this entity's assets: see the run's logs, then re-run "
-                        "(`nba-notify sync`).", facts.ended_at,
-                    )
-                )
+        errors += [_check_error_record(entity, c, partition, facts.ended_at) for c in stopping]
+        success = not errors and (run_ok or (not missing and bool(data["planned"] or materialized)))
+        inherited = [] if success or errors else [_run_cause(entity, facts, unattributed, missing, partition)]
+        verdicts[entity] = (success, errors, inherited, missing)
+    if not run_ok and verdicts and all(v[0] for v in verdicts.values()):
+        # Dagster failed the run for something no entity owns: the run failed for all of them
+        verdicts = {
+            entity: (False, [], [_run_cause(entity, facts, unattributed, missing, partition)], missing)
+            for entity, (_, _, _, missing) in verdicts.items()
+        }
 
+    executions = []
+    for entity, data in sorted(by_entity.items()):
+        success, own_errors, inherited, missing = verdicts[entity]
+        errors = own_errors + inherited
         results = [
             ResultRecord(
-                m.asset_key, source_for_asset(m.asset_key), m.partition_key or partition, True,
+                m.asset_key,
+                source_for_asset(m.asset_key),
+                m.partition_key or partition,
+                True,
                 _int(_number(m.metadata, "dagster/row_count")),
             )
             for m in data["mats"]
         ]
         results += [
             ResultRecord(
-                f.asset_key, source_for_asset(f.asset_key), partition, False, None,
-                e.category, e.message,
+                e.asset_key,
+                source_for_asset(e.asset_key),
+                e.partition_key,
+                False,
+                None,
+                e.category,
+                e.message,
             )
-            for f, e in zip(own_failures, errors, strict=False)
+            for e in own_errors
+            if e.asset_key
         ]
         metrics = _merge_api_metrics([m.metadata for m in data["mats"]])
         failed_checks = sum(1 for c in data["checks"] if not c.passed)
@@ -263,7 +328,12 @@ def summarize_run(facts: RunFacts) -> list[EntityExecution]:
         if errors:
             error_details = {
                 "errors": [
-                    {"category": e.category, "severity": e.severity, "message": e.message, "asset_key": e.asset_key}
+                    {
+                        "category": e.category,
+                        "severity": e.severity,
+                        "message": e.message,
+                        "asset_key": e.asset_key,
+                    }
                     for e in errors
                 ],
                 "missing_assets": missing,
@@ -289,6 +359,32 @@ def summarize_run(facts: RunFacts) -> list[EntityExecution]:
             )
         )
     return executions
+
+
+def _run_cause(
+    entity: str,
+    facts: RunFacts,
+    unattributed: Sequence[StepFailure],
+    missing: Sequence[str],
+    partition: str | None,
+) -> ErrorRecord:
+    """Why an entity failed that had no failure of its own: what failed first, classified if
+    known, else the run's own failure."""
+    cause = (list(unattributed) or list(facts.step_failures) or [None])[0]
+    if cause is not None:
+        return _error_record(entity, cause, partition)
+    return ErrorRecord(
+        entity,
+        None,
+        partition,
+        str(ErrorCategory.API),
+        str(Severity.HIGH),
+        facts.run_failure_message or f"run {facts.status.lower()} before completing",
+        None,
+        {"run_status": facts.status, "missing_assets": list(missing)},
+        "The run ended without this entity's assets: see the run's logs, then re-run (`nba-notify sync`).",
+        facts.ended_at,
+    )
 
 
 def _int(value: float | None) -> int | None:
@@ -417,7 +513,7 @@ def _update_sync_status(conn: sa.Connection, e: EntityExecution) -> None:
     s = sync_status
     last_error = None
     if e.errors:
-        last_error = f"[{e.errors[0].category}] {e.errors[0].message}"
+        last_error = with_class_prefix(e.errors[0].category, e.errors[0].message)
     insert = pg_insert(s).values(
         entity_type=e.entity_type,
         sync_frequency_seconds=SYNC_FREQUENCY_SECONDS.get(e.entity_type),
@@ -446,9 +542,7 @@ def _update_sync_status(conn: sa.Connection, e: EntityExecution) -> None:
                 "last_failure_at": sa.func.greatest(s.c.last_failure_at, x.last_failure_at),
                 "success_count": s.c.success_count + x.success_count,
                 "error_count": s.c.error_count + x.error_count,
-                "consecutive_failures": sa.case(
-                    (x.error_count == 0, 0), else_=s.c.consecutive_failures + 1
-                ),
+                "consecutive_failures": _failures_since_last_success(e.entity_type),
                 "last_error": sa.func.coalesce(x.last_error, s.c.last_error),
                 "last_duration_seconds": x.last_duration_seconds,
                 "average_duration_seconds": (
@@ -461,6 +555,28 @@ def _update_sync_status(conn: sa.Connection, e: EntityExecution) -> None:
                 "updated_at": sa.func.now(),
             },
         )
+    )
+
+
+def _failures_since_last_success(entity: str) -> sa.ScalarSelect[int]:
+    """Failed executions after the entity's latest success, from the history (this one's row
+    is already in it). The tracker reads successes and failures as separate streams, so runs
+    arrive out of order: an older failure recorded after a newer success must not count."""
+    h = sync_execution_history
+    last_success = (
+        sa.select(sa.func.max(h.c.execution_start))
+        .where(h.c.entity_type == entity, h.c.success)
+        .scalar_subquery()
+    )
+    return (
+        sa.select(sa.func.count())
+        .where(
+            h.c.entity_type == entity,
+            sa.not_(h.c.success),
+            h.c.execution_start
+            > sa.func.coalesce(last_success, sa.literal("-infinity").cast(h.c.execution_start.type)),
+        )
+        .scalar_subquery()
     )
 
 

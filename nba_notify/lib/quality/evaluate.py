@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -31,18 +32,26 @@ from nba_notify.lib.ingest.claims import resolve_box_score_games, unproven_subje
 from nba_notify.lib.quality import queue as q
 from nba_notify.lib.quality.discrepancies import (
     BDL_BOX_SCORES,
+    BOX_SCORE_KINDS,
+    BOX_SCORE_SCRAPERS,
+    LISTING_KINDS,
+    LISTING_SCRAPERS,
+    MISSING_KINDS,
     NBAC_BOX_SCORES,
-    SCRAPERS,
+    BoxScoreDeadline,
     Discrepancy,
     GameRow,
     Shortfall,
-    compare_day,
+    compare_box_scores,
+    compare_listings,
     shortfalls,
 )
 from nba_notify.lib.quality.retry import BackoffSchedule
 from nba_notify.lib.scrapes import latest_payloads
 
-PROCESSOR_NAME = "source_discrepancies"
+# Processor names in processor_run_history, one per evaluation (and Dagster asset).
+LISTING_PROCESSOR = "source_discrepancies"
+BOX_SCORE_PROCESSOR = "box_score_coverage"
 API_INCOMPLETE = "api_incomplete"
 
 
@@ -57,7 +66,8 @@ class DayEvaluation:
 
     @property
     def missing_game_ids(self) -> list[str]:
-        return sorted({d.game_id for d in self.discrepancies if "missing" in d.kind})
+        """Games one source does not list at all (not box scores, not disagreements)."""
+        return sorted({d.game_id for d in self.discrepancies if d.kind in MISSING_KINDS})
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -66,21 +76,49 @@ class DayEvaluation:
 def load_games(conn: sa.Connection, day: date) -> list[GameRow]:
     """The league games on the day, plus every BDL game of the day that no league game could
     be proven to be (named ``bdl:<id>``: listed by BDL only)."""
+    g = games.c
     rows = conn.execute(
         sa.select(
-            games.c.game_id, games.c.status, games.c.in_bdl, games.c.in_nbac, games.c.source_disagreements
-        ).where(games.c.game_date == day)
+            g.game_id,
+            g.status,
+            g.in_bdl,
+            g.in_nbac,
+            g.source_disagreements,
+            g.tipoff_utc,
+            g.home_team,
+            g.away_team,
+        ).where(g.game_date == day)
     ).all()
-    found = [GameRow(r.game_id, r.status, r.in_bdl, r.in_nbac, r.source_disagreements) for r in rows]
+    found = [
+        GameRow(
+            r.game_id,
+            r.status,
+            r.in_bdl,
+            r.in_nbac,
+            r.source_disagreements,
+            r.tipoff_utc,
+            parse.matchup(r.away_team, r.home_team),
+        )
+        for r in rows
+    ]
+    s = source_games.c
     unproven = conn.execute(
-        sa.select(source_games.c.source_game_id, source_games.c.status).where(
-            source_games.c.source == "bdl",
-            source_games.c.game_date == day,
-            source_games.c.listed,
-            source_games.c.game_id.is_(None),
+        sa.select(s.source_game_id, s.status, s.tipoff_utc, s.home_team, s.away_team).where(
+            s.source == "bdl", s.game_date == day, s.listed, s.game_id.is_(None)
         )
     ).all()
-    found += [GameRow(unproven_subject(r.source_game_id), r.status, True, False, None) for r in unproven]
+    found += [
+        GameRow(
+            unproven_subject(r.source_game_id),
+            r.status,
+            True,
+            False,
+            None,
+            r.tipoff_utc,
+            parse.matchup(r.away_team, r.home_team),
+        )
+        for r in unproven
+    ]
     return found
 
 
@@ -101,8 +139,10 @@ def load_box_players(conn: sa.Connection, day: date) -> dict[str, dict[str, int]
 
 # -- evaluating ------------------------------------------------------------------------------
 
+Comparison = Callable[[sa.Connection, list[GameRow]], tuple[list[Discrepancy], dict[str, dict[str, int]]]]
 
-def evaluate_day(
+
+def evaluate_listings(
     engine: sa.Engine,
     day: date,
     *,
@@ -111,19 +151,83 @@ def evaluate_day(
     run_id: str | None = None,
     retry_item_id: int | None = None,
 ) -> tuple[DayEvaluation, int]:
-    """Compare, record, queue and decide for one game day. Returns the evaluation and the
-    number of discrepancy rows written. ``retry_item_id``: the queue item whose retry run
-    this is (its verdict counts as an attempt)."""
-    with processor_run(engine, PROCESSOR_NAME, day, run_id) as (conn, run):
-        game_rows = load_games(conn, day)
+    """The listings of one game day: games a source lacks, status/score/tip-off disagreements.
+    Reads only ``games`` (and the unproven BDL claims), so it runs whatever a box-score feed
+    does. Records, queues and decides the retry items of the listing scrapers."""
+    return _evaluate(
+        engine,
+        day,
+        processor=LISTING_PROCESSOR,
+        kinds=LISTING_KINDS,
+        scrapers=LISTING_SCRAPERS,
+        compare=lambda conn, game_rows: (compare_listings(game_rows), {}),
+        now=now,
+        schedule=schedule,
+        run_id=run_id,
+        retry_item_id=retry_item_id,
+    )
+
+
+def evaluate_box_scores(
+    engine: sa.Engine,
+    day: date,
+    *,
+    now: datetime,
+    schedule: BackoffSchedule,
+    deadline: BoxScoreDeadline,
+    run_id: str | None = None,
+    retry_item_id: int | None = None,
+) -> tuple[DayEvaluation, int]:
+    """Box-score coverage of one game day's final games, per source, each gap with its
+    deadline. Records, queues and decides the retry items of the box-score scrapers."""
+
+    def compare(
+        conn: sa.Connection, game_rows: list[GameRow]
+    ) -> tuple[list[Discrepancy], dict[str, dict[str, int]]]:
         box = load_box_players(conn, day)
-        found = compare_day(game_rows, box)
+        return compare_box_scores(day, game_rows, box, deadline), box
+
+    return _evaluate(
+        engine,
+        day,
+        processor=BOX_SCORE_PROCESSOR,
+        kinds=BOX_SCORE_KINDS,
+        scrapers=BOX_SCORE_SCRAPERS,
+        compare=compare,
+        now=now,
+        schedule=schedule,
+        run_id=run_id,
+        retry_item_id=retry_item_id,
+    )
+
+
+def _evaluate(
+    engine: sa.Engine,
+    day: date,
+    *,
+    processor: str,
+    kinds: tuple[str, ...],
+    scrapers: tuple[str, ...],
+    compare: Comparison,
+    now: datetime,
+    schedule: BackoffSchedule,
+    run_id: str | None,
+    retry_item_id: int | None,
+) -> tuple[DayEvaluation, int]:
+    """Compare, record, queue and decide for one game day and one family of discrepancies
+    (``kinds``, blamed on ``scrapers``); the other family's rows and items are left alone.
+    Returns the evaluation and the number of discrepancy rows written. ``retry_item_id``: the
+    queue item whose retry run this is (its verdict counts as an attempt)."""
+    with processor_run(engine, processor, day, run_id) as (conn, run):
+        game_rows = load_games(conn, day)
+        found, box = compare(conn, game_rows)
         evaluation = DayEvaluation(day, found, shortfalls(game_rows, box, found))
+        table = source_discrepancies
         run.add(
             replace_partition(
                 conn,
-                source_discrepancies,
-                where=source_discrepancies.c.game_date == day,
+                table,
+                where=sa.and_(table.c.game_date == day, table.c.kind.in_(kinds)),
                 rows=[
                     {
                         "game_date": day,
@@ -138,15 +242,17 @@ def evaluate_day(
                 ],
             )
         )
-        open_by_scraper = {item.scraper_name: item for item in q.open_items(conn, day)}
+        open_by_scraper = {
+            item.scraper_name: item for item in q.open_items(conn, day) if item.scraper_name in scrapers
+        }
         for scraper, shortfall in evaluation.shortfalls.items():
             item = open_by_scraper.get(scraper)
             evaluation.detection_event_ids[scraper] = record_detection(
                 conn, day, shortfall, run_id=run_id, correlation_id=item.correlation_id if item else None
             )
-        latest = {scraper: q.latest_real_event(conn, scraper, day) for scraper in SCRAPERS}
+        latest = {scraper: q.latest_real_event(conn, scraper, day) for scraper in scrapers}
         _decide_open_items(conn, evaluation, open_by_scraper, latest, now, schedule, retry_item_id)
-        _queue_new_failures(conn, evaluation, latest, now, schedule)
+        _queue_new_failures(conn, evaluation, scrapers, latest, now, schedule)
         run.details.update(
             {
                 "discrepancies": len(found),
@@ -209,12 +315,13 @@ def _decide_open_items(
 def _queue_new_failures(
     conn: sa.Connection,
     evaluation: DayEvaluation,
+    scrapers: tuple[str, ...],
     latest: dict[str, q.EventRef | None],
     now: datetime,
     schedule: BackoffSchedule,
 ) -> None:
     still_open = {i.scraper_name for i in q.open_items(conn, evaluation.day)}
-    for scraper in SCRAPERS:
+    for scraper in scrapers:
         if scraper in still_open:
             continue
         shortfall = evaluation.shortfalls.get(scraper)

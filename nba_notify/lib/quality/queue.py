@@ -22,12 +22,19 @@ from nba_notify.lib.db.tables.quality import scrape_retry_queue as queue
 from nba_notify.lib.db.writes import jsonable
 from nba_notify.lib.errors import Severity
 from nba_notify.lib.quality.retry import (
+    BOX_SCORE_UNAVAILABLE,
     EXHAUSTED,
+    GIVEN_UP,
     PENDING,
+    PERMANENT,
     RECOVERED,
     RETRYING,
     BackoffSchedule,
+    Classification,
+    Failure,
     Transition,
+    classify,
+    classify_unavailable_box_score,
     first_retry_at,
     on_verdict,
 )
@@ -36,7 +43,10 @@ from nba_notify.lib.quality.retry import (
 # a real scrape attempt (the only ones that count as failures to retry or as recoveries).
 DETECTED_BY = "source_discrepancies"
 RETRY_EXHAUSTED_RULE = "retry_exhausted"
+RETRY_PERMANENT_RULE = "retry_permanent"
 RECOVERED_RULE = "scrape_recovered"
+GIVEN_UP_RULES = {EXHAUSTED: RETRY_EXHAUSTED_RULE, PERMANENT: RETRY_PERMANENT_RULE}
+DAYS_NAMED_IN_ALERTS = 20
 
 
 @dataclass(frozen=True)
@@ -56,13 +66,24 @@ class RetryItem:
     recovered_at: datetime | None = None
     recovery_event_id: uuid.UUID | None = None
     run_key: str | None = None
+    permanent_at: datetime | None = None
+    root_cause: str = ""
 
     @property
     def dedupe_key(self) -> str:
+        """One item per (source, day, kind): a scraper is one source's one kind of data."""
         return f"{self.scraper_name}:{self.target_date.isoformat()}"
 
+    @property
+    def source(self) -> str:
+        return self.scraper_name.split("_", 1)[0]
+
+    @property
+    def kind(self) -> str:
+        return self.scraper_name.split("_", 1)[-1]
+
     @classmethod
-    def from_row(cls, row: Any) -> "RetryItem":
+    def from_row(cls, row: Any) -> RetryItem:
         m = row._mapping
         return cls(**{name: m[name] for name in cls.__dataclass_fields__})
 
@@ -114,7 +135,13 @@ def enqueue(
     details: dict[str, Any] | None = None,
 ) -> tuple[RetryItem, bool]:
     """Queue (scraper, date) unless an open item exists (then that one is returned and its
-    ``details`` refreshed). Returns ``(item, created)``; racing callers create exactly one."""
+    ``details`` refreshed). Returns ``(item, created)``; racing callers create exactly one.
+
+    The failure is classified first (:func:`retry.classify`, from the original scrape event):
+    a permanent one is queued as ``permanent`` — never retried, visible, one alert for its
+    root cause however many days share it."""
+    failure = failure_of(conn, scraper_name, target_date, reason, original_event_id)
+    verdict = classify(failure, now=now, schedule=schedule)
     inserted = conn.execute(
         pg_insert(queue)
         .values(
@@ -125,10 +152,12 @@ def enqueue(
             original_event_id=original_event_id,
             attempts=0,
             max_retries=schedule.max_retries,
-            next_retry_at=first_retry_at(now, schedule),
+            next_retry_at=None if verdict.permanent else first_retry_at(now, schedule),
             retry_history=[],
-            status=PENDING,
-            details=jsonable(details or {}),
+            status=PERMANENT if verdict.permanent else PENDING,
+            permanent_at=now if verdict.permanent else None,
+            root_cause=verdict.root_cause[:128],
+            details=jsonable({**(details or {}), "classification": verdict.explanation}),
             created_at=now,
             updated_at=now,
             correlation_id=correlation_id or uuid.uuid4().hex[:16],
@@ -142,7 +171,10 @@ def enqueue(
         .returning(*_ITEM_COLUMNS)
     ).first()
     if inserted is not None:
-        return RetryItem.from_row(inserted), True
+        item = RetryItem.from_row(inserted)
+        if item.status == PERMANENT:
+            _alert_given_up(conn, item, now=now)
+        return item, True
     existing = conn.execute(
         sa.update(queue)
         .where(
@@ -150,10 +182,96 @@ def enqueue(
             queue.c.target_date == target_date,
             queue.c.status != RECOVERED,
         )
-        .values(details=jsonable(details or {}), updated_at=now)
+        .values(
+            # the latest observation, keeping how the item was classified
+            details=sa.literal(jsonable(details or {}), type_=JSONB).op("||")(
+                sa.func.jsonb_strip_nulls(
+                    sa.func.jsonb_build_object("classification", queue.c.details["classification"])
+                )
+            ),
+            updated_at=now,
+        )
         .returning(*_ITEM_COLUMNS)
     ).one()
-    return RetryItem.from_row(existing), False
+    item = RetryItem.from_row(existing)
+    if item.status == PENDING and verdict.permanent:
+        item = _make_permanent(conn, item, verdict, now=now) or item
+    return item, False
+
+
+def failure_of(
+    conn: sa.Connection, scraper_name: str, target_date: date, reason: str, event_id: uuid.UUID | None
+) -> Failure:
+    """The facts :func:`retry.classify` needs, from the scrape event that queued the item."""
+    row = None
+    if event_id is not None:
+        row = conn.execute(
+            sa.select(
+                scrape_events.c.error_type, scrape_events.c.api_response_code, scrape_events.c.error_details
+            ).where(scrape_events.c.event_id == event_id)
+        ).first()
+    details = (row.error_details if row is not None else None) or {}
+    return Failure(
+        scraper_name=scraper_name,
+        target_date=target_date,
+        error_type=(row.error_type if row is not None else None) or reason,
+        status_code=row.api_response_code if row is not None else None,
+        kinds=tuple(details.get("kinds") or ()),
+        unavailable_games=len(details.get("unavailable_game_ids") or ()),
+    )
+
+
+def _make_permanent(
+    conn: sa.Connection, item: RetryItem, verdict: Classification, *, now: datetime
+) -> RetryItem | None:
+    entry = {
+        "attempt": item.attempts,
+        "attempted_at": now.isoformat(),
+        "result": PERMANENT,
+        "why": verdict.explanation,
+    }
+    updated = conn.execute(
+        sa.update(queue)
+        .where(queue.c.id == item.id, queue.c.status == PENDING)
+        .values(
+            status=PERMANENT,
+            permanent_at=now,
+            next_retry_at=None,
+            root_cause=verdict.root_cause[:128],
+            updated_at=now,
+            details=sa.func.coalesce(queue.c.details, sa.literal({}, type_=JSONB)).op("||")(
+                sa.literal({"classification": verdict.explanation}, type_=JSONB)
+            ),
+            retry_history=queue.c.retry_history.op("||")(
+                sa.func.jsonb_build_array(sa.literal(jsonable(entry), type_=JSONB))
+            ),
+        )
+        .returning(*_ITEM_COLUMNS)
+    ).first()
+    if updated is None:
+        return None  # claimed or decided meanwhile
+    changed = RetryItem.from_row(updated)
+    _alert_given_up(conn, changed, now=now)
+    return changed
+
+
+def settle_aged(conn: sa.Connection, *, now: datetime, schedule: BackoffSchedule) -> list[RetryItem]:
+    """Pending box-score items whose game day has aged past the limit become permanent
+    instead of being retried again (the sensor calls this before claiming)."""
+    candidates = conn.execute(
+        sa.select(*_ITEM_COLUMNS)
+        .where(queue.c.status == PENDING, queue.c.root_cause.like(f"%:{BOX_SCORE_UNAVAILABLE}"))
+        .order_by(queue.c.id)
+    ).all()
+    settled = []
+    for row in candidates:
+        item = RetryItem.from_row(row)
+        verdict = classify_unavailable_box_score(
+            item.scraper_name, item.target_date, now=now, schedule=schedule
+        )
+        if verdict.permanent and (changed := _make_permanent(conn, item, verdict, now=now)) is not None:
+            settled.append(changed)
+    return settled
 
 
 def claim_due(conn: sa.Connection, *, now: datetime, limit: int, worker: str) -> list[RetryItem]:
@@ -184,7 +302,9 @@ def claim_due(conn: sa.Connection, *, now: datetime, limit: int, worker: str) ->
             attempts=attempt,
             last_attempt_at=now,
             claimed_by=worker,
-            run_key=sa.func.concat("retry-", queue.c.id, "-", attempt, "-", queue.c.correlation_id),  # = run_key_for
+            run_key=sa.func.concat(
+                "retry-", queue.c.id, "-", attempt, "-", queue.c.correlation_id
+            ),  # = run_key_for
             updated_at=now,
         )
         .returning(*_ITEM_COLUMNS)
@@ -262,7 +382,7 @@ def apply_verdict(
             )
         _alert_recovered(conn, changed, was=item.status, now=now)
     elif transition.status == EXHAUSTED:
-        _alert_exhausted(conn, changed, now=now, observed=observed or {})
+        _alert_given_up(conn, changed, now=now, observed=observed or {})
     return VerdictOutcome(changed, transition)
 
 
@@ -355,7 +475,9 @@ def unqueued_failed_scrapes(conn: sa.Connection, *, limit: int = 500) -> list[Ev
         sa.select(*_EVENT_COLUMNS, scrape_events.c.is_recovered)
         .where(real_scrape_events())
         .ext(distinct_on(scrape_events.c.scraper_name, scrape_events.c.target_date))
-        .order_by(scrape_events.c.scraper_name, scrape_events.c.target_date, scrape_events.c.started_at.desc())
+        .order_by(
+            scrape_events.c.scraper_name, scrape_events.c.target_date, scrape_events.c.started_at.desc()
+        )
         .subquery()
     )
     has_open = (
@@ -398,29 +520,97 @@ def counts_by_status(conn: sa.Connection) -> dict[str, int]:
     return {status: int(n) for status, n in rows}
 
 
+@dataclass(frozen=True)
+class CauseSummary:
+    root_cause: str
+    status: str
+    items: int
+    first_day: date
+    last_day: date
+
+
+def open_by_cause(conn: sa.Connection) -> list[CauseSummary]:
+    """Open items grouped by root cause and status: what the backlog is made of, and what was
+    given up on (exhausted, permanent) — an operator sees these, they are never dropped."""
+    rows = conn.execute(
+        sa.select(
+            queue.c.root_cause,
+            queue.c.status,
+            sa.func.count(),
+            sa.func.min(queue.c.target_date),
+            sa.func.max(queue.c.target_date),
+        )
+        .where(queue.c.status != RECOVERED)
+        .group_by(queue.c.root_cause, queue.c.status)
+        .order_by(sa.func.count().desc(), queue.c.root_cause)
+    ).all()
+    return [CauseSummary(cause, status, int(n), first, last) for cause, status, n, first, last in rows]
+
+
+def backlog_figures(counts: dict[str, int]) -> dict[str, int]:
+    """The queue's figures, numeric (the Dagster UI plots them): ``backlog`` is what is still
+    to be retried (pending + retrying); given-up items are counted on their own."""
+    figures = {
+        status: counts.get(status, 0) for status in (PENDING, RETRYING, RECOVERED, EXHAUSTED, PERMANENT)
+    }
+    figures["backlog"] = figures[PENDING] + figures[RETRYING]
+    return figures
+
+
 # -- alerts ----------------------------------------------------------------------------------
 
 
-def _alert_exhausted(conn: sa.Connection, item: RetryItem, *, now: datetime, observed: dict[str, Any]) -> None:
+def _alert_given_up(
+    conn: sa.Connection, item: RetryItem, *, now: datetime, observed: dict[str, Any] | None = None
+) -> None:
+    """One alert per root cause (``dedupe_key``), naming every game day it covers — a season
+    of box scores the upstream never published is one alert, not one per day. Raising again
+    updates the count and the days without notifying again."""
+    rule_key = GIVEN_UP_RULES[item.status]
+    cause = item.root_cause or f"{item.scraper_name}:{item.reason}"
+    days = [
+        d.isoformat()
+        for d in conn.execute(
+            sa.select(queue.c.target_date)
+            .where(queue.c.root_cause == cause, queue.c.status == item.status)
+            .order_by(queue.c.target_date)
+        ).scalars()
+    ]
+    span = days[0] if len(days) == 1 else f"{days[0]}..{days[-1]}" if days else item.target_date.isoformat()
+    if item.status == PERMANENT:
+        title = f"{cause}: {len(days)} game day(s) permanently unavailable ({span}) — not retried"
+        action = "nothing to retry; if the upstream publishes later, a re-scrape recovers it (`nba-notify reprocess`)"
+    else:
+        title = f"{cause}: {len(days)} game day(s) still incomplete after {item.attempts} retries ({span}) — manual action needed"
+        action = "check the upstream for these dates, then `nba-notify reprocess --plan`"
     raise_alert(
         conn,
-        rule_key=RETRY_EXHAUSTED_RULE,
+        rule_key=rule_key,
         entity=item.scraper_name,
-        dedupe_key=item.dedupe_key,
-        title=(
-            f"{item.scraper_name} {item.target_date}: still incomplete after {item.attempts} "
-            f"retries — manual action needed"
-        ),
+        dedupe_key=cause,
+        title=title,
         details={
-            "retry_item_id": item.id,
+            "root_cause": cause,
+            "status": item.status,
+            "items": len(days),
+            "game_days": days[:DAYS_NAMED_IN_ALERTS],
+            "more_game_days": max(0, len(days) - DAYS_NAMED_IN_ALERTS),
             "scraper_name": item.scraper_name,
-            "target_date": item.target_date.isoformat(),
-            "reason": item.reason,
-            "original_error": item.original_error,
-            "attempts": item.attempts,
-            "last_outcome": observed,
-            "correlation_id": item.correlation_id,
-            "action": "check the upstream for this date, then `nba-notify reprocess --plan`",
+            "classification": (
+                conn.execute(
+                    sa.select(queue.c.details["classification"].astext).where(queue.c.id == item.id)
+                ).scalar()
+            ),
+            "latest": {
+                "retry_item_id": item.id,
+                "target_date": item.target_date.isoformat(),
+                "reason": item.reason,
+                "original_error": item.original_error,
+                "attempts": item.attempts,
+                "last_outcome": observed or {},
+                "correlation_id": item.correlation_id,
+            },
+            "action": action,
         },
         now=now,
     )
@@ -443,20 +633,26 @@ def _alert_recovered(conn: sa.Connection, item: RetryItem, *, was: str, now: dat
             "recovery_event_id": str(item.recovery_event_id) if item.recovery_event_id else None,
             "recovery_hours": round(hours, 2),
             "was_exhausted": was == EXHAUSTED,
+            "was_permanent": was == PERMANENT,
             "correlation_id": item.correlation_id,
         },
         now=now,
     )
-    if was == EXHAUSTED:
-        resolve_matching(
-            conn,
-            rule_key=RETRY_EXHAUSTED_RULE,
-            entity=item.scraper_name,
-            dedupe_key=item.dedupe_key,
-            by="source_discrepancies",
-            note=f"recovered at {now.isoformat()}",
-            now=now,
-        )
+    if was in GIVEN_UP:
+        cause = item.root_cause or f"{item.scraper_name}:{item.reason}"
+        still = conn.execute(
+            sa.select(sa.func.count()).where(queue.c.root_cause == cause, queue.c.status == was)
+        ).scalar_one()
+        if still == 0:  # the cause's alert stands while any of its game days is still given up
+            resolve_matching(
+                conn,
+                rule_key=GIVEN_UP_RULES[was],
+                entity=item.scraper_name,
+                dedupe_key=cause,
+                by="source_discrepancies",
+                note=f"last game day recovered at {now.isoformat()}",
+                now=now,
+            )
 
 
 __all__ = [
@@ -465,8 +661,12 @@ __all__ = [
     "RetryItem",
     "VerdictOutcome",
     "apply_verdict",
+    "backlog_figures",
     "claim_due",
     "counts_by_status",
+    "failure_of",
+    "open_by_cause",
+    "settle_aged",
     "enqueue",
     "enqueue_event",
     "items_in",

@@ -32,25 +32,58 @@ REPROCESS_FROM_RAW = "reprocess_from_raw"
 RESCRAPE = "rescrape"
 
 GAMES, PLAYER_BOX_SCORES = "games", "player_box_scores"
-PHASE2_ORDER = (GAMES, PLAYER_BOX_SCORES)
+PLAYER_PROPS, GAME_LINES = "player_props", "game_lines"
+ODDS_API_PROPS, ODDS_API_LINES = "odds_api_props", "odds_api_lines"
+PHASE2_ORDER = (GAMES, PLAYER_BOX_SCORES, PLAYER_PROPS, GAME_LINES)
 SOURCE_DISCREPANCIES = "source_discrepancies"
+BOX_SCORE_COVERAGE = "box_score_coverage"
 
 # player_box_scores keys its rows to the day's games, so re-processing games re-processes it.
-PHASE2_DOWNSTREAM = {GAMES: (GAMES, PLAYER_BOX_SCORES), PLAYER_BOX_SCORES: (PLAYER_BOX_SCORES,)}
+PHASE2_DOWNSTREAM = {
+    GAMES: (GAMES, PLAYER_BOX_SCORES),
+    PLAYER_BOX_SCORES: (PLAYER_BOX_SCORES,),
+    PLAYER_PROPS: (PLAYER_PROPS,),
+    GAME_LINES: (GAME_LINES,),
+}
 SCRAPER_FEEDS = {
     BDL_GAMES: GAMES,
     NBAC_SCHEDULE: GAMES,
     BDL_BOX_SCORES: PLAYER_BOX_SCORES,
     NBAC_BOX_SCORES: PLAYER_BOX_SCORES,
+    ODDS_API_PROPS: PLAYER_PROPS,
+    ODDS_API_LINES: GAME_LINES,
 }
-# NBA.com box scores are fetched for the games its stored schedule lists as started.
+# NBA.com box scores are fetched for the games its stored schedule lists as started. A game
+# missing from a source's listing is missing from its box scores too, and is reported once, as
+# a listing gap: re-scraping a listing re-scrapes that source's box scores with it.
 SCRAPER_RAW_ASSETS = {
-    BDL_GAMES: ("bdl_games_raw",),
-    NBAC_SCHEDULE: ("nbac_schedule_raw",),
+    BDL_GAMES: ("bdl_games_raw", "bdl_box_scores_raw"),
+    NBAC_SCHEDULE: ("nbac_schedule_raw", "nbac_box_scores_raw"),
     BDL_BOX_SCORES: ("bdl_box_scores_raw",),
     NBAC_BOX_SCORES: ("nbac_schedule_raw", "nbac_box_scores_raw"),
+    ODDS_API_PROPS: ("odds_api_props_raw",),
+    ODDS_API_LINES: ("odds_api_lines_raw",),
 }
-RAW_ORDER = ("bdl_games_raw", "bdl_box_scores_raw", "nbac_schedule_raw", "nbac_box_scores_raw")
+# The comparison(s) that judge a scraper's data after a re-scrape. A listing re-scrape rebuilds
+# games, which also changes which final games need a box score.
+EVALUATION_ASSETS = {
+    BDL_GAMES: (SOURCE_DISCREPANCIES, BOX_SCORE_COVERAGE),
+    NBAC_SCHEDULE: (SOURCE_DISCREPANCIES, BOX_SCORE_COVERAGE),
+    BDL_BOX_SCORES: (BOX_SCORE_COVERAGE,),
+    NBAC_BOX_SCORES: (BOX_SCORE_COVERAGE,),
+    # props and lines are judged by their own asset checks, not by the source comparisons
+    ODDS_API_PROPS: (),
+    ODDS_API_LINES: (),
+}
+EVALUATION_ORDER = (SOURCE_DISCREPANCIES, BOX_SCORE_COVERAGE)
+RAW_ORDER = (
+    "bdl_games_raw",
+    "bdl_box_scores_raw",
+    "nbac_schedule_raw",
+    "nbac_box_scores_raw",
+    "odds_api_props_raw",
+    "odds_api_lines_raw",
+)
 
 REPROCESS_TAG = "nba_notify/reprocess"
 DEFAULT_WEBSERVER_URL = "http://127.0.0.1:3000"  # where `nba-notify dev` serves the UI
@@ -95,9 +128,12 @@ class ReprocessPlan:
         grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         for p in self.partitions:
             grouped.setdefault((p.action, p.asset_keys), []).append(p.partition_key)
-        return [BackfillGroup(action, keys, tuple(sorted(parts))) for (action, keys), parts in sorted(grouped.items())]
+        return [
+            BackfillGroup(action, keys, tuple(sorted(parts)))
+            for (action, keys), parts in sorted(grouped.items())
+        ]
 
-    def only(self, partition_keys: Iterable[str]) -> "ReprocessPlan":
+    def only(self, partition_keys: Iterable[str]) -> ReprocessPlan:
         """The plan restricted to ``partition_keys``; a key that is not a real-loss day is an
         error, never silently re-run (dates that have data are not reprocessed)."""
         wanted = list(dict.fromkeys(partition_keys))
@@ -117,7 +153,11 @@ class ReprocessPlan:
         return {
             "partitions": [asdict(p) for p in self.partitions],
             "backfills": [
-                {"action": g.action, "asset_keys": list(g.asset_keys), "partition_keys": list(g.partition_keys)}
+                {
+                    "action": g.action,
+                    "asset_keys": list(g.asset_keys),
+                    "partition_keys": list(g.partition_keys),
+                }
                 for g in self.groups
             ],
         }
@@ -160,7 +200,7 @@ def _partition_plan(day: date, lost: Sequence[AuditRow]) -> PartitionPlan:
         assets = (
             *(a for a in RAW_ORDER if a in raw),
             *(a for a in PHASE2_ORDER if a in phase2),
-            SOURCE_DISCREPANCIES,
+            *(a for a in EVALUATION_ORDER if any(a in EVALUATION_ASSETS[s] for s in scrapers)),
         )
         action = RESCRAPE
     else:
@@ -204,8 +244,7 @@ def backfill_params(group: BackfillGroup, tags: dict[str, str] | None = None) ->
         "assetSelection": [{"path": [key]} for key in group.asset_keys],
         "partitionNames": list(group.partition_keys),
         "title": group.title,
-        "description": "Targeted reprocessing from the zero-record audit: "
-        + ", ".join(group.partition_keys),
+        "description": "Targeted reprocessing from the zero-record audit: " + ", ".join(group.partition_keys),
         "tags": [{"key": k, "value": v} for k, v in sorted(all_tags.items())],
     }
 
@@ -226,7 +265,9 @@ def launch_backfills(
         for group in plan.groups:
             params = backfill_params(group, tags)
             try:
-                response = http.post("/graphql", json={"query": LAUNCH_BACKFILL, "variables": {"backfillParams": params}})
+                response = http.post(
+                    "/graphql", json={"query": LAUNCH_BACKFILL, "variables": {"backfillParams": params}}
+                )
             except httpx.HTTPError as exc:
                 raise PipelineError(
                     ErrorCategory.NETWORK,
@@ -237,7 +278,9 @@ def launch_backfills(
                 ) from exc
             result = _launch_result(response, webserver_url, group)
             launched.append(
-                LaunchedBackfill(result, group.action, group.asset_keys, group.partition_keys, dict(tags or {}))
+                LaunchedBackfill(
+                    result, group.action, group.asset_keys, group.partition_keys, dict(tags or {})
+                )
             )
     return launched
 

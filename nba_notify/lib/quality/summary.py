@@ -13,6 +13,7 @@ from nba_notify.lib.db.tables.quality import scrape_retry_queue as queue
 from nba_notify.lib.db.tables.quality import source_discrepancies
 from nba_notify.lib.quality import queue as q
 from nba_notify.lib.quality.audit import load_audit, load_audit_summary, refresh_audit
+from nba_notify.lib.quality.discrepancies import MISSING_KINDS
 from nba_notify.lib.quality.reprocess import build_plan
 from nba_notify.lib.sqlmodels import SqlProject, load_project
 
@@ -30,7 +31,7 @@ def quality_summary(engine: sa.Engine, project: SqlProject | None = None) -> dic
         ).scalar_one()
         missing_games = conn.execute(
             sa.select(sa.func.count(sa.distinct(source_discrepancies.c.game_id))).where(
-                source_discrepancies.c.kind.like("%missing%")
+                source_discrepancies.c.kind.in_(MISSING_KINDS)
             )
         ).scalar_one()
         statuses = q.counts_by_status(conn)
@@ -57,7 +58,9 @@ def quality_summary(engine: sa.Engine, project: SqlProject | None = None) -> dic
             "detections_logged": int(detections),
         },
         "retry_queue": {
-            "by_status": {s: statuses.get(s, 0) for s in ("pending", "retrying", "recovered", "exhausted")},
+            "by_status": {
+                s: statuses.get(s, 0) for s in ("pending", "retrying", "recovered", "exhausted", "permanent")
+            },
             "items": sum(statuses.values()),
             "retries_scheduled": int(sum(statuses.values())),
             "retry_attempts": int(attempts),
@@ -72,7 +75,13 @@ def quality_summary(engine: sa.Engine, project: SqlProject | None = None) -> dic
             "zero_record_runs": int(audit.get("zero_record_runs") or 0),
             "by_class": {
                 c: int(audit.get(c) or 0)
-                for c in ("false_positive", "data_from_other_run", "future_date", "legitimate_zero", "real_loss")
+                for c in (
+                    "false_positive",
+                    "data_from_other_run",
+                    "future_date",
+                    "legitimate_zero",
+                    "real_loss",
+                )
             },
             "false_positive_rate_pct": float(audit.get("false_positive_pct") or 0.0),
             "real_loss_partitions": plan.partition_keys,

@@ -1,6 +1,6 @@
 {{ config(
     group='quality',
-    description='The scrape retry queue (seed 003): one row per (scraper, game day) incident with its attempts, status and recovery time in hours (queue clock).',
+    description='The scrape retry queue (seed 003): one row per (scraper, game day) incident with its attempts, status (permanent: never retried, the upstream will not have it), root cause and recovery time in hours (queue clock).',
     tags=['quality']
 ) }}
 SELECT
@@ -22,6 +22,8 @@ SELECT
     r.recovered_at,
     r.recovery_event_id,
     r.exhausted_at,
+    r.permanent_at,
+    r.root_cause,
     CASE
         WHEN r.recovered_at IS NOT NULL
         THEN EXTRACT(EPOCH FROM r.recovered_at - r.created_at) / 3600.0

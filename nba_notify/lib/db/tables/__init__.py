@@ -5,6 +5,7 @@ from nba_notify.lib.db.tables import (
     ingest,  # noqa: F401
     monitoring,  # noqa: F401
     notifications,  # noqa: F401
+    props,  # noqa: F401
     quality,  # noqa: F401
     webhook,  # noqa: F401
 )

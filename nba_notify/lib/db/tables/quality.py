@@ -19,7 +19,10 @@ DISCREPANCY_KINDS = (
     "players_missing_in_bdl",
     "players_missing_in_nbac",
 )
-RETRY_STATUSES = ("pending", "retrying", "recovered", "exhausted")
+# permanent: a condition retrying cannot fix (a box score still unavailable days after the
+# game, credentials rejected) — never claimed, kept open and visible; a late complete scrape
+# still recovers it.
+RETRY_STATUSES = ("pending", "retrying", "recovered", "exhausted", "permanent")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -76,13 +79,16 @@ scrape_retry_queue = sa.Table(
         sa.ForeignKey("scrape_events.event_id", ondelete="SET NULL"),
     ),
     sa.Column("exhausted_at", sa.DateTime(timezone=True)),
+    sa.Column("permanent_at", sa.DateTime(timezone=True)),
+    # What failed, as "<scraper>:<cause>" (e.g. nbac_box_scores:box_score_unavailable): items
+    # sharing it share one alert, however many game days they cover.
+    sa.Column("root_cause", sa.String(128), nullable=False, server_default=""),
     sa.Column("correlation_id", sa.String(64), nullable=False),
     sa.CheckConstraint(_in("status", RETRY_STATUSES), name="status"),
     sa.CheckConstraint("attempts >= 0 AND attempts <= max_retries", name="attempts"),
-    sa.CheckConstraint(
-        "(status = 'recovered') = (recovered_at IS NOT NULL)", name="recovered_at"
-    ),
-    # One open item per (scraper, date): pending, retrying or exhausted. A recovered item is
+    sa.CheckConstraint("(status = 'recovered') = (recovered_at IS NOT NULL)", name="recovered_at"),
+    # One open item per (scraper, date) — a scraper is one (source, kind): pending, retrying,
+    # exhausted or permanent. A recovered item is
     # closed history; a later failure of the same date opens a new one.
     sa.Index(
         "uq_scrape_retry_queue_open_item",
@@ -92,4 +98,5 @@ scrape_retry_queue = sa.Table(
         postgresql_where=sa.text("status <> 'recovered'"),
     ),
     sa.Index("ix_scrape_retry_queue_due", "status", "next_retry_at"),
+    sa.Index("ix_scrape_retry_queue_root_cause", "root_cause", "status"),
 )

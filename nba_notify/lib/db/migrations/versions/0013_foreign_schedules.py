@@ -3,7 +3,7 @@ campaign than the ledger owns (a possible double push) until adopted or decided 
 CRITICAL ``foreign_schedule`` alert rule.
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0015
 """
 
 import json
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
