@@ -12,6 +12,8 @@ nba-notify alerts list|ack|resolve   open alerts; acknowledge (stops escalation)
 nba-notify retries [--status S]       the scrape retry queue: backlog, exhausted and permanent items by cause
 nba-notify reprocess --plan|--apply   targeted reprocessing of the real-loss game days
 nba-notify unknown list|resolve       intents whose Braze schedule we cannot see; the operator's answer
+nba-notify foreign list|resolve       schedules Braze holds that the ledger does not own (possible double
+                                      pushes); delete one by id or adopt it (audited)
 nba-notify bench chaos --rounds N     adversarial rounds judged by what users received
 nba-notify ingest --from D --to D     one single-run backfill of the ingest assets, with progress
 nba-notify doctor             can this deployment run? upstreams, keys, database, instance, daemon
@@ -405,6 +407,49 @@ def cmd_unknown(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_foreign(args: argparse.Namespace) -> int:
+    """List the schedules Braze holds that the ledger does not own, or record the operator's
+    decision for one: delete it (by the id the Braze dashboard shows) or adopt it as a game's push."""
+    from nba_notify.defs.notifications.policy import NotificationPolicyResource
+    from nba_notify.lib.clients.braze import BrazeClient
+    from nba_notify.lib.clock import make_clock
+    from nba_notify.lib.config import Settings
+    from nba_notify.lib.db.engine import get_engine, resolve_database_url
+    from nba_notify.lib.ledger.foreign import foreign_rows, resolve_foreign
+
+    settings = Settings.from_env()
+    engine = get_engine(resolve_database_url())
+    policy = NotificationPolicyResource().policy(settings.braze_campaign_id)
+    if args.action == "list":
+        with engine.connect() as conn:
+            rows = foreign_rows(conn, include_closed=args.all)
+        if not rows:
+            print("no foreign schedules" + ("" if args.all else " open"))
+            return 0
+        for r in rows:
+            games = ", ".join(f"{g['game_id']} ({g['matchup']})" for g in r["games"]) or "no game of ours"
+            print(f"{r['id']:>5}  {r['status']:<8} {r['send_at_utc'].astimezone(UTC):%Y-%m-%d %H:%MZ}  "
+                  f"listed {r['listed']} / ledger {r['accounted']}  {games}  "
+                  f"schedule {r['braze_schedule_id'] or 'unknown'}"
+                  + (f"  [{r['resolution']} by {r['resolved_by']}]" if r["status"] != "open" else ""))
+        return 0
+    if args.id is None or not (args.delete or args.adopt):
+        raise UserError("foreign resolve: --id and one of --delete / --adopt are required")
+    if args.delete and not args.schedule_id:
+        raise UserError("foreign resolve: --delete needs --schedule-id (Braze's list does not name schedules)")
+    with BrazeClient(settings.braze_rest_endpoint, settings.braze_api_key) as braze:
+        result = resolve_foreign(
+            engine, braze, policy, args.id, decision="delete" if args.delete else "adopt",
+            schedule_id=args.schedule_id, intent_key=args.intent, by=args.by, note=args.note,
+            now=make_clock(settings.clock_url).now(),
+        )
+    if not result.applied:
+        print(f"foreign resolve: not applied: {result.note}", file=sys.stderr)
+        return 1
+    print(f"foreign {args.id} -> {result.status}: {result.note}")
+    return 0
+
+
 def cmd_bench_chaos(args: argparse.Namespace) -> int:
     from nba_notify.bench_chaos import run_chaos
 
@@ -583,7 +628,9 @@ def cmd_dagster(args: argparse.Namespace) -> int:
 
 
 # Commands that work on the instance and the application database.
-INSTANCE_COMMANDS = {"sync", "alerts", "retries", "reprocess", "ingest", "doctor", "dagster", "migrate", "unknown"}
+INSTANCE_COMMANDS = {
+    "sync", "alerts", "retries", "reprocess", "ingest", "doctor", "dagster", "migrate", "unknown", "foreign",
+}
 
 
 # -- argument types: a bad value is a one-line usage error, never a traceback further down -----
@@ -831,6 +878,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     unknown.add_argument("--note", type=_text(MAX_REASON_CHARS, "--note"), default=None)
     unknown.set_defaults(func=cmd_unknown)
+
+    foreign = sub.add_parser("foreign", help="schedules Braze holds that the ledger does not own; decide one")
+    foreign.add_argument("action", choices=["list", "resolve"])
+    foreign.add_argument("--all", action="store_true", help="list: closed ones too (adopted, deleted, gone)")
+    foreign.add_argument("--id", type=_int_in(1, 2**62, "--id"), default=None, help="from `foreign list`")
+    decision = foreign.add_mutually_exclusive_group()
+    decision.add_argument("--delete", action="store_true", help="cancel it at Braze (needs --schedule-id)")
+    decision.add_argument("--adopt", action="store_true", help="keep it as the game's push")
+    foreign.add_argument("--schedule-id", type=_text(64, "--schedule-id"), default=None,
+                         help="the schedule's id as the Braze dashboard shows it")
+    foreign.add_argument("--intent", type=_text(200, "--intent"), default=None,
+                         help="with --adopt: the intent, when several games send at that time")
+    foreign.add_argument("--by", type=_text(MAX_REQUESTER_CHARS, "--by"), default=os.environ.get("USER", "operator"),
+                         help="who decides (audited)")
+    foreign.add_argument("--note", type=_text(MAX_REASON_CHARS, "--note"), default=None)
+    foreign.set_defaults(func=cmd_foreign)
 
     ingest = sub.add_parser("ingest", help="one single-run backfill of the ingest assets, with progress")
     ingest.add_argument("--from", dest="start", required=True, help="first game day YYYY-MM-DD (US-Eastern)")

@@ -260,7 +260,7 @@ class Schedule:
     recipients: list[dict[str, Any]] | None
     broadcast: bool
     created_at: datetime
-    origin: str = "create"  # or "update" (a new id handed out by an update)
+    origin: str = "create"  # or "update" (a new id handed out by an update), "foreign" (control route)
     replaces: str | None = None
     status: str = SCHEDULED
     updated_at: datetime | None = None
@@ -550,7 +550,9 @@ class BrazeSim:
                     )
         return dict(trigger_properties), audience, recipients, broadcast
 
-    def create(self, body: dict[str, Any]) -> dict[str, Any]:
+    def create(self, body: dict[str, Any], *, origin: str = "create") -> dict[str, Any]:
+        """``origin="foreign"``: a schedule someone else made behind the product's back (the
+        control route); it is not one of the product's applied writes."""
         with self._lock:
             now = self.sim.clock.now()
             campaign_id = self._campaign(body)
@@ -569,10 +571,12 @@ class BrazeSim:
                 recipients=recipients,
                 broadcast=broadcast,
                 created_at=now,
+                origin=origin,
             )
             record.history.append({"at": iso_z(now), "action": "created", "time": iso_z(when)})
             self.schedules[record.schedule_id] = record
-            self._applied[ROUTE_CREATE] += 1
+            if origin == "create":
+                self._applied[ROUTE_CREATE] += 1
             return {"schedule_id": record.schedule_id, "dispatch_id": record.dispatch_id, "message": "success"}
 
     def _created_send_id(self, body: dict[str, Any], campaign_id: str) -> str | None:
@@ -1076,7 +1080,7 @@ def routes(sim: Any) -> list[Route]:
 
 def control_routes(sim: Any) -> list[Route]:
     """``/_sim/braze``: force Currents redelivery, configure the connector, the list lag and
-    the daily send-identifier limit."""
+    the daily send-identifier limit, create a schedule behind the product's back."""
     state = BrazeSim.attach(sim)
 
     async def flush(request: Request) -> JSONResponse:  # noqa: ARG001
@@ -1104,9 +1108,26 @@ def control_routes(sim: Any) -> list[Route]:
             }
         )
 
+    async def foreign_schedule(request: Request) -> JSONResponse:
+        """A schedule created behind the product's back (another deployment, a script): the
+        create body as Braze takes it, the campaign defaulting to the simulated one. Validated
+        like a create (400 for a bad body); listed after the list lag like any API schedule."""
+        body = await request.json()
+        if not isinstance(body, dict):
+            return BrazeApiError(400, "Invalid JSON", ["body must be an object"]).response()
+        body.setdefault("campaign_id", sim.config.braze_campaign_id)
+        if "audience" not in body and "recipients" not in body:
+            body.setdefault("broadcast", True)
+        try:
+            created = state.create(body, origin="foreign")
+        except BrazeApiError as error:
+            return error.response()
+        return JSONResponse(created, status_code=201)
+
     return [
         Route("/flush", flush, methods=["POST"]),
         Route("/config", config, methods=["GET", "POST"]),
+        Route("/foreign_schedules", foreign_schedule, methods=["POST"]),
     ]
 
 

@@ -68,5 +68,19 @@ class SimControl:
         response.raise_for_status()
         return response.json()
 
+    def foreign_schedule(
+        self, game_id: str, home_team: str, away_team: str, when: datetime, **body: Any
+    ) -> dict[str, Any]:
+        """Schedule the campaign for a game behind the product's back (a double push in the
+        making); ``body`` adds or overrides create fields. Returns Braze's answer."""
+        payload = {
+            "trigger_properties": {"game_id": game_id, "home_team": home_team, "away_team": away_team},
+            "schedule": {"time": when.isoformat()},
+            **body,
+        }
+        response = self._http.post("/braze/foreign_schedules", json=payload)
+        response.raise_for_status()
+        return response.json()
+
     def reset(self, now: datetime | None = None) -> None:
         self._http.post("/reset", json={"now": now.isoformat()} if now else {}).raise_for_status()

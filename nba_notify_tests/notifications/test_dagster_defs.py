@@ -9,12 +9,19 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from nba_notify.definitions import load
 from nba_notify.defs.notifications.inprocess import check_results, execute, failed_checks
 from nba_notify.defs.notifications.policy import NotificationPolicyResource
 from nba_notify.defs.notifications.sensors import count_mismatch_sensor, stale_pending_sensor
 from nba_notify.defs.resources import AlertsResource, BrazeResource, ClockResource, PostgresResource
-from nba_notify.definitions import load
-from nba_notify_tests.notifications.conftest import BRAZE_KEY, CAMPAIGN, at, ledger_rows, live_schedules
+from nba_notify_tests.notifications.conftest import (
+    BRAZE_KEY,
+    CAMPAIGN,
+    at,
+    ledger_rows,
+    live_schedules,
+    make_braze_client,
+)
 
 NYK = "0022600301"
 GSW = "0022600302"
@@ -127,8 +134,12 @@ def test_count_mismatch_sensor_alerts_once_after_it_persists_and_requests_reconc
 ):
     games.put(NYK, "NYK", "BOS", at(hours=4))
     execute("braze_sync_job", resources=resources, instance=instance)
+    (row,) = ledger_rows(db)
     with db.begin() as conn:  # a ledger row lost behind our back
         conn.execute(sa.text("UPDATE schedule_ledger SET state = 'expired'"))
+    # ... and its schedule too (still listed, the sensor would adopt it back: test_foreign_schedules)
+    with make_braze_client(braze_sim) as client:
+        assert client.delete_schedule(CAMPAIGN, row["braze_schedule_id"]).succeeded
     first = count_mismatch_sensor(ctx := dg.build_sensor_context(instance=instance, resources=resources))
     assert isinstance(first, dg.SkipReason)  # not yet persisted
     braze_sim.control.advance(180)

@@ -2,6 +2,7 @@
 offending rows as a markdown table. The queries live in :mod:`nba_notify.lib.ledger.verification`."""
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import dagster as dg
@@ -9,6 +10,7 @@ import dagster as dg
 from nba_notify.defs.notifications.assets import braze_schedules, notification_sends
 from nba_notify.defs.notifications.policy import NotificationPolicyResource
 from nba_notify.defs.resources import BrazeResource, ClockResource, PostgresResource
+from nba_notify.lib.errors import PipelineError
 from nba_notify.lib.ledger import verification
 from nba_notify.lib.ledger.verification import markdown_table
 
@@ -81,11 +83,16 @@ def orphaned_schedules(database: PostgresResource) -> dg.AssetCheckResult:
     return _result(rows, extra={"orphans": len(orphans), "unresolved": len(unresolved)})
 
 
+COUNT_MISMATCH_COLUMNS = ["kind", "game_id", "send_at_utc", "schedule_id", "listed", "ledger", "detail"]
+
+
 @dg.asset_check(
     asset=braze_schedules,
     name="count_mismatch",
-    description="Gap 3: desired vs ledger vs Braze's scheduled-broadcasts list (which only ever proves "
-    "presence: more listed than the ledger knows is a mismatch, fewer is not).",
+    description="Braze's own scheduled-broadcasts list against the ledger, per send minute. ERROR: a schedule "
+    "Braze holds that the ledger does not own (a possible double push: `nba-notify foreign list`), or one the "
+    "ledger holds that the list no longer shows while it shows later ones. WARN: desired and ledger counts "
+    "disagree (a sync in progress, or one that failed). The list's lag after a create raises nothing.",
 )
 def count_mismatch(
     database: PostgresResource,
@@ -93,20 +100,84 @@ def count_mismatch(
     braze: BrazeResource,
     notification_policy: NotificationPolicyResource,
 ) -> dg.AssetCheckResult:
-    from nba_notify.lib.ledger.reconcile import count_reconcile
+    from nba_notify.lib.ledger import foreign
 
     policy = notification_policy.policy(braze.campaign_id)
-    with braze.client() as client:
-        result = count_reconcile(database.engine(), client, policy, now=clock.now(), raise_alert=False)
-    rows: Rows = []
-    if result.counts.mismatch:
-        rows.append({"what": "counts", **result.counts.as_dict()})
-    rows += [{"what": "listed_beyond_ledger", **r} for r in result.listed_beyond_ledger]
+    now = clock.now()
+    start, end = foreign.list_window(now, policy)
+    engine = database.engine()
+    list_error = None
+    assessment = None
+    try:
+        with braze.client() as client:
+            listed = foreign.read_listing(client, policy, start, end)
+    except PipelineError as error:
+        list_error = str(error)
+    with engine.connect() as conn:
+        if list_error is None:
+            assessment = foreign.assess(
+                conn, listed, policy, start=start, end=end,
+                lag_allowance=timedelta(seconds=notification_policy.list_lag_allowance_seconds),
+            )
+        recorded = foreign.open_foreign(conn, policy.campaign_id)
+        counts = verification.counts(conn, now, policy)
+    serious = offending_foreign_rows(assessment, recorded)
+    rows: Rows = list(serious)
+    if counts.mismatch:
+        rows.append({"kind": "counts", "listed": assessment.listed_total if assessment else None,
+                     "ledger": counts.ledger_live,
+                     "detail": f"desired {counts.desired}, ledger {counts.ledger_live} "
+                               f"({counts.ledger_unresolved} unresolved) past the update buffer"})
     return _result(
         rows,
-        severity=dg.AssetCheckSeverity.WARN,
-        extra={k: v for k, v in result.counts.as_dict().items() if isinstance(v, int)},
+        severity=dg.AssetCheckSeverity.ERROR if serious else dg.AssetCheckSeverity.WARN,
+        columns=COUNT_MISMATCH_COLUMNS,
+        extra={
+            "desired": counts.desired,
+            "ledger_live": counts.ledger_live,
+            "ledger_unresolved": counts.ledger_unresolved,
+            "braze_listed": assessment.listed_total if assessment else None,
+            "foreign": sum(1 for r in serious if r["kind"] == "foreign"),
+            "unlisted": len(assessment.unlisted) if assessment else 0,
+            "unverifiable_by_list": assessment.unverifiable if assessment else 0,
+            "list_error": list_error or "",
+        },
     )
+
+
+def offending_foreign_rows(assessment: Any, recorded: Rows) -> Rows:
+    """Foreign schedules (seen now, or recorded open by the sensor) and unlisted ones, one table."""
+    from nba_notify.lib.ledger.foreign import describe
+
+    rows: Rows = []
+    seen = set()
+    for u in (assessment.unowned if assessment else []):
+        seen.add(u["send_at_utc"])
+        rows.append(_foreign_row(u, describe({**u, "braze_schedule_id": None})))
+    for r in recorded:
+        if r["send_at_utc"] not in seen:
+            rows.append(_foreign_row(r, describe(r)))
+    for m in (assessment.unlisted if assessment else []):
+        rows.append({
+            "kind": "unlisted", "game_id": m["game_id"], "send_at_utc": m["send_at_utc"],
+            "schedule_id": m["schedule_id"], "listed": 0, "ledger": 1,
+            "detail": f"not listed, while schedules confirmed later are (list current through "
+                      f"{m['list_current_through']:%H:%M:%SZ}): gone at Braze?",
+        })
+    return rows
+
+
+def _foreign_row(r: dict[str, Any], title: str) -> dict[str, Any]:
+    games = r["games"]
+    return {
+        "kind": "foreign",
+        "game_id": ", ".join(f"{g['game_id']} ({g['matchup']})" for g in games) or "none of ours",
+        "send_at_utc": r["send_at_utc"],
+        "schedule_id": r.get("braze_schedule_id") or "unknown",
+        "listed": r["listed"],
+        "ledger": r["accounted"],
+        "detail": title,
+    }
 
 
 @dg.asset_check(

@@ -35,6 +35,7 @@ def notification_definitions(
             jobs.pre_send_check_job,
             jobs.reconcile_counts_job,
             jobs.resolve_unknown_schedule_job,
+            jobs.resolve_foreign_schedule_job,
         ],
         resources=resources if resources is not None else build_resources(settings),
     )

@@ -14,6 +14,8 @@ Reconcile Count (man.) ``reconcile_counts_job``     ledger vs Braze vs desired (
 Pre-Send Check (man.)  ``pre_send_check_job``       as above
 (operator)             ``resolve_unknown_schedule_  answer a CRITICAL ambiguous-schedule alert:
                        job``                        exists (with or without its id) / absent
+(operator)             ``resolve_foreign_schedule_  decide a CRITICAL possible-double-push alert:
+                       job``                        delete the foreign schedule by id / adopt it
 =====================  ===========================  =========================================
 """
 
@@ -212,6 +214,62 @@ def resolve_unknown_op(
     if not result.applied:
         raise dg.Failure(description=f"not applied: {result.note}")
     context.log.info(f"{config.intent_key} -> {result.new_state}")
+
+
+class ResolveForeignConfig(dg.Config):
+    """The operator's decision on a schedule Braze holds that the ledger does not own (from
+    ``nba-notify foreign list``, the ``count_mismatch`` check or the CRITICAL alert)."""
+
+    foreign_id: int
+    # "delete": cancel ``schedule_id`` at Braze (never the ledger's own); "adopt": keep it as
+    # the game's push (only for a game that holds no live schedule).
+    decision: str
+    # As the Braze dashboard shows it: required to delete; with adopt, proven live first.
+    schedule_id: str = ""
+    # With adopt, when several games send at that time.
+    intent_key: str = ""
+    note: str = ""
+
+
+@dg.op(description="Operator decision on a foreign Braze schedule (possible double push): delete by id or adopt.")
+def resolve_foreign_op(
+    context: dg.OpExecutionContext,
+    config: ResolveForeignConfig,
+    database: PostgresResource,
+    clock: ClockResource,
+    braze: BrazeResource,
+    notification_policy: NotificationPolicyResource,
+) -> None:
+    from nba_notify.lib.ledger.foreign import resolve_foreign
+
+    with braze.client() as client:
+        try:
+            result = resolve_foreign(
+                database.engine(),
+                client,
+                notification_policy.policy(braze.campaign_id),
+                config.foreign_id,
+                decision=config.decision,
+                schedule_id=config.schedule_id or None,
+                intent_key=config.intent_key or None,
+                by=f"dagster run {context.run.run_id}",
+                note=config.note or None,
+                now=clock.now(),
+            )
+        except ValueError as error:
+            raise dg.Failure(description=str(error)) from error
+    if not result.applied:
+        raise dg.Failure(description=f"not applied: {result.note}")
+    context.log.info(f"foreign {config.foreign_id} -> {result.status}: {result.note}")
+
+
+@dg.job(
+    executor_def=IN_PROCESS,
+    tags=BRAZE_WRITER_TAGS,
+    description="Decide a foreign Braze schedule (possible double push) after checking the Braze dashboard.",
+)
+def resolve_foreign_schedule_job() -> None:
+    resolve_foreign_op()
 
 
 @dg.job(

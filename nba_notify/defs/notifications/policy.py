@@ -29,6 +29,8 @@ class NotificationPolicyResource(dg.ConfigurableResource):
     send_guard: str = "auto"
     in_flight_grace_seconds: float = 300.0
     expire_after_hours: int = 24
+    # How long Braze's scheduled-broadcasts list may still show a schedule we moved or cancelled.
+    list_lag_allowance_seconds: float = 300.0
     lease_ttl_seconds: float = 120.0
     lease_wait_seconds: float = 60.0
 

@@ -12,8 +12,8 @@ Metrics and who evaluates them:
   ``asset_check_failed`` (a failed check of severity ERROR, even in a successful run),
   ``asset_check_warned`` (WARN, off by default);
 * raised by the domain that detects them, through :func:`nba_notify.lib.alerts.raise_alert`:
-  ``stale_pending``, ``count_mismatch``, ``ambiguous_schedule``, ``retry_exhausted``,
-  ``retry_permanent`` (both one alert per root cause), ``recovered``.
+  ``stale_pending``, ``count_mismatch``, ``ambiguous_schedule``, ``foreign_schedule``,
+  ``retry_exhausted``, ``retry_permanent`` (both one alert per root cause), ``recovered``.
 
 ``entity_type = 'all'`` means the rule is evaluated for each entity separately and the alert
 names the offending entity.
@@ -122,6 +122,8 @@ DEFAULT_RULES: dict[str, AlertRule] = {
         _rule("stale_pending", "Notification still pending after send time", "notifications_sync", "stale_pending", None, None, S.CRITICAL, escalation=300),
         _rule("count_mismatch", "Schedule count mismatch", "notifications_sync", "count_mismatch", None, None, S.HIGH, escalation=1800),
         _rule("ambiguous_schedule", "Ambiguous Braze schedule outcome", "notifications_sync", "ambiguous_schedule", None, None, S.CRITICAL, escalation=300),
+        # Migration 0013 seeds this one.
+        _rule("foreign_schedule", "Possible double push: a Braze schedule the ledger does not own", "notifications_sync", "foreign_schedule", None, None, S.CRITICAL, escalation=300),
         _rule("retry_exhausted", "Scrape retries exhausted", ALL_ENTITIES, "retry_exhausted", None, None, S.HIGH, escalation=1800),
         _rule("scrape_recovered", "Scrape recovered after retry", ALL_ENTITIES, "recovered", None, None, S.LOW, ("webhook", "dashboard")),
         # Migration 0012 seeds this one: one alert per root cause, however many game days.

@@ -350,6 +350,7 @@ def plan_actions(
     policy: NotificationPolicy,
     *,
     guard_live: bool = False,
+    not_guardable: frozenset[str] = frozenset(),
 ) -> Plan:
     """Compare what should exist with what the ledger says exists.
 
@@ -361,6 +362,9 @@ def plan_actions(
     * no desired row at all -> nothing (absence proves nothing);
     * at most one live schedule per game and kind: a live schedule of a superseded intent
       (e.g. template version bump) is cancelled before its successor is created.
+
+    ``not_guardable``: intents whose ``unidentified`` schedule does not carry our send id (a
+    foreign schedule adopted by proof), so the send guard could not refuse it if left stale.
     """
     plan = Plan()
     desired_by_key = {d.intent_key: d for d in desired}
@@ -380,7 +384,7 @@ def plan_actions(
             continue
 
         if row is not None and row.state == "unidentified":
-            _plan_unidentified(plan, row, d, now, policy, guard_live)
+            _plan_unidentified(plan, row, d, now, policy, guard_live and key not in not_guardable)
             continue
 
         if d is None:

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from nba_notify.lib.db.tables.notifications import desired_notifications, schedule_ledger
 from nba_notify.lib.errors import PipelineError
 from nba_notify.lib.ledger import store, verification
-from nba_notify.lib.ledger.alerting import AlertSink, RULE_COUNT_MISMATCH, raise_domain_alert
+from nba_notify.lib.ledger.alerting import RULE_COUNT_MISMATCH, AlertSink, raise_domain_alert
 from nba_notify.lib.ledger.lease import Lease, lease_name, new_holder_id
 from nba_notify.lib.ledger.planning import Desired, LedgerRow, NotificationPolicy
 from nba_notify.lib.ledger.sync import BrazeApi, Checkpoint, ScheduleSync, SyncReport, no_checkpoint
@@ -273,18 +273,27 @@ def count_reconcile(
     raise_alert: bool = True,
 ) -> CountReconcile:
     """Ledger vs Braze vs desired. Read-only (no lease needed). One list call at most."""
+    from nba_notify.lib.ledger import foreign
+
     listed: Counter = Counter()
     list_error = None
+    start, end = verification.count_window(now, policy)
     if braze is not None:
         try:
-            start, end = verification.count_window(now, policy)
             listed = verification.listed_per_time(braze.list_scheduled_broadcasts(end), policy.campaign_id, start, end)
         except PipelineError as error:
             list_error = str(error)
     with engine.connect() as conn:
+        # Beyond what the ledger accounts for (open and guarded orphans too), where nothing of ours
+        # is unsettled: the foreign schedules (the count sensor records, adopts and alerts them).
+        beyond = foreign.assess(conn, listed, policy, start=start, end=end).unowned if listed else []
         result = CountReconcile(
             counts=verification.counts(conn, now, policy, braze_listed=sum(listed.values()) if braze else None),
-            listed_beyond_ledger=verification.listed_beyond_ledger(conn, listed, policy.campaign_id),
+            listed_beyond_ledger=[
+                {"send_at_utc": u["send_at_utc"], "listed": u["listed"], "ledger_live": u["accounted"],
+                 "games": [g["game_id"] for g in u["games"]]}
+                for u in beyond
+            ],
             missing=verification.missing_schedules(conn, now, policy),
             unresolved=verification.unresolved_schedules(conn),
             list_error=list_error,

@@ -488,7 +488,8 @@ class ScheduleSync:
 
     def _apply_plan(self) -> None:
         desired, ledger = self.load_state()
-        plan = plan_actions(desired, ledger, self.now(), self.policy, guard_live=self.guard_live)
+        plan = plan_actions(desired, ledger, self.now(), self.policy, guard_live=self.guard_live,
+                            not_guardable=self._adopted_foreign(ledger))
         unchanged: list[str] = []
         rows_by_key = {r.intent_key: r for r in ledger}
         desired_by_key = {d.intent_key: d for d in desired}
@@ -531,6 +532,17 @@ class ScheduleSync:
                 self.act(action)
         except _Stop:
             pass
+
+    def _adopted_foreign(self, ledger: list[LedgerRow]) -> frozenset[str]:
+        """Unidentified rows holding a foreign schedule adopted without its id: it carries no send
+        id of ours, so the send guard cannot refuse it; a change must alert, not abandon it."""
+        keys = [r.intent_key for r in ledger if r.state == "unidentified"]
+        if not keys:
+            return frozenset()
+        from nba_notify.lib.ledger.foreign import adopted_without_id
+
+        with self.engine.connect() as conn:
+            return adopted_without_id(conn, keys)
 
     def act(self, action: Action) -> None:
         row = action.row

@@ -124,10 +124,10 @@ class Counts:
 
     @property
     def mismatch(self) -> bool:
-        if self.desired != self.ledger_live:
-            return True
-        # The list may lag or never show API schedules: only MORE than we know is a signal.
-        return self.braze_listed is not None and self.braze_listed > self.ledger_live
+        """Desired against ledger. What Braze lists is judged per send minute, against every
+        schedule the ledger accounts for (orphans too), by :mod:`nba_notify.lib.ledger.foreign`:
+        a total compared with live rows alone would call a guarded orphan a double push."""
+        return self.desired != self.ledger_live
 
     def key(self) -> str:
         return f"desired={self.desired}|ledger={self.ledger_live}|listed={self.braze_listed}"
@@ -178,35 +178,6 @@ def listed_per_time(entries: Sequence[dict[str, Any]], campaign_id: str, start: 
         if when is not None and start < when <= end:
             per_time[when] += 1
     return per_time
-
-
-def listed_beyond_ledger(conn: sa.Connection, listed: Counter, campaign_id: str) -> Rows:
-    """Positive evidence of schedules we do not know: more listed at a send time than the
-    ledger holds live there (a duplicate, or an orphan nobody recorded)."""
-    if not listed:
-        return []
-    times = list(listed)
-    known = Counter(
-        {
-            r["send_at_utc"]: int(r["n"])
-            for r in conn.execute(
-                sa.text(
-                    """
-                    SELECT send_at_utc, count(*) AS n FROM schedule_ledger
-                     WHERE campaign_id = :campaign AND send_at_utc = ANY(:times)
-                       AND state IN ('creating', 'updating', 'scheduled', 'unknown', 'unidentified', 'cancel_requested')
-                     GROUP BY send_at_utc
-                    """
-                ),
-                {"campaign": campaign_id, "times": times},
-            ).mappings()
-        }
-    )
-    return [
-        {"send_at_utc": when, "listed": n, "ledger_live": known.get(when, 0)}
-        for when, n in sorted(listed.items())
-        if n > known.get(when, 0)
-    ]
 
 
 def duplicate_sends(conn: sa.Connection, limit: int = 200) -> Rows:

@@ -18,6 +18,7 @@ from nba_notify.lib.ingest.live import on_since
 from nba_notify.lib.monitoring.entities import (
     ENTITIES,
     LIVE_SCOREBOARD,
+    NOTIFICATIONS_SYNC,
     SYNC_FREQUENCY_SECONDS,
     entity_for_asset,
 )
@@ -198,6 +199,7 @@ def health_overview(conn: sa.Connection, now: datetime) -> dict[str, Any]:
             "expected_to_run": facts.expectation.due_since is not None if facts.expectation else True,
             "idle_reason": facts.expectation.idle_reason if facts.expectation else "",
         }
+    apply_notifications_health(entities, notifications_health(conn, now))
     overall = max((e["status"] for e in entities.values()), key=STATUS_RANK.__getitem__, default=HEALTHY)
     if any(a["severity"] == "CRITICAL" for a in alerts):
         overall = CRITICAL
@@ -244,6 +246,40 @@ def retry_queue_health(conn: sa.Connection) -> dict[str, Any]:
             for c in retry_queue.open_by_cause(conn)[:MAX_CAUSES_SHOWN]
         ],
     }
+
+
+def notifications_health(conn: sa.Connection, now: datetime) -> dict[str, Any]:
+    """The notification domain's own facts: a schedule Braze holds that the ledger does not own
+    (a possible double push) keeps notifications CRITICAL until adopted or decided, whatever the
+    runs and alerts say."""
+    from nba_notify.lib.ledger.foreign import open_foreign
+
+    foreign = [r for r in open_foreign(conn) if r["send_at_utc"] > now]
+    reasons = [
+        f"foreign Braze schedule at {r['send_at_utc'].astimezone(UTC):%Y-%m-%d %H:%MZ} for "
+        + (", ".join(g["game_id"] for g in r["games"]) or "no game of ours")
+        + " (possible double push)"
+        for r in foreign
+    ]
+    return {
+        "status": CRITICAL if foreign else HEALTHY,
+        "reasons": reasons,
+        "foreign_schedules": [
+            {"id": r["id"], "send_at": _iso(r["send_at_utc"]), "games": [g["game_id"] for g in r["games"]],
+             "schedule_id": r["braze_schedule_id"], "first_seen_at": _iso(r["first_seen_at"])}
+            for r in foreign
+        ],
+    }
+
+
+def apply_notifications_health(entities: dict[str, Any], facts: Mapping[str, Any]) -> None:
+    entry = entities.get(NOTIFICATIONS_SYNC)
+    if entry is None:
+        return
+    entry["foreign_schedules"] = facts["foreign_schedules"]
+    if STATUS_RANK[facts["status"]] > STATUS_RANK[entry["status"]]:
+        entry["status"] = facts["status"]
+    entry["reasons"] = [*entry["reasons"], *facts["reasons"]]
 
 
 def _alert_summary(a: Mapping[str, Any]) -> dict[str, Any]:

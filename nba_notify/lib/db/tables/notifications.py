@@ -12,6 +12,8 @@
 * ``schedule_orphans`` — Braze schedule ids proven not to be the live one (a fenced write-back
   that lost, an id superseded by an update that returned a new one). The only ids reconcile
   ever cancels; their ``status`` moves by compare-and-set so two cancellers never race.
+* ``foreign_schedules`` — schedules Braze lists for our campaign that the ledger does not own
+  (possible double pushes), until adopted by proof or decided by an operator.
 * ``scheduler_leases`` — the lease rows handing out monotonically increasing fencing tokens.
 * ``scheduler_logs`` — every decision of every run (created, updated, skipped_unchanged,
   skipped + reason, cancelled, adopted, error, send_id_created, ...), seed 000's audit trail.
@@ -207,6 +209,47 @@ schedule_orphans = sa.Table(
     sa.CheckConstraint(f"status IN {_in(ORPHAN_STATUSES)}", name="status"),
     sa.Index("ix_schedule_orphans_open", "id", postgresql_where=sa.text("status IN ('pending', 'cancel_claimed')")),
     sa.Index("ix_schedule_orphans_dispatch_id", "dispatch_id"),
+)
+
+# A send minute at which Braze lists more schedules of our campaign than the ledger accounts for:
+# a schedule the ledger does not own (created behind its back), i.e. a possible double push.
+# Braze's list names the campaign and the send time, never the schedule, so the row carries the
+# games whose intents send then; ``braze_schedule_id`` is filled only when an operator names it.
+FOREIGN_STATUSES = (
+    "open",  # still listed, nobody decided
+    "adopted",  # the ledger took it as an intent's live schedule (by proof, or an operator)
+    "deleted",  # an operator had it cancelled at Braze (by its id, never the ledger's own)
+    "gone",  # no longer listed (cancelled in the dashboard, or moved)
+    "passed",  # its send time passed while open
+)
+
+foreign_schedules = sa.Table(
+    "foreign_schedules",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("campaign_id", sa.String(100), nullable=False),
+    sa.Column("send_at_utc", TS, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("listed", sa.Integer, nullable=False),
+    sa.Column("accounted", sa.Integer, nullable=False),
+    # [{game_id, matchup, intent_key, ledger_state}] of the active intents sending at that minute
+    sa.Column("games", JSONB, nullable=False),
+    sa.Column("braze_schedule_id", sa.String(64)),
+    sa.Column("intent_key", sa.String(200)),
+    sa.Column("first_seen_at", TS, nullable=False),
+    sa.Column("last_seen_at", TS, nullable=False),
+    sa.Column("resolved_at", TS),
+    sa.Column("resolved_by", sa.String(100)),
+    sa.Column("resolution", sa.String(40)),
+    sa.Column("note", sa.Text),
+    sa.CheckConstraint(f"status IN {_in(FOREIGN_STATUSES)}", name="status"),
+    sa.Index(
+        "uq_foreign_schedules_open_minute",
+        "campaign_id",
+        "send_at_utc",
+        unique=True,
+        postgresql_where=sa.text("status = 'open'"),
+    ),
 )
 
 scheduler_leases = sa.Table(
