@@ -253,7 +253,9 @@ def cmd_retries(args: argparse.Namespace) -> int:
     with engine.connect() as conn:
         figures = q.backlog_figures(q.counts_by_status(conn))
         causes = [c for c in q.open_by_cause(conn) if args.status in (None, c.status)]
-        query = sa.select(queue).where(queue.c.status != "recovered").order_by(queue.c.target_date, queue.c.id)
+        query = (
+            sa.select(queue).where(queue.c.status != "recovered").order_by(queue.c.target_date, queue.c.id)
+        )
         if args.status:
             query = query.where(queue.c.status == args.status)
         rows = conn.execute(query.limit(args.limit)).all()
@@ -266,7 +268,9 @@ def cmd_retries(args: argparse.Namespace) -> int:
     for r in rows:
         due = f"next {r.next_retry_at:%Y-%m-%d %H:%M} UTC" if r.next_retry_at else "not retried"
         why = (r.details or {}).get("classification") or r.original_error
-        print(f"{r.id:>6}  {r.target_date}  {r.scraper_name:<16} {r.status:<10} {r.attempts}/{r.max_retries}  {due}  {why}")
+        print(
+            f"{r.id:>6}  {r.target_date}  {r.scraper_name:<16} {r.status:<10} {r.attempts}/{r.max_retries}  {due}  {why}"
+        )
     return 0
 
 
@@ -428,19 +432,30 @@ def cmd_foreign(args: argparse.Namespace) -> int:
             return 0
         for r in rows:
             games = ", ".join(f"{g['game_id']} ({g['matchup']})" for g in r["games"]) or "no game of ours"
-            print(f"{r['id']:>5}  {r['status']:<8} {r['send_at_utc'].astimezone(UTC):%Y-%m-%d %H:%MZ}  "
-                  f"listed {r['listed']} / ledger {r['accounted']}  {games}  "
-                  f"schedule {r['braze_schedule_id'] or 'unknown'}"
-                  + (f"  [{r['resolution']} by {r['resolved_by']}]" if r["status"] != "open" else ""))
+            print(
+                f"{r['id']:>5}  {r['status']:<8} {r['send_at_utc'].astimezone(UTC):%Y-%m-%d %H:%MZ}  "
+                f"listed {r['listed']} / ledger {r['accounted']}  {games}  "
+                f"schedule {r['braze_schedule_id'] or 'unknown'}"
+                + (f"  [{r['resolution']} by {r['resolved_by']}]" if r["status"] != "open" else "")
+            )
         return 0
     if args.id is None or not (args.delete or args.adopt):
         raise UserError("foreign resolve: --id and one of --delete / --adopt are required")
     if args.delete and not args.schedule_id:
-        raise UserError("foreign resolve: --delete needs --schedule-id (Braze's list does not name schedules)")
+        raise UserError(
+            "foreign resolve: --delete needs --schedule-id (Braze's list does not name schedules)"
+        )
     with BrazeClient(settings.braze_rest_endpoint, settings.braze_api_key) as braze:
         result = resolve_foreign(
-            engine, braze, policy, args.id, decision="delete" if args.delete else "adopt",
-            schedule_id=args.schedule_id, intent_key=args.intent, by=args.by, note=args.note,
+            engine,
+            braze,
+            policy,
+            args.id,
+            decision="delete" if args.delete else "adopt",
+            schedule_id=args.schedule_id,
+            intent_key=args.intent,
+            by=args.by,
+            note=args.note,
             now=make_clock(settings.clock_url).now(),
         )
     if not result.applied:
@@ -629,7 +644,16 @@ def cmd_dagster(args: argparse.Namespace) -> int:
 
 # Commands that work on the instance and the application database.
 INSTANCE_COMMANDS = {
-    "sync", "alerts", "retries", "reprocess", "ingest", "doctor", "dagster", "migrate", "unknown", "foreign",
+    "sync",
+    "alerts",
+    "retries",
+    "reprocess",
+    "ingest",
+    "doctor",
+    "dagster",
+    "migrate",
+    "unknown",
+    "foreign",
 }
 
 
@@ -839,9 +863,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     retries = sub.add_parser("retries", help="the scrape retry queue: backlog, exhausted and permanent items")
     retries.add_argument(
-        "--status", choices=["pending", "retrying", "exhausted", "permanent"], default=None, help="only these items"
+        "--status",
+        choices=["pending", "retrying", "exhausted", "permanent"],
+        default=None,
+        help="only these items",
     )
-    retries.add_argument("--limit", type=_int_in(1, 100000, "a limit"), default=200, help="items listed at most")
+    retries.add_argument(
+        "--limit", type=_int_in(1, 100000, "a limit"), default=200, help="items listed at most"
+    )
     retries.set_defaults(func=cmd_retries)
 
     reprocess = sub.add_parser("reprocess", help="targeted reprocessing of the real-loss game days")
@@ -886,12 +915,24 @@ def build_parser() -> argparse.ArgumentParser:
     decision = foreign.add_mutually_exclusive_group()
     decision.add_argument("--delete", action="store_true", help="cancel it at Braze (needs --schedule-id)")
     decision.add_argument("--adopt", action="store_true", help="keep it as the game's push")
-    foreign.add_argument("--schedule-id", type=_text(64, "--schedule-id"), default=None,
-                         help="the schedule's id as the Braze dashboard shows it")
-    foreign.add_argument("--intent", type=_text(200, "--intent"), default=None,
-                         help="with --adopt: the intent, when several games send at that time")
-    foreign.add_argument("--by", type=_text(MAX_REQUESTER_CHARS, "--by"), default=os.environ.get("USER", "operator"),
-                         help="who decides (audited)")
+    foreign.add_argument(
+        "--schedule-id",
+        type=_text(64, "--schedule-id"),
+        default=None,
+        help="the schedule's id as the Braze dashboard shows it",
+    )
+    foreign.add_argument(
+        "--intent",
+        type=_text(200, "--intent"),
+        default=None,
+        help="with --adopt: the intent, when several games send at that time",
+    )
+    foreign.add_argument(
+        "--by",
+        type=_text(MAX_REQUESTER_CHARS, "--by"),
+        default=os.environ.get("USER", "operator"),
+        help="who decides (audited)",
+    )
     foreign.add_argument("--note", type=_text(MAX_REASON_CHARS, "--note"), default=None)
     foreign.set_defaults(func=cmd_foreign)
 
