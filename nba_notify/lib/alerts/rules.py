@@ -122,7 +122,7 @@ DEFAULT_RULES: dict[str, AlertRule] = {
         _rule("stale_pending", "Notification still pending after send time", "notifications_sync", "stale_pending", None, None, S.CRITICAL, escalation=300),
         _rule("count_mismatch", "Schedule count mismatch", "notifications_sync", "count_mismatch", None, None, S.HIGH, escalation=1800),
         _rule("ambiguous_schedule", "Ambiguous Braze schedule outcome", "notifications_sync", "ambiguous_schedule", None, None, S.CRITICAL, escalation=300),
-        # Migration 0013 seeds this one.
+        # Migration 0016 seeds this one.
         _rule("foreign_schedule", "Possible double push: a Braze schedule the ledger does not own", "notifications_sync", "foreign_schedule", None, None, S.CRITICAL, escalation=300),
         _rule("retry_exhausted", "Scrape retries exhausted", ALL_ENTITIES, "retry_exhausted", None, None, S.HIGH, escalation=1800),
         _rule("scrape_recovered", "Scrape recovered after retry", ALL_ENTITIES, "recovered", None, None, S.LOW, ("webhook", "dashboard")),

@@ -2,7 +2,7 @@
 campaign than the ledger owns (a possible double push) until adopted or decided — and the
 CRITICAL ``foreign_schedule`` alert rule.
 
-Revision ID: 0013
+Revision ID: 0016
 Revises: 0015
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0013"
+revision = "0016"
 down_revision = "0015"
 branch_labels = None
 depends_on = None
