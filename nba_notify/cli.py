@@ -20,6 +20,7 @@ nba-notify doctor             can this deployment run? upstreams, keys, database
 nba-notify db url|psql|stop   reach the database (URL masked unless --show-secrets)
 nba-notify env                shell exports putting `dagster` on the same instance
 nba-notify dagster ARGS...    the dagster CLI on the project's instance
+nba-notify bench signals      alarms' precision and recall over a simulated season with faults
 nba-notify bench fuzz         hostile-input probes of the receiver and the payload parsers
 
 Every command uses the one persistent Dagster instance under $NBA_NOTIFY_HOME (unless
@@ -78,7 +79,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
     from nba_notify.sim.app import SimConfig
     from nba_notify.sim.server import SimServer
 
-    config = SimConfig(seed=args.seed, rate=args.rate, currents_url=args.currents_url)
+    config = SimConfig(
+        seed=args.seed, rate=args.rate, currents_url=args.currents_url, full_season=args.full_season
+    )
     if args.start:
         config.start = args.start
     with _stop_on_signals() as stop:
@@ -250,7 +253,9 @@ def cmd_retries(args: argparse.Namespace) -> int:
     with engine.connect() as conn:
         figures = q.backlog_figures(q.counts_by_status(conn))
         causes = [c for c in q.open_by_cause(conn) if args.status in (None, c.status)]
-        query = sa.select(queue).where(queue.c.status != "recovered").order_by(queue.c.target_date, queue.c.id)
+        query = (
+            sa.select(queue).where(queue.c.status != "recovered").order_by(queue.c.target_date, queue.c.id)
+        )
         if args.status:
             query = query.where(queue.c.status == args.status)
         rows = conn.execute(query.limit(args.limit)).all()
@@ -263,7 +268,9 @@ def cmd_retries(args: argparse.Namespace) -> int:
     for r in rows:
         due = f"next {r.next_retry_at:%Y-%m-%d %H:%M} UTC" if r.next_retry_at else "not retried"
         why = (r.details or {}).get("classification") or r.original_error
-        print(f"{r.id:>6}  {r.target_date}  {r.scraper_name:<16} {r.status:<10} {r.attempts}/{r.max_retries}  {due}  {why}")
+        print(
+            f"{r.id:>6}  {r.target_date}  {r.scraper_name:<16} {r.status:<10} {r.attempts}/{r.max_retries}  {due}  {why}"
+        )
     return 0
 
 
@@ -369,8 +376,10 @@ def cmd_unknown(args: argparse.Namespace) -> int:
         for r in rows:
             at_risk = r["earliest_send_at_risk"].isoformat() if r["earliest_send_at_risk"] else "?"
             deadline = r["decision_deadline"].isoformat() if r["decision_deadline"] else "?"
-            print(f"{r['intent_key']}  {r['state']:<12} {r['operation'] or '-':<7} earliest push at risk {at_risk}"
-                  f"  decide by {deadline}")
+            print(
+                f"{r['intent_key']}  {r['state']:<12} {r['operation'] or '-':<7} earliest push at risk {at_risk}"
+                f"  decide by {deadline}"
+            )
         return 0
     if not args.intent or not (args.exists or args.absent):
         raise UserError("unknown resolve: --intent and one of --exists / --absent are required")
@@ -379,12 +388,21 @@ def cmd_unknown(args: argparse.Namespace) -> int:
     try:
         seen_at = datetime.fromisoformat(args.at) if args.at else None
     except ValueError:
-        raise UserError(f"unknown resolve: --at must be an ISO 8601 time with offset, not {args.at!r}") from None
+        raise UserError(
+            f"unknown resolve: --at must be an ISO 8601 time with offset, not {args.at!r}"
+        ) from None
     if seen_at is not None and seen_at.tzinfo is None:
         raise UserError("unknown resolve: --at needs a UTC offset (e.g. 2026-11-24T23:00:00+00:00)")
     result = resolve_unknown(
-        engine, policy, args.intent, decision="exists" if args.exists else "absent",
-        schedule_id=args.schedule_id, orphan_ids=args.orphan or (), by=args.by, note=args.note, seen_at=seen_at,
+        engine,
+        policy,
+        args.intent,
+        decision="exists" if args.exists else "absent",
+        schedule_id=args.schedule_id,
+        orphan_ids=args.orphan or (),
+        by=args.by,
+        note=args.note,
+        seen_at=seen_at,
     )
     if not result.applied:
         print(f"unknown resolve: not applied: {result.note}", file=sys.stderr)
@@ -414,19 +432,30 @@ def cmd_foreign(args: argparse.Namespace) -> int:
             return 0
         for r in rows:
             games = ", ".join(f"{g['game_id']} ({g['matchup']})" for g in r["games"]) or "no game of ours"
-            print(f"{r['id']:>5}  {r['status']:<8} {r['send_at_utc'].astimezone(UTC):%Y-%m-%d %H:%MZ}  "
-                  f"listed {r['listed']} / ledger {r['accounted']}  {games}  "
-                  f"schedule {r['braze_schedule_id'] or 'unknown'}"
-                  + (f"  [{r['resolution']} by {r['resolved_by']}]" if r["status"] != "open" else ""))
+            print(
+                f"{r['id']:>5}  {r['status']:<8} {r['send_at_utc'].astimezone(UTC):%Y-%m-%d %H:%MZ}  "
+                f"listed {r['listed']} / ledger {r['accounted']}  {games}  "
+                f"schedule {r['braze_schedule_id'] or 'unknown'}"
+                + (f"  [{r['resolution']} by {r['resolved_by']}]" if r["status"] != "open" else "")
+            )
         return 0
     if args.id is None or not (args.delete or args.adopt):
         raise UserError("foreign resolve: --id and one of --delete / --adopt are required")
     if args.delete and not args.schedule_id:
-        raise UserError("foreign resolve: --delete needs --schedule-id (Braze's list does not name schedules)")
+        raise UserError(
+            "foreign resolve: --delete needs --schedule-id (Braze's list does not name schedules)"
+        )
     with BrazeClient(settings.braze_rest_endpoint, settings.braze_api_key) as braze:
         result = resolve_foreign(
-            engine, braze, policy, args.id, decision="delete" if args.delete else "adopt",
-            schedule_id=args.schedule_id, intent_key=args.intent, by=args.by, note=args.note,
+            engine,
+            braze,
+            policy,
+            args.id,
+            decision="delete" if args.delete else "adopt",
+            schedule_id=args.schedule_id,
+            intent_key=args.intent,
+            by=args.by,
+            note=args.note,
             now=make_clock(settings.clock_url).now(),
         )
     if not result.applied:
@@ -443,6 +472,20 @@ def cmd_bench_chaos(args: argparse.Namespace) -> int:
         rounds=args.rounds, seed=args.seed, games_per_round=args.games, verbose=args.verbose or args.incidents
     )
     return 0 if summary.goals_met else 1
+
+
+def cmd_bench_signals(args: argparse.Namespace) -> int:
+    import json
+    from datetime import date
+
+    from nba_notify.bench_signals import print_report, run_signals
+
+    start = date.fromisoformat(args.start) if args.start else None
+    report = run_signals(season=args.season, seed=args.seed, days=args.days, start=start)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2, default=str))
+    print_report(report)
+    return 0
 
 
 def cmd_bench_fuzz(args: argparse.Namespace) -> int:
@@ -601,7 +644,16 @@ def cmd_dagster(args: argparse.Namespace) -> int:
 
 # Commands that work on the instance and the application database.
 INSTANCE_COMMANDS = {
-    "sync", "alerts", "retries", "reprocess", "ingest", "doctor", "dagster", "migrate", "unknown", "foreign",
+    "sync",
+    "alerts",
+    "retries",
+    "reprocess",
+    "ingest",
+    "doctor",
+    "dagster",
+    "migrate",
+    "unknown",
+    "foreign",
 }
 
 
@@ -736,6 +788,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--incidents", action="store_true", help="print each failed game with what the ledger and Braze said"
     )
     bench_chaos.set_defaults(func=cmd_bench_chaos)
+    bench_signals = bench_sub.add_parser(
+        "signals",
+        help="precision and recall of the product's alarms over a simulated season with known faults",
+    )
+    bench_signals.add_argument(
+        "--season",
+        type=_int_in(2019, 2098, "--season"),
+        default=2025,
+        help="season start year (2025 = 2025-26)",
+    )
+    bench_signals.add_argument("--seed", type=_int_in(0, 2**31 - 1, "--seed"), default=2026)
+    bench_signals.add_argument(
+        "--days",
+        type=_int_in(1, 400, "--days"),
+        default=None,
+        help="a shortened season: this many days from --start",
+    )
+    bench_signals.add_argument(
+        "--start", type=_game_day, default=None, help="first day (default: the first preseason day)"
+    )
+    bench_signals.add_argument("--json", action="store_true")
+    bench_signals.set_defaults(func=cmd_bench_signals)
     bench_fuzz = bench_sub.add_parser(
         "fuzz", help="hostile-input probes of the Currents receiver and the parsers"
     )
@@ -754,6 +828,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--rate", type=_rate, default=1.0, help="clock speed; 0 freezes it")
     sim.add_argument("--start", type=_instant, help="initial simulated time (ISO 8601, with offset)")
     sim.add_argument("--currents-url", default=None, help="where Braze Currents are POSTed")
+    sim.add_argument(
+        "--full-season",
+        action="store_true",
+        help="serve seasons as the league runs them (preseason, NBA Cup, All-Star, play-in, playoffs, "
+        "postponements, neutral sites, late box scores)",
+    )
     sim.set_defaults(func=cmd_sim)
 
     sync = sub.add_parser("sync", help="request a manual (emergency) sync of one entity")
@@ -783,9 +863,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     retries = sub.add_parser("retries", help="the scrape retry queue: backlog, exhausted and permanent items")
     retries.add_argument(
-        "--status", choices=["pending", "retrying", "exhausted", "permanent"], default=None, help="only these items"
+        "--status",
+        choices=["pending", "retrying", "exhausted", "permanent"],
+        default=None,
+        help="only these items",
     )
-    retries.add_argument("--limit", type=_int_in(1, 100000, "a limit"), default=200, help="items listed at most")
+    retries.add_argument(
+        "--limit", type=_int_in(1, 100000, "a limit"), default=200, help="items listed at most"
+    )
     retries.set_defaults(func=cmd_retries)
 
     reprocess = sub.add_parser("reprocess", help="targeted reprocessing of the real-loss game days")
@@ -810,10 +895,16 @@ def build_parser() -> argparse.ArgumentParser:
     answer.add_argument("--exists", action="store_true", help="a send for this game is scheduled at its time")
     answer.add_argument("--absent", action="store_true", help="no send for this game is scheduled")
     unknown.add_argument("--schedule-id", default=None, help="the schedule's id, if the dashboard shows it")
-    unknown.add_argument("--at", default=None, help="with --exists: the send time the dashboard shows (ISO 8601)")
+    unknown.add_argument(
+        "--at", default=None, help="with --exists: the send time the dashboard shows (ISO 8601)"
+    )
     unknown.add_argument("--orphan", action="append", help="another schedule id found for it (cancelled)")
-    unknown.add_argument("--by", type=_text(MAX_REQUESTER_CHARS, "--by"), default=os.environ.get("USER", "operator"),
-                         help="who answers (audited)")
+    unknown.add_argument(
+        "--by",
+        type=_text(MAX_REQUESTER_CHARS, "--by"),
+        default=os.environ.get("USER", "operator"),
+        help="who answers (audited)",
+    )
     unknown.add_argument("--note", type=_text(MAX_REASON_CHARS, "--note"), default=None)
     unknown.set_defaults(func=cmd_unknown)
 
@@ -824,12 +915,24 @@ def build_parser() -> argparse.ArgumentParser:
     decision = foreign.add_mutually_exclusive_group()
     decision.add_argument("--delete", action="store_true", help="cancel it at Braze (needs --schedule-id)")
     decision.add_argument("--adopt", action="store_true", help="keep it as the game's push")
-    foreign.add_argument("--schedule-id", type=_text(64, "--schedule-id"), default=None,
-                         help="the schedule's id as the Braze dashboard shows it")
-    foreign.add_argument("--intent", type=_text(200, "--intent"), default=None,
-                         help="with --adopt: the intent, when several games send at that time")
-    foreign.add_argument("--by", type=_text(MAX_REQUESTER_CHARS, "--by"), default=os.environ.get("USER", "operator"),
-                         help="who decides (audited)")
+    foreign.add_argument(
+        "--schedule-id",
+        type=_text(64, "--schedule-id"),
+        default=None,
+        help="the schedule's id as the Braze dashboard shows it",
+    )
+    foreign.add_argument(
+        "--intent",
+        type=_text(200, "--intent"),
+        default=None,
+        help="with --adopt: the intent, when several games send at that time",
+    )
+    foreign.add_argument(
+        "--by",
+        type=_text(MAX_REQUESTER_CHARS, "--by"),
+        default=os.environ.get("USER", "operator"),
+        help="who decides (audited)",
+    )
     foreign.add_argument("--note", type=_text(MAX_REASON_CHARS, "--note"), default=None)
     foreign.set_defaults(func=cmd_foreign)
 

@@ -106,12 +106,14 @@ def start_stack(
     audience_per_team: int = 5,
     scratch_database: str | None = None,
     hermetic: bool = False,
+    full_season: bool = False,
 ) -> Stack:
     """``scratch_database`` (demo, benchmarks): work in a database of that name, dropped and
     re-created first on the same server, so a run never touches — or trips over — the
     application database's real state. ``hermetic``: see the module docstring. Outside a
     hermetic stack, production mode starts no simulator. ``dashboard_port`` (0 = any free port)
-    also serves the health dashboard on loopback."""
+    also serves the health dashboard on loopback. ``full_season``: the simulator serves a season
+    as the league runs it (``SimConfig.full_season``)."""
     home = project_home()
     ignored = ignored_settings() if hermetic else []
     with_simulator = hermetic or current_mode() is Mode.SIMULATOR
@@ -141,8 +143,9 @@ def start_stack(
     exit_stack.enter_context(webhook)
     dashboard = None
     if dashboard_port is not None:
-        dashboard = BackgroundServer(create_dashboard_app(database_url=database_url, settings=settings),
-                                     port=dashboard_port)
+        dashboard = BackgroundServer(
+            create_dashboard_app(database_url=database_url, settings=settings), port=dashboard_port
+        )
         exit_stack.enter_context(dashboard)
     sim = None
     if with_simulator:
@@ -155,6 +158,7 @@ def start_stack(
             # the simulated campaign's template asks the product's send guard at send time
             braze_send_guard_url=f"{webhook.url}/braze/send-guard",
             braze_send_guard_token=settings.currents_token,
+            full_season=full_season,
         )
         if sim_start is not None:
             config.start = sim_start

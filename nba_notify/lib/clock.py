@@ -7,6 +7,8 @@ from typing import Protocol
 
 import httpx
 
+from nba_notify.lib.clients.http import shared_tls_context
+
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
@@ -25,7 +27,8 @@ class RemoteSimClock:
         self._timeout = timeout
 
     def now(self) -> datetime:
-        response = httpx.get(self.url, timeout=self._timeout)
+        # the shared TLS context: a fresh one per read cost ~0.2 s (the CA bundle reloaded)
+        response = httpx.get(self.url, timeout=self._timeout, verify=shared_tls_context())
         response.raise_for_status()
         return datetime.fromisoformat(response.json()["now"])
 

@@ -39,6 +39,11 @@ class SimConfig:
     # None: the template has no guard.
     braze_send_guard_url: str | None = None
     braze_send_guard_token: str | None = None
+    # The league's calendar: False, the 1,230 regular-season games only (the fixtures most
+    # tests and the demo are written against); True, a season as the league runs it
+    # (preseason, NBA Cup, All-Star, play-in, playoffs, postponements, neutral sites, box
+    # scores published 0-3 h after the final or never) — see nba_notify/sim/season_shape.py.
+    full_season: bool = False
 
 
 @dataclass

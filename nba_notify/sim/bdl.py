@@ -34,6 +34,10 @@ MAX_PER_PAGE = 100
 MAX_RANGE_DAYS = 400
 
 _LIVE_STATUS = {1: "1st Qtr", 2: "2nd Qtr", 3: "3rd Qtr", 4: "4th Qtr"}
+# BDL lists regular-season (NBA Cup games included) and postseason games; preseason and
+# All-Star games are not in its /v1/games.
+UNLISTED_KINDS = frozenset({"preseason", "all_star"})
+POSTSEASON_KINDS = frozenset({"play_in", "playoffs"})
 
 
 def team_json(team: Team) -> dict[str, Any]:
@@ -84,7 +88,7 @@ def _game_fields(state: GameState) -> dict[str, Any]:
         "status": status,
         "period": state.period,
         "time": clock,
-        "postseason": False,
+        "postseason": state.game.kind in POSTSEASON_KINDS,
         "home_team_score": state.home_score,
         "visitor_team_score": state.away_score,
     }
@@ -188,7 +192,11 @@ def routes(sim: Any) -> list[Route]:
             for day in sorted(set(dates)):
                 states += league.games_on(day, now)
         elif start or end:
-            first = date.fromisoformat(start) if start else date.fromisoformat(end) - timedelta(days=MAX_RANGE_DAYS)
+            first = (
+                date.fromisoformat(start)
+                if start
+                else date.fromisoformat(end) - timedelta(days=MAX_RANGE_DAYS)
+            )
             last = date.fromisoformat(end) if end else first + timedelta(days=MAX_RANGE_DAYS)
             if (last - first).days > MAX_RANGE_DAYS:
                 raise ValueError(f"date range longer than {MAX_RANGE_DAYS} days")
@@ -201,7 +209,7 @@ def routes(sim: Any) -> list[Route]:
                 states += league.season_games(year, now)
         if seasons:
             states = [s for s in states if s.season in seasons]
-        return states
+        return [s for s in states if s.game.kind not in UNLISTED_KINDS]
 
     async def games(request: Request) -> Response:
         sim.count("bdl.games")
@@ -233,7 +241,11 @@ def routes(sim: Any) -> list[Route]:
         meta: dict[str, Any] = {"per_page": per_page}
         if len(rows) > per_page:
             meta["next_cursor"] = page[-1].bdl_id
-        return JSONResponse({"data": [game_json(s) for s in page], "meta": meta})
+        wrong = lg.wrong_scores(sim, "bdl.games", states, now)
+        data = [game_json(s) for s in page]
+        for row, state in zip(data, page, strict=True):
+            row["home_team_score"] += wrong.get(state.nba_id, 0)
+        return JSONResponse({"data": data, "meta": meta})
 
     async def box_scores(request: Request) -> Response:
         sim.count("bdl.box_scores")
@@ -245,11 +257,13 @@ def routes(sim: Any) -> list[Route]:
         except ValueError:
             return _error("date is required (YYYY-MM-DD)", 400)
         now = sim.clock.now()
-        states = league.games_on(day, now)
+        states = [s for s in league.games_on(day, now) if s.game.kind not in UNLISTED_KINDS]
         hidden = lg.hidden_games(sim, "bdl.box_scores", states, now)
         data = []
         for state in states:
             if not state.started or state.nba_id in hidden:
+                continue
+            if not state.game.box_score_published("bdl", state.ends_at, now):
                 continue
             box = league.box_score(state)
             if box is None:

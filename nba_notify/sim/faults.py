@@ -5,8 +5,8 @@ Two families:
 * transport faults, applied around any route by :func:`faulted` — latency, 5xx status,
   read timeouts, rate limiting, truncated or malformed bodies, Brotli-encoded bodies;
 * data faults, read by the route handlers themselves through :meth:`FaultInjector.active` —
-  e.g. ``drop_games`` (a source silently returns fewer games) or ``lag_games`` (a game appears
-  only later), and Braze's ``timeout_after_apply``, ``list_lag`` or ``new_id_on_update``.
+  e.g. ``drop_games`` (a source silently returns fewer games), ``lag_games`` (a game appears
+  only later) or ``wrong_score`` (a source misreports a score), and Braze's ``timeout_after_apply``, ``list_lag`` or ``new_id_on_update``.
 
 Route names are dotted (``bdl.games``, ``nbac.schedule``, ``braze.create``); a fault's
 ``route`` is an fnmatch pattern over them. ``times`` limits how many requests a fault hits.
@@ -40,6 +40,7 @@ DATA_KINDS = {
     "new_id_on_update",
     "drop_players",
     "duplicate_delivery",  # Braze Currents re-sends a delivered batch (at-least-once)
+    "wrong_score",  # a source reports a started game's home score off by ``points``
 }
 FAULT_KINDS = TRANSPORT_KINDS | DATA_KINDS
 
@@ -193,9 +194,7 @@ def faulted(
 
 def _with_body(response: Response, body: bytes, encoding: str | None = None) -> Response:
     headers = {
-        k: v
-        for k, v in response.headers.items()
-        if k.lower() not in ("content-length", "content-encoding")
+        k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-encoding")
     }
     if encoding:
         headers["content-encoding"] = encoding

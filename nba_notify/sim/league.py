@@ -70,6 +70,17 @@ class Player:
 
 
 @dataclass(frozen=True)
+class Venue:
+    """Where a neutral-site game is played (NBA.com's arena fields)."""
+
+    arena_name: str
+    arena_city: str
+    arena_state: str
+    country: str
+    timezone: str
+
+
+@dataclass(frozen=True)
 class ScheduledGame:
     """A game as the league scheduled it (before any override), with its final result."""
 
@@ -83,6 +94,41 @@ class ScheduledGame:
     home_periods: tuple[int, ...]  # final points per period, OT periods included
     away_periods: tuple[int, ...]
     attendance: int
+    # What kind of game it is, and how the league labels it (a full-season calendar only; see
+    # :mod:`nba_notify.sim.season_shape`). Regular-season games of the plain calendar keep the
+    # defaults.
+    kind: str = "regular"  # preseason | regular | cup_knockout | cup_final | all_star | play_in | playoffs
+    label: str = ""  # NBA.com gameLabel ("Emirates NBA Cup", "East First Round", ...)
+    sub_label: str = ""  # gameSubLabel ("East Group B", "Game 5", ...)
+    subtype: str = ""  # gameSubtype ("in-season", "in-season-knockout", "Global Games", ...)
+    series_game: str = ""  # seriesGameNumber ("Game 3")
+    if_necessary: bool = False  # a playoff game 5-7: listed with ifNecessary until needed or dropped
+    necessary_from: datetime | None = None  # when an "if necessary" game became necessary
+    venue: Venue | None = None  # a neutral site (Mexico City, Paris, Las Vegas, Abu Dhabi)
+    # When the league lists the game (None: from the start) and stops listing it (an "if
+    # necessary" game of a series that ended early).
+    listed_from: datetime | None = None
+    listed_until: datetime | None = None
+    # A postponement in the season's own timeline: announced at ``postponed_at``; the make-up
+    # tip-off (same game ids) is announced at ``makeup_announced_at``.
+    postponed_at: datetime | None = None
+    makeup_tipoff: datetime | None = None
+    makeup_announced_at: datetime | None = None
+    # Box score publication after the final buzzer, per source ("bdl", "nbac"); a source absent
+    # from ``box_score_never`` publishes. Only a full-season calendar sets these.
+    box_score_lag: tuple[tuple[str, int], ...] = ()  # (source, minutes)
+    box_score_never: tuple[str, ...] = ()
+
+    def listed_at(self, now: datetime) -> bool:
+        return (self.listed_from is None or now >= self.listed_from) and (
+            self.listed_until is None or now < self.listed_until
+        )
+
+    def box_score_published(self, source: str, ends_at: datetime, now: datetime) -> bool:
+        if source in self.box_score_never:
+            return False
+        lag = dict(self.box_score_lag).get(source)
+        return lag is None or now >= ends_at + timedelta(minutes=lag)
 
     @property
     def overtimes(self) -> int:
@@ -216,18 +262,42 @@ class BoxScore:
 
 @dataclass
 class Season:
+    """``games`` are the 1,230 regular-season games (``by_date`` indexes them); a full-season
+    calendar adds ``specials`` — preseason, NBA Cup knockout, All-Star, play-in, playoffs —
+    with rosters of their non-NBA teams in ``extra_rosters``. ``by_day`` indexes every game
+    by its scheduled day, make-up days of postponed games included."""
+
     year: int
     games: list[ScheduledGame]
     rosters: dict[str, tuple[Player, ...]]
+    specials: list[ScheduledGame] = field(default_factory=list)
+    extra_rosters: dict[str, tuple[Player, ...]] = field(default_factory=dict)
     by_nba_id: dict[str, ScheduledGame] = field(default_factory=dict)
     by_bdl_id: dict[int, ScheduledGame] = field(default_factory=dict)
     by_date: dict[date, list[ScheduledGame]] = field(default_factory=dict)
+    by_day: dict[date, list[ScheduledGame]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.reindex()
+
+    def reindex(self) -> None:
+        for index in (self.by_nba_id, self.by_bdl_id, self.by_date, self.by_day):
+            index.clear()
         for game in self.games:
+            self.by_date.setdefault(game.tipoff_utc.astimezone(EASTERN).date(), []).append(game)
+        for game in self.all_games:
             self.by_nba_id[game.nba_id] = game
             self.by_bdl_id[game.bdl_id] = game
-            self.by_date.setdefault(game.tipoff_utc.astimezone(EASTERN).date(), []).append(game)
+            self.by_day.setdefault(game.tipoff_utc.astimezone(EASTERN).date(), []).append(game)
+            if game.makeup_tipoff is not None:
+                self.by_day.setdefault(game.makeup_tipoff.astimezone(EASTERN).date(), []).append(game)
+
+    @property
+    def all_games(self) -> list[ScheduledGame]:
+        return [*self.games, *self.specials]
+
+    def roster(self, tricode: str) -> tuple[Player, ...]:
+        return self.rosters.get(tricode) or self.extra_rosters[tricode]
 
     @property
     def label(self) -> str:
@@ -258,7 +328,7 @@ def season_label(year: int) -> str:
 
 
 def season_year_of_label(label: str) -> int:
-    """"2025-26" -> 2025; raises ValueError on anything else."""
+    """ "2025-26" -> 2025; raises ValueError on anything else."""
     head, _, tail = label.partition("-")
     year = int(head)
     if len(head) != 4 or len(tail) != 2 or int(tail) != (year + 1) % 100:
@@ -413,7 +483,12 @@ def _assign_days(
         urgency = {t: (n / days_left) ** 2 for t, n in left.items()}
         jitter = {id(pair): rng.random() * 0.05 for pair in remaining}
 
-        def priority(pair: tuple[Team, Team]) -> float:
+        def priority(
+            pair: tuple[Team, Team],
+            urgency: dict[str, float] = urgency,
+            jitter: dict[int, float] = jitter,
+            index: int = index,
+        ) -> float:
             h, a = pair[0].tricode, pair[1].tricode
             score = urgency[h] + urgency[a] + jitter[id(pair)]
             for t in (h, a):
@@ -553,7 +628,7 @@ def generate_rosters(seed: int) -> dict[str, tuple[Player, ...]]:
     rng = random.Random(f"{seed}:rosters")
     sizes = [rng.randint(13, 15) for _ in TEAMS]
     count = sum(sizes)
-    names = rng.sample([(f, l) for f in _FIRST_NAMES for l in _LAST_NAMES], count)
+    names = rng.sample([(first, last) for first in _FIRST_NAMES for last in _LAST_NAMES], count)
     nba_ids = rng.sample(range(1_626_100, 1_642_999), count)
     bdl_ids = rng.sample(range(17_895_000, 17_999_999), count)
     rosters: dict[str, tuple[Player, ...]] = {}
@@ -584,9 +659,7 @@ def generate_rosters(seed: int) -> dict[str, tuple[Player, ...]]:
                     country=rng.choice(_COUNTRIES),
                     draft_year=draft_year,
                     draft_round=draft_round,
-                    draft_number=(
-                        rng.randint(1, 30) + (30 if draft_round == 2 else 0) if drafted else None
-                    ),
+                    draft_number=(rng.randint(1, 30) + (30 if draft_round == 2 else 0) if drafted else None),
                 )
             )
             k += 1
@@ -638,17 +711,34 @@ def generate_season(seed: int, year: int, rosters: dict[str, tuple[Player, ...]]
 # State at a moment
 
 
+def _timeline(game: ScheduledGame, now: datetime) -> tuple[datetime, str | None]:
+    """The season's own changes to a game at ``now``: (tip-off, status override or None).
+    A postponed game stays on its day as postponed until its make-up date is announced,
+    then it is the same game at the make-up tip-off."""
+    if game.postponed_at is None or now < game.postponed_at:
+        return game.tipoff_utc, None
+    if (
+        game.makeup_tipoff is not None
+        and game.makeup_announced_at is not None
+        and now >= game.makeup_announced_at
+    ):
+        return game.makeup_tipoff, None
+    return game.tipoff_utc, POSTPONED
+
+
 def state_at(game: ScheduledGame, now: datetime, override: Override | None = None) -> GameState:
-    tipoff = game.tipoff_utc
-    moved = False
+    tipoff, season_status = _timeline(game, now)
     if override is not None and override.tipoff_utc is not None:
-        tipoff, moved = override.tipoff_utc, override.tipoff_utc != game.tipoff_utc
+        tipoff = override.tipoff_utc
+    moved = tipoff != game.tipoff_utc
+    if override is not None and override.status is not None:
+        season_status = override.status if override.status != SCHEDULED else None
     periods = len(game.home_periods)
     zeros = (0,) * periods
     base = dict(game=game, now=now, tipoff_utc=tipoff, moved=moved)
-    if override is not None and override.status in (POSTPONED, CANCELLED):
+    if season_status in (POSTPONED, CANCELLED):
         return GameState(
-            **base, status=override.status, period=0, clock_seconds=QUARTER_CLOCK_S,
+            **base, status=season_status, period=0, clock_seconds=QUARTER_CLOCK_S,
             halftime=False, home_periods=zeros, away_periods=zeros, elapsed_game_seconds=0.0,
         )  # fmt: skip
     if now < tipoff:
@@ -831,10 +921,14 @@ def _partial_team_box(
         return TeamBox(team=team, score=score, periods=periods, lines=tuple(final))
     fraction = state.elapsed_game_seconds / state.total_game_seconds
     played = [line for line in final if line.played]
-    points = _split(score, [line.pts for line in played]) if sum(l.pts for l in played) else [0] * len(played)
-    lines = [
-        _scale_line(line, points[i], fraction, profiles[i]) for i, line in enumerate(played)
-    ] + [line for line in final if not line.played]
+    points = (
+        _split(score, [line.pts for line in played])
+        if sum(line.pts for line in played)
+        else [0] * len(played)
+    )
+    lines = [_scale_line(line, points[i], fraction, profiles[i]) for i, line in enumerate(played)] + [
+        line for line in final if not line.played
+    ]
     return TeamBox(team=team, score=score, periods=periods, lines=tuple(lines))
 
 
@@ -848,14 +942,21 @@ class League:
     ``now`` defaults to the attached clock; pass it explicitly for pure use. Game ids are
     NBA.com ``gameId`` strings ("0022600001") or BDL integer ids."""
 
-    def __init__(self, seed: int, clock: Any = None):
+    def __init__(self, seed: int, clock: Any = None, *, full_season: bool = False):
         self.seed = seed
+        # False: the 1,230 regular-season games only (stable fixtures for the product's tests
+        # and the demo). True: a season as the league runs it — preseason, NBA Cup, All-Star,
+        # play-in, playoffs, postponements, neutral sites, box scores published late or never
+        # (:mod:`nba_notify.sim.season_shape`).
+        self.full_season = full_season
         self._clock = clock
         self._lock = threading.RLock()
         self._seasons: dict[int, Season] = {}
         self._rosters: dict[str, tuple[Player, ...]] | None = None
         self._overrides: dict[str, Override] = {}
-        self._final_boxes: dict[str, tuple[list[PlayerLine], list[_Profile], list[PlayerLine], list[_Profile]]] = {}
+        self._final_boxes: dict[
+            str, tuple[list[PlayerLine], list[_Profile], list[PlayerLine], list[_Profile]]
+        ] = {}
         self.version = 0  # bumped on every override change: part of payload cache keys
 
     # seasons -------------------------------------------------------------------------------
@@ -875,7 +976,12 @@ class League:
     def season(self, year: int) -> Season:
         with self._lock:
             if year not in self._seasons:
-                self._seasons[year] = generate_season(self.seed, year, self.rosters)
+                season = generate_season(self.seed, year, self.rosters)
+                if self.full_season:
+                    from nba_notify.sim.season_shape import shape_season
+
+                    shape_season(self.seed, season)
+                self._seasons[year] = season
             return self._seasons[year]
 
     def current_season_year(self, now: datetime | None = None) -> int:
@@ -922,7 +1028,7 @@ class League:
 
     def scheduled_game(self, game_id: str | int) -> ScheduledGame | None:
         text = str(game_id).strip()
-        if len(text) == 10 and text.startswith("002") and text.isdigit():
+        if len(text) == 10 and text.startswith("00") and text[2] in "123456" and text.isdigit():
             year = 2000 + int(text[3:5])
             return self.season(year).by_nba_id.get(text)
         if text.isdigit():
@@ -949,22 +1055,24 @@ class League:
         year = season_year_for(day)
         with self._lock:
             overrides = dict(self._overrides)
-        candidates = list(self.season(year).by_date.get(day, ()))
+        candidates = list(dict.fromkeys(self.season(year).by_day.get(day, ())))
         moved_ids = {gid for gid, o in overrides.items() if o.tipoff_utc is not None}
         for gid in moved_ids:
             game = self.scheduled_game(gid)
             if game is not None and game not in candidates:
                 candidates.append(game)
         states = [state_at(g, now, overrides.get(g.nba_id)) for g in candidates]
-        states = [s for s in states if s.game_date == day]
+        states = [s for s in states if s.game_date == day and s.game.listed_at(now)]
         return sorted(states, key=lambda s: (s.tipoff_utc, s.home.tricode))
 
     def season_games(self, year: int, now: datetime | None = None) -> list[GameState]:
-        """Every game of a season at ``now`` in tip-off order."""
+        """Every game of a season the league lists at ``now``, in tip-off order."""
         now = now or self.now()
         with self._lock:
             overrides = dict(self._overrides)
-        states = [state_at(g, now, overrides.get(g.nba_id)) for g in self.season(year).games]
+        states = [
+            state_at(g, now, overrides.get(g.nba_id)) for g in self.season(year).all_games if g.listed_at(now)
+        ]
         return sorted(states, key=lambda s: (s.tipoff_utc, s.home.tricode))
 
     def box_score(self, game_id: str | int | GameState, now: datetime | None = None) -> BoxScore | None:
@@ -979,11 +1087,12 @@ class League:
         if cached is None:
             rng = random.Random(f"{self.seed}:{game.nba_id}:box")
             margin = game.home_score - game.away_score
+            season = self.season(game.season)
             home_lines, home_profiles = _final_team_box(
-                rng, game.home, self.rosters[game.home.tricode], game.home_score, margin, game.overtimes
+                rng, game.home, season.roster(game.home.tricode), game.home_score, margin, game.overtimes
             )
             away_lines, away_profiles = _final_team_box(
-                rng, game.away, self.rosters[game.away.tricode], game.away_score, -margin, game.overtimes
+                rng, game.away, season.roster(game.away.tricode), game.away_score, -margin, game.overtimes
             )
             cached = (home_lines, home_profiles, away_lines, away_profiles)
             with self._lock:
@@ -1073,7 +1182,28 @@ def hidden_games(sim: Any, route: str, states: Sequence[GameState], now: datetim
     return hidden
 
 
-def dropped_player_ids(sim: Any, route: str, box: BoxScore, day_states: Sequence[GameState], now: datetime) -> set[int]:
+def wrong_scores(sim: Any, route: str, states: Sequence[GameState], now: datetime) -> dict[str, int]:
+    """{nba_id: points} added to the home score of started games ``route`` misreports under
+    ``wrong_score`` faults (``points``, default 2; ``game_ids`` or ``date``/``count`` as for
+    the other data faults)."""
+    faults = sim.faults.active(route, "wrong_score", now=now)
+    if not faults:
+        return {}
+    by_day: dict[date, list[GameState]] = defaultdict(list)
+    for s in states:
+        by_day[s.game_date].append(s)
+    started = {s.nba_id for s in states if s.started}
+    wrong: dict[str, int] = {}
+    for day_states in by_day.values():
+        for fault in faults:
+            for nba_id in _targets(sim, fault, "wrong_score", day_states) & started:
+                wrong[nba_id] = wrong.get(nba_id, 0) + int(fault.params.get("points", 2))
+    return wrong
+
+
+def dropped_player_ids(
+    sim: Any, route: str, box: BoxScore, day_states: Sequence[GameState], now: datetime
+) -> set[int]:
     """NBA personIds a box score route leaves out of this game under ``drop_players`` faults
     (``fraction`` of the players who played, per team, chosen by a seeded draw)."""
     dropped: set[int] = set()
@@ -1123,6 +1253,19 @@ def truth_row(sim: Any, state: GameState, day_states: Sequence[GameState], now: 
                 players_dropped[route] = n
     row["hidden_from"] = hidden_from
     row["players_dropped"] = players_dropped
+    row["wrong_score_in"] = {
+        route: points
+        for route in ("bdl.games", "nbac.schedule", "nbac.schedule_season")
+        if (points := wrong_scores(sim, route, day_states, now).get(state.nba_id))
+    }
+    game = state.game
+    row["kind"] = game.kind
+    row["label"] = game.label
+    row["neutral_site"] = game.venue.arena_city if game.venue else None
+    row["box_score_published"] = {
+        source: state.status == FINAL and game.box_score_published(source, state.ends_at, now)
+        for source in ("bdl", "nbac")
+    }
     return row
 
 
@@ -1132,11 +1275,11 @@ def truth_games(sim: Any, day: date, now: datetime | None = None) -> list[dict[s
     return [truth_row(sim, s, states, now) for s in states]
 
 
-def attach(sim: Any) -> "League":
+def attach(sim: Any) -> League:
     """Give the simulator its league once: ``sim.league``, a cheap ``league`` truth provider
     and a reset hook clearing overrides. Idempotent."""
     if sim.league is None:
-        sim.league = League(sim.config.seed, sim.clock)
+        sim.league = League(sim.config.seed, sim.clock, full_season=sim.config.full_season)
         league = sim.league
         sim.truth_providers["league"] = lambda: {
             "seasons_generated": league.loaded_seasons(),
@@ -1164,7 +1307,9 @@ def control_routes(sim: Any) -> list[Route]:
         except ValueError:
             return JSONResponse({"error": "date=YYYY-MM-DD is required"}, status_code=400)
         now = sim.clock.now()
-        return JSONResponse({"date": day.isoformat(), "now": now.isoformat(), "games": truth_games(sim, day, now)})
+        return JSONResponse(
+            {"date": day.isoformat(), "now": now.isoformat(), "games": truth_games(sim, day, now)}
+        )
 
     async def game(request: Request) -> JSONResponse:
         game_id = request.path_params["game_id"]

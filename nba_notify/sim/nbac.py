@@ -132,7 +132,15 @@ def schedule_game_json(
     utc = state.tipoff_utc.astimezone(UTC)
     day = state.game_date
     midnight_utc = datetime(day.year, day.month, day.day, tzinfo=EASTERN).astimezone(UTC)
-    week = _week_number(season, day)
+    game = state.game
+    week = 0 if game.kind == "preseason" else _week_number(season, day)
+    arena_name, arena_city, arena_state = (
+        (game.venue.arena_name, game.venue.arena_city, game.venue.arena_state)
+        if game.venue
+        else (state.home.arena_name, state.home.arena_city, state.home.arena_state)
+    )
+    # Games 5-7 of a series are listed "if necessary" until the series reaches them.
+    if_necessary = game.if_necessary and (game.necessary_from is None or state.now < game.necessary_from)
     return {
         "gameId": state.nba_id,
         "gameCode": state.game_code,
@@ -150,19 +158,19 @@ def schedule_game_json(
         "day": eastern.strftime("%a"),
         "monthNum": day.month,
         "weekNumber": week,
-        "weekName": f"Week {week}",
-        "ifNecessary": False,
-        "seriesGameNumber": "",
-        "gameLabel": "",
-        "gameSubLabel": "",
+        "weekName": f"Week {week}" if week else "",
+        "ifNecessary": if_necessary,
+        "seriesGameNumber": game.series_game,
+        "gameLabel": game.label,
+        "gameSubLabel": game.sub_label,
         "seriesText": "",
-        "arenaName": state.home.arena_name,
-        "arenaState": state.home.arena_state,
-        "arenaCity": state.home.arena_city,
+        "arenaName": arena_name,
+        "arenaState": arena_state,
+        "arenaCity": arena_city,
         "postponedStatus": {lg.POSTPONED: "Y", lg.CANCELLED: "C"}.get(state.status, "N"),
         "branchLink": f"https://app.link.nba.com/{state.nba_id}",
-        "gameSubtype": "",
-        "isNeutral": False,
+        "gameSubtype": game.subtype,
+        "isNeutral": game.venue is not None,
         "broadcasters": {key: [] for key in _NO_BROADCASTERS},
         "homeTeam": _schedule_team(state.home, state.home_score, home_record),
         "awayTeam": _schedule_team(state.away, state.away_score, away_record),
@@ -178,10 +186,14 @@ def build_schedule(sim: Any, route: str, year: int, now: datetime) -> dict[str, 
     season = league.season(year)
     states = league.season_games(year, now)
     hidden = lg.hidden_games(sim, route, states, now)
+    wrong = lg.wrong_scores(sim, route, states, now)
     records = {team.tricode: [0, 0] for team in TEAMS}
     by_day: dict[date, list[dict[str, Any]]] = {}
     for state in states:
-        if state.status == lg.FINAL:
+        # Records are regular-season records (preseason, All-Star, the Cup final, the
+        # postseason do not count); other teams show 0-0.
+        counts = state.game.kind in ("regular", "cup_knockout")
+        if state.status == lg.FINAL and counts:
             home_won = state.home_score > state.away_score
             records[state.home.tricode][0 if home_won else 1] += 1
             records[state.away.tricode][1 if home_won else 0] += 1
@@ -191,9 +203,11 @@ def build_schedule(sim: Any, route: str, year: int, now: datetime) -> dict[str, 
         games.append(
             schedule_game_json(
                 season, state, len(games) + 1,
-                tuple(records[state.home.tricode]), tuple(records[state.away.tricode]),
+                tuple(records.get(state.home.tricode, (0, 0))), tuple(records.get(state.away.tricode, (0, 0))),
             )
         )  # fmt: skip
+        if state.nba_id in wrong:
+            games[-1]["homeTeam"]["score"] += wrong[state.nba_id]
     weeks = sorted({_week_number(season, day) for day in season.by_date})
     opening_monday = season.first_day - timedelta(days=season.first_day.weekday())
     return {
@@ -435,6 +449,27 @@ def _box_team(
     }
 
 
+def _arena(state: GameState) -> dict[str, Any]:
+    venue = state.game.venue
+    if venue is not None:
+        return {
+            "arenaId": 9000 + sum(map(ord, venue.arena_name)) % 1000,
+            "arenaName": venue.arena_name,
+            "arenaCity": venue.arena_city,
+            "arenaState": venue.arena_state,
+            "arenaCountry": venue.country,
+            "arenaTimezone": venue.timezone,
+        }
+    return {
+        "arenaId": _ARENA_IDS.get(state.home.tricode, 0),
+        "arenaName": state.home.arena_name,
+        "arenaCity": state.home.arena_city,
+        "arenaState": state.home.arena_state,
+        "arenaCountry": "CA" if state.home.tricode == "TOR" else "US",
+        "arenaTimezone": state.home.timezone,
+    }
+
+
 def boxscore_json(box: BoxScore, dropped: set[int], now: datetime) -> dict[str, Any]:
     state = box.state
     home_time = state.tipoff_utc.astimezone(ZoneInfo(state.home.timezone))
@@ -458,14 +493,7 @@ def boxscore_json(box: BoxScore, dropped: set[int], now: datetime) -> dict[str, 
         "gameClock": _clock(state.clock_seconds),
         "attendance": state.game.attendance,
         "sellout": "1" if state.game.attendance >= 19_000 else "0",
-        "arena": {
-            "arenaId": _ARENA_IDS[state.home.tricode],
-            "arenaName": state.home.arena_name,
-            "arenaCity": state.home.arena_city,
-            "arenaState": state.home.arena_state,
-            "arenaCountry": "CA" if state.home.tricode == "TOR" else "US",
-            "arenaTimezone": state.home.timezone,
-        },
+        "arena": _arena(state),
         "officials": [
             {
                 "personId": person_id,
@@ -562,6 +590,8 @@ def routes(sim: Any) -> list[Route]:
         day_states = league.games_on(state.game_date, now)
         if state.nba_id in lg.hidden_games(sim, "nbac.boxscore", day_states, now):
             return _access_denied()
+        if not state.game.box_score_published("nbac", state.ends_at, now):
+            return _access_denied()  # not published yet (or never, for a few games)
         box = league.box_score(state)
         if box is None:
             return _access_denied()

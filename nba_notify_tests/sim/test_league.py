@@ -40,7 +40,13 @@ def test_teams_table_matches_both_sources_ids() -> None:
     assert team_by_tricode("bkn").nba_id == 1610612751
     assert team_by_nba_id(1610612747).tricode == "LAL"
     assert team_by_bdl_id(13).full_name == "LA Clippers"
-    assert [t.tricode for t in sorted(TEAMS, key=lambda t: t.bdl_id)][:5] == ["ATL", "BOS", "BKN", "CHA", "CHI"]
+    assert [t.tricode for t in sorted(TEAMS, key=lambda t: t.bdl_id)][:5] == [
+        "ATL",
+        "BOS",
+        "BKN",
+        "CHA",
+        "CHI",
+    ]
     assert Counter(t.conference for t in TEAMS) == {"East": 15, "West": 15}
 
 
@@ -74,10 +80,12 @@ def test_season_runs_late_october_to_mid_april_with_empty_all_star_break(league:
     assert date(year + 1, 4, 8) <= season.last_day <= date(year + 1, 4, 15)
     break_days = all_star_break(year)
     assert len(break_days) >= 5 and all(d.month == 2 for d in break_days)
-    assert all((b - a).days == 1 for a, b in zip(break_days, break_days[1:]))
+    assert all((b - a).days == 1 for a, b in zip(break_days, break_days[1:], strict=False))
     assert not any(season.by_date.get(d) for d in break_days)
     assert not season.by_date.get(date(year, 12, 24)), "Christmas Eve is dark"
-    thanksgiving = max(d for d in (date(year, 11, 22) + timedelta(days=i) for i in range(7)) if d.weekday() == 3)
+    thanksgiving = max(
+        d for d in (date(year, 11, 22) + timedelta(days=i) for i in range(7)) if d.weekday() == 3
+    )
     assert not season.by_date.get(thanksgiving)
     assert len(season.by_date[date(year, 12, 25)]) == 5
 
@@ -101,8 +109,12 @@ def test_tipoffs_are_eastern_wall_clock_converted_to_utc_across_dst(league: Leag
         eastern = game.tipoff_utc.astimezone(EASTERN)
         offset = -4 if eastern.dst() else -5
         assert game.tipoff_utc.utcoffset() == timedelta(0)
-        assert (eastern.replace(tzinfo=None) - game.tipoff_utc.replace(tzinfo=None)) == timedelta(hours=offset)
-    october = [g for g in league.season(2026).games if g.tipoff_utc.astimezone(EASTERN).date() < date(2026, 11, 1)]
+        assert (eastern.replace(tzinfo=None) - game.tipoff_utc.replace(tzinfo=None)) == timedelta(
+            hours=offset
+        )
+    october = [
+        g for g in league.season(2026).games if g.tipoff_utc.astimezone(EASTERN).date() < date(2026, 11, 1)
+    ]
     december = [g for g in league.season(2026).games if g.tipoff_utc.astimezone(EASTERN).month == 12]
     seven_pm = lambda g: g.tipoff_utc.astimezone(EASTERN).strftime("%H:%M") == "19:00"  # noqa: E731
     assert {g.tipoff_utc.strftime("%H:%M") for g in october if seven_pm(g)} == {"23:00"}  # EDT
@@ -139,7 +151,10 @@ def test_same_seed_same_season_other_seed_differs() -> None:
     other = generate_season(8, 2026, generate_rosters(8))
 
     def key(season):  # everything a source shows of the season
-        return [(g.nba_id, g.bdl_id, g.home.tricode, g.away.tricode, g.tipoff_utc, g.home_periods) for g in season.games]
+        return [
+            (g.nba_id, g.bdl_id, g.home.tricode, g.away.tricode, g.tipoff_utc, g.home_periods)
+            for g in season.games
+        ]
 
     assert key(first) == key(again)
     assert key(first) != key(other)
@@ -234,3 +249,82 @@ def test_current_season_follows_the_eastern_date() -> None:
     assert season_year_for(date(2026, 8, 1)) == 2026  # between seasons: the upcoming one
     league = League(seed=1)
     assert league.current_season_year(datetime(2026, 7, 1, 3, tzinfo=UTC)) == 2025  # still June 30 in ET
+
+
+# -- a season as the league runs it (SimConfig.full_season) ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def full_league() -> League:
+    return League(seed=2026, full_season=True)
+
+
+def test_full_season_keeps_every_regular_game_and_adds_the_special_ones(
+    league: League, full_league: League
+) -> None:
+    plain, full = league.season(2026), full_league.season(2026)
+    assert [(g.nba_id, g.bdl_id, g.home, g.away, g.tipoff_utc) for g in full.games] == [
+        (g.nba_id, g.bdl_id, g.home, g.away, g.tipoff_utc) for g in plain.games
+    ]
+    kinds = Counter(g.kind for g in full.specials)
+    assert kinds["preseason"] >= 30 and kinds["play_in"] == 6 and kinds["all_star"] == 2
+    assert kinds["cup_knockout"] == 6 and kinds["cup_final"] == 1 and 4 * 15 <= kinds["playoffs"] <= 7 * 15
+    prefix = {"preseason": "001", "all_star": "003", "playoffs": "004", "play_in": "005", "cup_final": "006"}
+    assert all(g.nba_id.startswith(prefix.get(g.kind, "002")) for g in full.specials)
+    ids = [g.nba_id for g in full.all_games]
+    assert len(ids) == len(set(ids)) and len({g.bdl_id for g in full.all_games}) == len(ids)
+    assert all(full_league.scheduled_game(g.nba_id) is g for g in full.specials[::7])
+    assert all(full_league.scheduled_game(g.bdl_id) is g for g in full.specials[::7])
+    again = League(seed=2026, full_season=True).season(2026)
+    assert [(g.nba_id, g.tipoff_utc, g.home_periods, g.listed_until) for g in again.specials] == [
+        (g.nba_id, g.tipoff_utc, g.home_periods, g.listed_until) for g in full.specials
+    ]
+
+
+def test_full_season_never_has_a_team_twice_on_one_day(full_league: League) -> None:
+    season = full_league.season(2025)
+    seen: dict[str, set[date]] = defaultdict(set)
+    for game in season.all_games:
+        if game.listed_until is not None:
+            continue  # an if-necessary game never played
+        state = full_league.game(game.nba_id, FAR_FUTURE)
+        for team in (game.home.tricode, game.away.tricode):
+            assert state.game_date not in seen[team], f"{team} twice on {state.game_date}"
+            seen[team].add(state.game_date)
+
+
+def test_playoff_series_end_at_four_wins_and_drop_their_if_necessary_games(full_league: League) -> None:
+    season = full_league.season(2025)
+    series: dict[str, list] = defaultdict(list)
+    for game in season.specials:
+        if game.kind == "playoffs":
+            series[game.nba_id[:9]].append(game)
+    assert len(series) == 15
+    for games in series.values():
+        played = [g for g in games if g.listed_until is None]
+        winners = Counter(g.home.tricode if g.home_score > g.away_score else g.away.tricode for g in played)
+        assert max(winners.values()) == 4 and 4 <= len(played) <= 7
+        decided_at = max(g.tipoff_utc for g in played)
+        for dropped in (g for g in games if g.listed_until is not None):
+            assert dropped.if_necessary and dropped.tipoff_utc > decided_at
+            assert dropped.listed_at(dropped.listed_until - timedelta(seconds=1))
+            assert not dropped.listed_at(dropped.listed_until)
+
+
+def test_a_postponed_game_is_made_up_later_under_the_same_ids(full_league: League) -> None:
+    game = next(g for g in full_league.season(2025).games if g.postponed_at is not None)
+    original = game.tipoff_utc.astimezone(EASTERN).date()
+    assert full_league.game(game.nba_id, game.postponed_at - timedelta(minutes=1)).status == SCHEDULED
+    postponed = full_league.game(game.nba_id, game.postponed_at)
+    assert (postponed.status, postponed.game_date) == (POSTPONED, original)
+    made_up = full_league.game(game.bdl_id, game.makeup_announced_at)
+    assert (made_up.status, made_up.tipoff_utc, made_up.nba_id) == (
+        SCHEDULED,
+        game.makeup_tipoff,
+        game.nba_id,
+    )
+    assert made_up.nba_id in {
+        s.nba_id for s in full_league.games_on(made_up.game_date, game.makeup_announced_at)
+    }
+    assert made_up.nba_id not in {s.nba_id for s in full_league.games_on(original, game.makeup_announced_at)}
+    assert full_league.game(game.nba_id, FAR_FUTURE).status == FINAL

@@ -237,7 +237,22 @@ def parse_nbac_schedule_ids(payload: dict[str, Any], game_ids: Iterable[str]) ->
     return found
 
 
+def _skipped_season_type(raw: Any) -> bool:
+    """A preseason or All-Star game, told by its raw id before anything else is validated:
+    their teams may be none of the 30 franchises (Rising Stars, All-Star teams, overseas
+    clubs), which is no payload error for games we never keep."""
+    game_id = raw.get("gameId") if isinstance(raw, dict) else None
+    return (
+        isinstance(game_id, str)
+        and len(game_id) == 10
+        and game_id.isdigit()
+        and (game_id[2] in NBAC_SKIPPED_SEASON_TYPES)
+    )
+
+
 def _validated_schedule_game(raw: Any, i: int, j: int, bucket_day: date, season: int) -> SourceGame | None:
+    if _skipped_season_type(raw):
+        return None
     game = validate(
         NbacScheduleGame,
         raw,
@@ -259,8 +274,18 @@ def _nbac_schedule_game(game: NbacScheduleGame, bucket_day: date, season: int) -
         tipoff, day = None, bucket_day
     else:
         tipoff, day = game.gameDateTimeUTC, eastern_game_day(game.gameDateTimeUTC)
-    return _nbac_game(game.gameId, day, season, home, away, tipoff, game.gameStatus,
-                      game.gameStatusText, game.homeTeam.score, game.awayTeam.score)
+    return _nbac_game(
+        game.gameId,
+        day,
+        season,
+        home,
+        away,
+        tipoff,
+        game.gameStatus,
+        game.gameStatusText,
+        game.homeTeam.score,
+        game.awayTeam.score,
+    )
 
 
 def _nbac_game(
@@ -294,6 +319,13 @@ def _nbac_game(
 def parse_nbac_scoreboard(payload: dict[str, Any]) -> list[SourceGame]:
     """liveData ``todaysScoreboard_00.json`` / stats ScoreboardV3 -> games (``gameTimeUTC``
     is a full instant here, unlike in the schedule file)."""
+    body = payload.get("scoreboard") if isinstance(payload, dict) else None
+    if isinstance(body, dict) and isinstance(body.get("games"), list):
+        # drop preseason and All-Star games before validation (see _skipped_season_type)
+        payload = {
+            **payload,
+            "scoreboard": {**body, "games": [g for g in body["games"] if not _skipped_season_type(g)]},
+        }
     board = validate(NbacScoreboard, payload, source="nbac scoreboard").scoreboard
     games: dict[str, SourceGame] = {}
     for game in board.games:
@@ -301,8 +333,18 @@ def parse_nbac_scoreboard(payload: dict[str, Any]) -> list[SourceGame]:
         if game.gameId[2] in NBAC_SKIPPED_SEASON_TYPES or not home or not away:
             continue
         day = eastern_game_day(game.gameTimeUTC)
-        row = _nbac_game(game.gameId, day, season_for_date(day), home, away, game.gameTimeUTC,
-                         game.gameStatus, game.gameStatusText, game.homeTeam.score, game.awayTeam.score)
+        row = _nbac_game(
+            game.gameId,
+            day,
+            season_for_date(day),
+            home,
+            away,
+            game.gameTimeUTC,
+            game.gameStatus,
+            game.gameStatusText,
+            game.homeTeam.score,
+            game.awayTeam.score,
+        )
         games.setdefault(row.source_game_id, row)
     return list(games.values())
 
@@ -328,7 +370,9 @@ def parse_nbac_box_score(payload: dict[str, Any], game_date: date) -> list[Playe
     return lines
 
 
-def _nbac_team_lines(team: NbacBoxTeam, game_id: str, game_date: date, home: str, away: str) -> Iterable[PlayerLine]:
+def _nbac_team_lines(
+    team: NbacBoxTeam, game_id: str, game_date: date, home: str, away: str
+) -> Iterable[PlayerLine]:
     for player in team.players:
         stats = player.statistics
         played = player.played == "1" if player.played is not None else bool(stats.minutes)
