@@ -3,7 +3,7 @@ data never reaches the game summary and team form."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 import sqlalchemy as sa
@@ -13,7 +13,8 @@ from nba_notify.defs.resources import PostgresResource
 from nba_notify.defs.sql.factory import sql_asset_check, sql_model_asset
 from nba_notify.lib.db.tables.ingest import games, processor_run_history
 from nba_notify.lib.quality.audit import build_models
-from nba_notify.lib.quality.coverage import day_coverage, load_day_coverage
+from nba_notify.lib.quality.coverage import day_coverage, games_due, load_day_coverage
+from nba_notify.lib.quality.discrepancies import BoxScoreDeadline
 from nba_notify.lib.sqlmodels import load_project, run_check
 from nba_notify_tests.quality.conftest import INGEST_ASSETS
 
@@ -110,3 +111,18 @@ def test_the_preflight_stops_phase_3_while_a_days_box_scores_failed_to_process(d
     [preflight] = result.get_asset_check_evaluations()
     assert not preflight.passed
     assert "stg_phase2_coverage" in built(result) and "game_summary" not in built(result)
+
+
+def test_a_box_score_not_yet_published_is_not_expected_by_the_gate_until_its_deadline():
+    day = date(2026, 11, 24)
+    tipoff = datetime(2026, 11, 25, 0, 30, tzinfo=UTC)  # 19:30 ET
+    deadline = BoxScoreDeadline(hours_after_final=4.0)
+    finals = {"0022600301": tipoff, "0022600302": tipoff}
+    players = {"bdl": {"0022600301": 26, "0022600302": 25}, "nbac": {"0022600301": 26}}  # NBA.com lags one game
+
+    lagging = day_coverage(day, games_due(day, finals, players, tipoff + timedelta(hours=4), deadline), players)
+    assert lagging.final_games == ("0022600301",) and lagging.passed()
+
+    overdue_at = deadline.deadline(day, tipoff)
+    overdue = day_coverage(day, games_due(day, finals, players, overdue_at, deadline), players)
+    assert overdue.final_games == ("0022600301", "0022600302") and not overdue.passed()

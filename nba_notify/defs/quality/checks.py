@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from nba_notify.defs.ingest.assets import games as games_asset
 from nba_notify.defs.ingest.assets import player_box_scores
 from nba_notify.defs.quality.assets import MAX_ROWS_SHOWN, box_score_coverage, source_discrepancies
+from nba_notify.defs.quality.resources import BoxScoreDeadlineResource
 from nba_notify.defs.resources import ClockResource, PostgresResource
 from nba_notify.lib.db.tables.ingest import game_identity_conflicts, games
 from nba_notify.lib.db.tables.quality import source_discrepancies as discrepancy_table
@@ -63,14 +64,21 @@ def check_days(context: dg.AssetCheckExecutionContext, database: PostgresResourc
     name="phase2_coverage",
     blocking=True,
     description=f"Coverage gate: each source's box scores cover at least {COVERAGE_THRESHOLD:.0%} "
-    "of the day's final games and of the players the other source lists; otherwise phase 3/4 "
-    "do not run on partial data.",
+    "of the day's final games that are due (published by every source, or past the box-score "
+    "deadline) and of the players the other source lists; otherwise phase 3/4 do not run on "
+    "partial data.",
 )
 def phase2_coverage(
-    context: dg.AssetCheckExecutionContext, database: PostgresResource
+    context: dg.AssetCheckExecutionContext,
+    database: PostgresResource,
+    clock: ClockResource,
+    box_score_deadline: BoxScoreDeadlineResource,
 ) -> dg.AssetCheckResult:
+    now, deadline = clock.now(), box_score_deadline.deadline()
     with database.engine().connect() as conn:
-        coverages = [load_day_coverage(conn, day) for day in check_days(context, database)]
+        coverages = [
+            load_day_coverage(conn, day, now=now, deadline=deadline) for day in check_days(context, database)
+        ]
     return coverage_result(coverages)
 
 
