@@ -309,7 +309,7 @@ class Round:
                 )
             except Killed:
                 self.result.kills += 1
-            except BaseException as exc:  # noqa: BLE001 - a worker failing is part of the record
+            except BaseException as exc:
                 errors.append(exc)
             finally:
                 client.close()

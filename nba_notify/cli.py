@@ -61,11 +61,11 @@ class Stopped(BaseException):
     """SIGTERM arrived: unwind like Ctrl-C so every context manager and exit hook runs."""
 
 
-def _raise_stopped(signum: int, frame: object) -> None:  # noqa: ARG001
+def _raise_stopped(signum: int, frame: object) -> None:
     raise Stopped()
 
 
-def cmd_migrate(args: argparse.Namespace) -> int:  # noqa: ARG001
+def cmd_migrate(args: argparse.Namespace) -> int:
     from nba_notify.lib.db.engine import resolve_database_url
     from nba_notify.lib.db.migrate import upgrade
 
@@ -573,7 +573,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0 if outcome.success else 1
 
 
-def _ingest_day(text: str):  # noqa: ANN202
+def _ingest_day(text: str):
     from datetime import date
 
     try:
@@ -582,7 +582,7 @@ def _ingest_day(text: str):  # noqa: ANN202
         return _refuse(text)
 
 
-def _refuse(text: str):  # noqa: ANN202
+def _refuse(text: str):
     from nba_notify.admin.ingest import IngestRangeError
 
     raise IngestRangeError(f"{text!r} is not a game day (YYYY-MM-DD)")
@@ -629,7 +629,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     return subprocess.call([str(db_engine.psql_path()), libpq, *args.psql_args])
 
 
-def cmd_env(args: argparse.Namespace) -> int:  # noqa: ARG001
+def cmd_env(args: argparse.Namespace) -> int:
     from nba_notify.admin.instance import shell_exports, use_operator_instance
 
     for line in shell_exports(use_operator_instance(keep_database_running=True)):

@@ -31,7 +31,7 @@ def test_concurrent_migrate_calls_serialise(database_url):
     def run() -> None:
         try:
             upgrade(database_url)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(4)]

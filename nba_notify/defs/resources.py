@@ -94,7 +94,7 @@ class AlertsResource(dg.ConfigurableResource):
             )
         )
 
-    def raise_alert(self, bind: sa.Engine | sa.Connection, **kwargs):  # noqa: ANN201
+    def raise_alert(self, bind: sa.Engine | sa.Connection, **kwargs):
         """Same as :func:`nba_notify.lib.alerts.raise_alert` (delivery happens on the
         monitoring sensor's next tick, or now with :meth:`deliver_pending`)."""
         from nba_notify.lib.alerts import raise_alert

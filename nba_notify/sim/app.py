@@ -108,7 +108,7 @@ def create_app(sim: Simulator) -> Starlette:
     ]
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette):  # noqa: ARG001
+    async def lifespan(app: Starlette):
         task = asyncio.create_task(_tick_running_clock(sim))
         try:
             yield

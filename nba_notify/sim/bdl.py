@@ -166,7 +166,7 @@ def _error(message: str, status: int) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def _too_many_requests(retry_after: float, per_minute: int) -> Response:  # noqa: ARG001
+def _too_many_requests(retry_after: float, per_minute: int) -> Response:
     # The real API sends no X-RateLimit-* or Retry-After headers with its 429s.
     return _error("Too many requests, please slow down.", 429)
 

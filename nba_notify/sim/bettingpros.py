@@ -208,7 +208,7 @@ def _offers(state: lg.GameState, market_id: int, market: str, priced: dict) -> l
     return offers
 
 
-def _throttled(retry_after: float, per_minute: int) -> Response:  # noqa: ARG001
+def _throttled(retry_after: float, per_minute: int) -> Response:
     return JSONResponse({"message": "Too Many Requests"}, status_code=429)
 
 

@@ -444,7 +444,7 @@ class BrazeSim:
         sim.clock.subscribe(self.on_clock_move)
 
     @classmethod
-    def attach(cls, sim: Any) -> "BrazeSim":
+    def attach(cls, sim: Any) -> BrazeSim:
         if sim.braze is None:
             sim.braze = cls(sim)
             sim.truth_providers["braze"] = sim.braze.truth
@@ -829,7 +829,7 @@ class BrazeSim:
             self._http = httpx.Client(timeout=self.currents_timeout)
         return self._http
 
-    def on_clock_move(self, old: datetime, new: datetime) -> None:  # noqa: ARG002
+    def on_clock_move(self, old: datetime, new: datetime) -> None:
         self.send_due(new)
         self.flush_outbox(force=False)
 
@@ -1083,7 +1083,7 @@ def control_routes(sim: Any) -> list[Route]:
     the daily send-identifier limit, create a schedule behind the product's back."""
     state = BrazeSim.attach(sim)
 
-    async def flush(request: Request) -> JSONResponse:  # noqa: ARG001
+    async def flush(request: Request) -> JSONResponse:
         return JSONResponse(await asyncio.to_thread(state.flush_outbox, True))
 
     async def config(request: Request) -> JSONResponse:

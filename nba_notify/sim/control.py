@@ -45,7 +45,7 @@ def routes(sim) -> list[Route]:
             return JSONResponse({"removed": removed})
         return JSONResponse({"faults": sim.faults.list()})
 
-    async def state(request: Request) -> JSONResponse:  # noqa: ARG001
+    async def state(request: Request) -> JSONResponse:
         return JSONResponse(sim.truth())
 
     async def reset(request: Request) -> JSONResponse:

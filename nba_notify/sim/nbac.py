@@ -528,7 +528,7 @@ def _access_denied() -> Response:
     return Response(ACCESS_DENIED, status_code=403, media_type="application/xml")
 
 
-def _cdn_rate_limited(retry_after: float, per_minute: int) -> Response:  # noqa: ARG001
+def _cdn_rate_limited(retry_after: float, per_minute: int) -> Response:
     return Response(
         b"Too Many Requests", status_code=429, headers={"Retry-After": str(max(1, round(retry_after)))}
     )
@@ -598,7 +598,7 @@ def routes(sim: Any) -> list[Route]:
         dropped = lg.dropped_player_ids(sim, "nbac.boxscore", box, day_states, now)
         return JSONResponse(boxscore_json(box, dropped, now))
 
-    async def not_on_the_cdn(request: Request) -> Response:  # noqa: ARG001
+    async def not_on_the_cdn(request: Request) -> Response:
         return _access_denied()  # what S3 answers for a key it does not hold
 
     return [

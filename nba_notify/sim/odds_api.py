@@ -462,7 +462,7 @@ def routes(sim: Any) -> list[Route]:
             raise _ApiError(422, "INVALID_HISTORICAL_TIMESTAMP", "date is in the future")
         return at
 
-    def handler(name: str, body_of):  # noqa: ANN001, ANN202
+    def handler(name: str, body_of):
         async def handle(request: Request) -> Response:
             sim.count(f"odds_api.{name}")
             try:
@@ -474,27 +474,27 @@ def routes(sim: Any) -> list[Route]:
 
         return faulted(sim.faults, f"odds_api.{name}", handle, on_rate_limit=_too_frequent)
 
-    def live_events(request: Request):  # noqa: ANN202
+    def live_events(request: Request):
         return events_at(request, sim.clock.now()), 0
 
-    def historical_events(request: Request):  # noqa: ANN202
+    def historical_events(request: Request):
         at = historical_at(request)
         rows = events_at(request, at)
         charge_check(1 if rows else 0)
         return {**snapshot(at), "data": rows}, 1 if rows else 0
 
-    def live_event_odds(request: Request):  # noqa: ANN202
+    def live_event_odds(request: Request):
         return event_odds_body(request, sim.clock.now(), historical=False)
 
-    def historical_event_odds(request: Request):  # noqa: ANN202
+    def historical_event_odds(request: Request):
         at = historical_at(request)
         body, cost = event_odds_body(request, at, historical=True)
         return {**snapshot(at), "data": body}, cost
 
-    def live_odds(request: Request):  # noqa: ANN202
+    def live_odds(request: Request):
         return featured_body(request, sim.clock.now(), historical=False)
 
-    def historical_odds(request: Request):  # noqa: ANN202
+    def historical_odds(request: Request):
         at = historical_at(request)
         rows, cost = featured_body(request, at, historical=True)
         return {**snapshot(at), "data": rows}, cost
@@ -514,7 +514,7 @@ def _public(extra: dict[str, Any]) -> dict[str, Any]:
     return {"sport_key": SPORT, "sport_title": "NBA", **{k: v for k, v in extra.items() if k != "priced_as"}}
 
 
-def _too_frequent(retry_after: float, per_minute: int) -> Response:  # noqa: ARG001
+def _too_frequent(retry_after: float, per_minute: int) -> Response:
     return _ApiError(
         429,
         "EXCEEDED_FREQ_LIMIT",

@@ -57,7 +57,7 @@ def create_dashboard_app(
 
     settings = settings or Settings.from_env()
 
-    def to_dashboard(request: Request) -> Response:  # noqa: ARG001
+    def to_dashboard(request: Request) -> Response:
         return RedirectResponse("/health/", status_code=308)
 
     middleware = []

@@ -88,7 +88,7 @@ def routes(
         batch = await run_in_threadpool(parse_batch, body)
         try:
             result = await run_in_threadpool(store_batch, get_engine(database_url), batch)
-        except Exception:  # noqa: BLE001 - nothing was committed: Currents must deliver it again
+        except Exception:
             log.exception("currents batch of %d bytes not stored; answering 503", len(body))
             return JSONResponse(
                 {"error": "storage unavailable, retry later"},

@@ -55,7 +55,7 @@ def routes(database_url: str | None, token: str, campaign_id: str) -> list[Route
                 dispatch_id=dispatch_id,
                 send_at=_time(params.get("send_at")),
             )
-        except Exception as exc:  # noqa: BLE001 - classified, answered 503: the template then sends
+        except Exception as exc:
             log.error("send guard could not decide for %s: %s", send_id, classify_exception(exc))
             return JSONResponse({"error": "guard unavailable"}, status_code=503)
         return JSONResponse(decision.as_dict())

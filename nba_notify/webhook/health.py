@@ -40,7 +40,7 @@ def routes(
             engine_holder.append(get_engine(database_url))
         return engine_holder[0]
 
-    def overview(request: Request) -> Response:  # noqa: ARG001
+    def overview(request: Request) -> Response:
         with engine().connect() as conn:
             return JSONResponse(health_overview(conn, clock()))
 
@@ -53,7 +53,7 @@ def routes(
         except PipelineError as err:
             return JSONResponse({"error": err.message, "details": err.details}, status_code=400)
 
-    def dashboard(request: Request) -> Response:  # noqa: ARG001
+    def dashboard(request: Request) -> Response:
         return HTMLResponse(DASHBOARD_HTML.read_text(encoding="utf-8"))
 
     return [

@@ -34,21 +34,21 @@ from zoneinfo import ZoneInfo
 
 os.environ.setdefault("NBA_NOTIFY_HOME", tempfile.mkdtemp(prefix="nba_bench_braze_"))
 
-import httpx  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
-from sqlalchemy.dialects.postgresql import insert as pg_insert  # noqa: E402
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from nba_notify.lib.clients.braze import BrazeClient  # noqa: E402
-from nba_notify.lib.clients.http import Timeouts  # noqa: E402
-from nba_notify.lib.db import engine as db_engine  # noqa: E402
-from nba_notify.lib.db.migrate import upgrade  # noqa: E402
-from nba_notify.lib.db.tables.notifications import notification_sends  # noqa: E402
-from nba_notify.lib.ledger.monitor import count_mismatch_tick, stale_pending_tick  # noqa: E402
-from nba_notify.lib.ledger.planning import NotificationPolicy  # noqa: E402
-from nba_notify.lib.ledger.report import notification_report  # noqa: E402
-from nba_notify.lib.ledger.service import sync_once  # noqa: E402
-from nba_notify.lib.ledger.webhook_store import parse_batch  # noqa: E402
-from nba_notify.lib.web.serve import BackgroundServer, free_port  # noqa: E402
+from nba_notify.lib.clients.braze import BrazeClient
+from nba_notify.lib.clients.http import Timeouts
+from nba_notify.lib.db import engine as db_engine
+from nba_notify.lib.db.migrate import upgrade
+from nba_notify.lib.db.tables.notifications import notification_sends
+from nba_notify.lib.ledger.monitor import count_mismatch_tick, stale_pending_tick
+from nba_notify.lib.ledger.planning import NotificationPolicy
+from nba_notify.lib.ledger.report import notification_report
+from nba_notify.lib.ledger.service import sync_once
+from nba_notify.lib.ledger.webhook_store import parse_batch
+from nba_notify.lib.web.serve import BackgroundServer, free_port
 
 EASTERN = ZoneInfo("America/New_York")
 CAMPAIGN = "sim-campaign-tipoff"

@@ -25,20 +25,20 @@ from pathlib import Path
 
 os.environ.setdefault("NBA_NOTIFY_HOME", tempfile.mkdtemp(prefix="nba_bench_home_"))
 
-import dagster as dg  # noqa: E402
-import httpx  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
-from starlette.applications import Starlette  # noqa: E402
-from starlette.routing import Mount  # noqa: E402
+import dagster as dg
+import httpx
+import sqlalchemy as sa
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
-from nba_notify.lib.db import engine as db_engine  # noqa: E402
-from nba_notify.lib.db.migrate import upgrade  # noqa: E402
-from nba_notify.lib.db.tables.monitoring import sync_error_log, sync_execution_history  # noqa: E402
-from nba_notify.lib.monitoring.evaluate import evaluate_and_apply  # noqa: E402
-from nba_notify.lib.monitoring.run_events import read_run_facts  # noqa: E402
-from nba_notify.lib.monitoring.tracking import track_run  # noqa: E402
-from nba_notify.lib.web.serve import BackgroundServer  # noqa: E402
-from nba_notify.webhook import health  # noqa: E402
+from nba_notify.lib.db import engine as db_engine
+from nba_notify.lib.db.migrate import upgrade
+from nba_notify.lib.db.tables.monitoring import sync_error_log, sync_execution_history
+from nba_notify.lib.monitoring.evaluate import evaluate_and_apply
+from nba_notify.lib.monitoring.run_events import read_run_facts
+from nba_notify.lib.monitoring.tracking import track_run
+from nba_notify.lib.web.serve import BackgroundServer
+from nba_notify.webhook import health
 
 
 def fresh_database() -> str:
@@ -90,7 +90,7 @@ def bench_ingest(url: str, days: int) -> None:
     print(f"  run without monitoring      median {per_run * 1000:8.1f} ms")
     print(f"  tracker per run             median {per_track * 1000:8.1f} ms")
     print(f"  alert evaluation (one tick)        {evaluation * 1000:8.1f} ms")
-    print(f"  in-run overhead                    0.0 % (monitoring runs in the daemon, not the run)")
+    print("  in-run overhead                    0.0 % (monitoring runs in the daemon, not the run)")
     print(f"  monitoring work per run           {extra / per_run * 100:5.1f} % of the run's own time (goal < 5 %)")
 
 

@@ -66,7 +66,7 @@ def smtp_server() -> Iterator[SmtpSink]:
     sink = SmtpSink("127.0.0.1", free_port())
 
     class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802
+        async def handle_DATA(self, server, session, envelope):
             with sink.lock:
                 sink.messages.append(envelope)
             return "250 OK"

@@ -27,7 +27,7 @@ def main(database_url: str, sim_url: str, crash_at: str) -> int:
                          retry=RetryPolicy(max_attempts=1))
     policy = NotificationPolicy(campaign_id=CAMPAIGN)
 
-    def checkpoint(name: str, **context: Any) -> None:  # noqa: ARG001
+    def checkpoint(name: str, **context: Any) -> None:
         if name == crash_at:
             os._exit(KILLED_EXIT_CODE)
 

@@ -60,7 +60,7 @@ class Runner(threading.Thread):
     def run(self) -> None:
         try:
             self.value = self._target_fn()
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
+        except BaseException as exc:
             self.error = exc
 
     def result(self, timeout: float = WAIT_SECONDS) -> Any:

@@ -17,12 +17,12 @@ from nba_notify.lib.ledger.evidence import (
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 M = NOW + timedelta(hours=3)  # the unknown create's target
-O, N = NOW + timedelta(hours=2), NOW + timedelta(hours=5)  # an update's old and new send times
+OLD, NEW = NOW + timedelta(hours=2), NOW + timedelta(hours=5)  # an update's old and new send times
 CALL_ENDED = NOW - timedelta(minutes=10)
 
 
 def listing(**at: int) -> Listing:
-    times = {"M": M, "O": O, "N": N, "X": NOW + timedelta(hours=4)}
+    times = {"M": M, "O": OLD, "N": NEW, "X": NOW + timedelta(hours=4)}
     return Listing(Counter({times[k]: v for k, v in at.items()}), NOW, NOW + timedelta(days=1))
 
 
@@ -31,7 +31,7 @@ def create(row_id: int = 1, target: datetime = M) -> UnknownIntent:
 
 
 def update(row_id: int = 2) -> UnknownIntent:
-    return UnknownIntent(row_id, "update", N, "sched-old", O, CALL_ENDED)
+    return UnknownIntent(row_id, "update", NEW, "sched-old", OLD, CALL_ENDED)
 
 
 LATER_CREATE = Confirmed(
@@ -94,8 +94,8 @@ def test_an_update_that_left_the_old_schedule_alone_was_not_applied_once_the_lis
 
 def test_the_decision_deadline_is_set_by_the_earliest_push_at_risk():
     moved_later = update()
-    assert moved_later.earliest_send_at_risk == O
-    assert decision_deadline(moved_later, 45) == O - timedelta(minutes=45)
+    assert moved_later.earliest_send_at_risk == OLD
+    assert decision_deadline(moved_later, 45) == OLD - timedelta(minutes=45)
     assert decision_deadline(create(), 45) == M - timedelta(minutes=45)
 
 

@@ -18,7 +18,12 @@ from nba_notify.cli import main
 from nba_notify.defs.quality.jobs import reprocess_job
 from nba_notify.defs.resources import PostgresResource
 from nba_notify.lib.web.serve import free_port
-from nba_notify_tests.quality.histories import D_PROCESSOR_FAILED, D_SCRAPED_SINCE, D_SCRAPER_FAILED, write_history
+from nba_notify_tests.quality.histories import (
+    D_PROCESSOR_FAILED,
+    D_SCRAPED_SINCE,
+    D_SCRAPER_FAILED,
+    write_history,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 BACKFILL = """

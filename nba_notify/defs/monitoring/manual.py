@@ -98,7 +98,7 @@ def manual_sync_dispatcher(
             try:
                 with conn.begin_nested():
                     outcome = _dispatch_one(context, conn, request, assets, partitioned, now)
-            except Exception as exc:  # noqa: BLE001 - classified, recorded on the row and alerted
+            except Exception as exc:
                 outcome = f"could not be dispatched: {classify_exception(exc).message}"[:500]
             if isinstance(outcome, dg.RunRequest):
                 run_requests.append(outcome)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import smtplib
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -166,7 +165,7 @@ class SmtpChannel:
             raise PipelineError(ErrorCategory.API, f"SMTP server answered {exc.smtp_code}: {exc.smtp_error!r}", where, exc.smtp_code) from exc
         except smtplib.SMTPRecipientsRefused as exc:
             raise PipelineError(ErrorCategory.VALIDATION, f"SMTP refused recipients {sorted(exc.recipients)}", where) from exc
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             raise PipelineError(ErrorCategory.TIMEOUT, f"SMTP {self.host}:{self.port} timed out", where) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise PipelineError(
@@ -180,7 +179,7 @@ class DashboardChannel:
 
     name: str = "dashboard"
 
-    def send(self, message: AlertMessage) -> None:  # noqa: ARG002
+    def send(self, message: AlertMessage) -> None:
         return None
 
 
@@ -197,7 +196,7 @@ class ChannelSettings:
     timeout_seconds: float = 5.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "ChannelSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ChannelSettings:
         env = os.environ if env is None else env
         to = tuple(a.strip() for a in (env.get("NBA_NOTIFY_SMTP_TO") or "").split(",") if a.strip())
         return cls(

@@ -59,7 +59,7 @@ def deliver_pending(
         error: PipelineError | None = None
         try:
             channel.send(_message(row))
-        except Exception as exc:  # noqa: BLE001 - classified and recorded per attempt
+        except Exception as exc:
             error = classify_exception(exc)
         if error is None:
             outcome = DeliveryOutcome(row["id"], row["alert_id"], row["channel"], row["event"], attempt, "DELIVERED")

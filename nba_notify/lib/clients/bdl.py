@@ -33,6 +33,7 @@ DEFAULT_MAX_PAGES = 50
 # BDL's quota is per minute (5/min on the free tier, 60 or 600 on paid ones) and its 429
 # carries no reset hint: back off in seconds, not milliseconds.
 DEFAULT_BDL_RETRY = RetryPolicy(max_attempts=4, base_delay=2.0, max_delay=30.0)
+DEFAULT_BDL_TIMEOUTS = Timeouts()
 
 
 class BdlClient:
@@ -41,7 +42,7 @@ class BdlClient:
         base_url: str,
         api_key: str,
         *,
-        timeouts: Timeouts = Timeouts(),
+        timeouts: Timeouts = DEFAULT_BDL_TIMEOUTS,
         retry: RetryPolicy = DEFAULT_BDL_RETRY,
         recorder: CallRecorder | None = None,
         sleep: Sleep = time.sleep,
@@ -71,7 +72,7 @@ class BdlClient:
     def close(self) -> None:
         self._api.close()
 
-    def __enter__(self) -> "BdlClient":
+    def __enter__(self) -> BdlClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

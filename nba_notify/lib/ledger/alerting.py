@@ -56,7 +56,7 @@ def raise_domain_alert(
             from nba_notify.lib.alerts import raise_alert
 
             raise_alert(engine, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - reported to the caller, who logs it
+    except Exception as exc:
         error: PipelineError = classify_exception(exc)
         log.error("could not raise alert %s for %s: %s", rule_key, dedupe_key, error)
         return str(error)
@@ -162,6 +162,6 @@ def resolve_unresolved_alert(engine: sa.Engine, intent_key: str, *, by: str, not
         from nba_notify.lib.alerts import resolve_matching
 
         resolve_matching(engine, rule_key=RULE_AMBIGUOUS, entity=ENTITY, dedupe_key=intent_key, by=by, note=note)
-    except Exception as exc:  # noqa: BLE001 - reported to the caller, who logs it
+    except Exception as exc:
         return str(classify_exception(exc))
     return None

@@ -90,7 +90,7 @@ class Lease:
     _renewed_at: float = field(default_factory=time.monotonic)
 
     @classmethod
-    def try_acquire(cls, engine: sa.Engine, name: str, holder: str, ttl_seconds: float) -> "Lease | None":
+    def try_acquire(cls, engine: sa.Engine, name: str, holder: str, ttl_seconds: float) -> Lease | None:
         with engine.begin() as conn:
             fence = conn.execute(
                 ACQUIRE_SQL, {"name": name, "holder": holder, "ttl": float(ttl_seconds)}
@@ -109,7 +109,7 @@ class Lease:
         ttl_seconds: float = 120.0,
         wait_seconds: float = 0.0,
         poll_seconds: float = 0.05,
-    ) -> "Lease":
+    ) -> Lease:
         """Take the lease, waiting up to ``wait_seconds`` for the current holder to release
         it or let it expire. Raises a TIMEOUT :class:`PipelineError` otherwise."""
         deadline = time.monotonic() + wait_seconds

@@ -184,7 +184,7 @@ class Desired:
         }
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> "Desired":
+    def from_row(cls, row: Mapping[str, Any]) -> Desired:
         return cls(
             intent_key=row["intent_key"],
             game_id=row["game_id"],
@@ -262,7 +262,7 @@ class LedgerRow:
         return self.send_id_created_at is not None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> "LedgerRow":
+    def from_row(cls, row: Mapping[str, Any]) -> LedgerRow:
         return cls(
             id=row["id"],
             intent_key=row["intent_key"],
@@ -513,7 +513,7 @@ class AttemptView:
     finished_at: datetime | None = None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> "AttemptView":
+    def from_row(cls, row: Mapping[str, Any]) -> AttemptView:
         return cls(
             id=row["id"],
             operation=row["operation"],

@@ -43,7 +43,7 @@ from nba_notify.lib.ledger.planning import (
 
 L = schedule_ledger.c
 A = schedule_attempts.c
-O = schedule_orphans.c
+ORPHAN = schedule_orphans.c
 
 # -- games and desired notifications ----------------------------------------------------------
 
@@ -320,7 +320,7 @@ class Outcome:
     not_found: bool = False
 
     @classmethod
-    def from_schedule_outcome(cls, outcome: Any) -> "Outcome":
+    def from_schedule_outcome(cls, outcome: Any) -> Outcome:
         kind = str(outcome.kind)
         status = {"SUCCESS": "succeeded", "DEFINITE_FAILURE": "failed", "AMBIGUOUS": "ambiguous"}[kind]
         error = outcome.error
@@ -496,7 +496,7 @@ def _insert_orphan(
             recorded_fence=fence,
             note=note,
         )
-        .on_conflict_do_nothing(index_elements=[O.braze_schedule_id])
+        .on_conflict_do_nothing(index_elements=[ORPHAN.braze_schedule_id])
     )
 
 
@@ -647,9 +647,9 @@ def live_elsewhere(conn: sa.Connection, campaign_id: str, start: datetime, end: 
                                        L.send_at_utc > start, L.send_at_utc <= end)
     ).scalars().all()
     orphans = conn.execute(
-        sa.select(O.send_at_utc).where(O.campaign_id == campaign_id,
-                                       O.status.in_(("pending", "cancel_claimed", "guarded")),
-                                       O.send_at_utc > start, O.send_at_utc <= end)
+        sa.select(ORPHAN.send_at_utc).where(ORPHAN.campaign_id == campaign_id,
+                                       ORPHAN.status.in_(("pending", "cancel_claimed", "guarded")),
+                                       ORPHAN.send_at_utc > start, ORPHAN.send_at_utc <= end)
     ).scalars().all()
     return [*unidentified, *orphans]
 
@@ -783,8 +783,8 @@ CLAIM_ORPHAN_SQL = sa.text(
 def open_orphans(conn: sa.Connection, campaign_id: str, limit: int = 500) -> list[dict[str, Any]]:
     rows = conn.execute(
         sa.select(schedule_orphans)
-        .where(O.campaign_id == campaign_id, O.status.in_(("pending", "cancel_claimed")))
-        .order_by(O.id)
+        .where(ORPHAN.campaign_id == campaign_id, ORPHAN.status.in_(("pending", "cancel_claimed")))
+        .order_by(ORPHAN.id)
         .limit(limit)
     ).mappings()
     return [dict(r) for r in rows]
@@ -807,7 +807,7 @@ def finish_orphan(engine: sa.Engine, orphan_id: int, outcome: Outcome) -> str:
     with engine.begin() as conn:
         conn.execute(
             sa.update(schedule_orphans)
-            .where(O.id == orphan_id)
+            .where(ORPHAN.id == orphan_id)
             .values(status=status, resolved_at=sa.func.clock_timestamp(),
                     note=outcome.error_message if status == "pending" else None)
         )

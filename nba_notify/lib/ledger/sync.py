@@ -71,7 +71,7 @@ log = logging.getLogger(__name__)
 Checkpoint = Callable[..., None]
 
 
-def no_checkpoint(name: str, **context: Any) -> None:  # noqa: ARG001
+def no_checkpoint(name: str, **context: Any) -> None:
     return None
 
 
@@ -735,7 +735,7 @@ class ScheduleSync:
                       details={**details, "error": outcome.error_message, "category": outcome.error_category,
                                "http_status": outcome.http_status})
 
-    def _settle_lost(self, action: Action, claim: store.Claim, outcome: store.Outcome) -> None:  # noqa: ARG002
+    def _settle_lost(self, action: Action, claim: store.Claim, outcome: store.Outcome) -> None:
         self.report.lost_fence = True
         settled = store.settle_lost_write_back(self.engine, claim, outcome, self.policy.campaign_id)
         self.log("orphaned" if settled.orphaned else "error", intent_key=claim.intent_key, game_id=claim.game_id,

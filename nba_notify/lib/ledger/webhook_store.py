@@ -622,7 +622,7 @@ def _alert_quarantine(engine: sa.Engine, result: StoreResult) -> None:
             title=f"Currents events quarantined ({reasons}); see currents_dead_letters",
             details={"reasons": result.quarantine_reasons},
         )
-    except Exception:  # noqa: BLE001 - logged; the dead letters are committed
+    except Exception:
         log.exception("could not raise the currents_quarantined alert")
 
 

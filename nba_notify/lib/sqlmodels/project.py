@@ -395,7 +395,7 @@ def _render(
             chunks.append((offset, _chunk_line(part, marker, data_lines)))
             parts.append(part)
             offset += len(part)
-    except Exception as exc:  # noqa: BLE001 - reported with file and line, never swallowed
+    except Exception as exc:
         line = _template_line(exc, template.filename or str(path))
         problems.append(Problem(relpath, line, f"{type(exc).__name__}: {exc}"))
         return None
