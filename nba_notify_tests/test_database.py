@@ -12,9 +12,7 @@ from nba_notify.lib.db.tables import metadata
 
 def test_migrations_match_metadata(engine):
     with engine.connect() as conn:
-        diff = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": True}), metadata
-        )
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
     assert diff == [], f"metadata and migrations disagree; write a migration: {diff}"
 
 

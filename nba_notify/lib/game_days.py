@@ -23,7 +23,10 @@ def first_game_day(season_start_year: int | None = None) -> date:
     """The first partition: October 1 of the configured first season (NBA_NOTIFY_FIRST_SEASON)."""
     from nba_notify.lib.config import first_season
 
-    return date(season_start_year if season_start_year is not None else first_season(), *SEASON_START_MONTH_DAY)
+    return date(
+        season_start_year if season_start_year is not None else first_season(), *SEASON_START_MONTH_DAY
+    )
+
 
 _GAME_DAY_KEY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 

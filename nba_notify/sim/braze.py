@@ -186,7 +186,9 @@ def validate_schedule(schedule: Any, now: datetime) -> tuple[datetime, dict[str,
     when = parse_schedule_time(schedule.get("time"))
     if when < now:
         raise BrazeApiError(
-            400, "Invalid schedule", [f"schedule.time {when.isoformat()} is in the past (now {now.isoformat()})"]
+            400,
+            "Invalid schedule",
+            [f"schedule.time {when.isoformat()} is in the past (now {now.isoformat()})"],
         )
     if when > now + MAX_SCHEDULE_AHEAD:
         raise BrazeApiError(400, "Invalid schedule", ["schedule.time is more than 90 days in the future"])
@@ -209,7 +211,7 @@ def check_audience_filter(node: Any) -> None:
     """Reject filters the simulator cannot evaluate (a 400, never a silent empty audience)."""
     if not isinstance(node, dict) or len(node) != 1:
         raise BrazeApiError(400, "Invalid audience", ["each audience filter is an object with one key"])
-    (key, value), = node.items()
+    ((key, value),) = node.items()
     if key in ("AND", "OR"):
         if not isinstance(value, list) or not value:
             raise BrazeApiError(400, "Invalid audience", [f"{key} needs a non-empty list"])
@@ -217,17 +219,17 @@ def check_audience_filter(node: Any) -> None:
             check_audience_filter(child)
         return
     if key != "custom_attribute":
-        raise BrazeApiError(400, "Invalid audience", [f"unsupported audience filter {key!r} in the simulator"])
+        raise BrazeApiError(
+            400, "Invalid audience", [f"unsupported audience filter {key!r} in the simulator"]
+        )
     if not isinstance(value, dict) or "custom_attribute_name" not in value:
         raise BrazeApiError(400, "Invalid audience", ["custom_attribute needs custom_attribute_name"])
     if value.get("comparison") not in _COMPARISONS:
-        raise BrazeApiError(
-            400, "Invalid audience", [f"unsupported comparison {value.get('comparison')!r}"]
-        )
+        raise BrazeApiError(400, "Invalid audience", [f"unsupported comparison {value.get('comparison')!r}"])
 
 
 def audience_matches(user: SimUser, node: dict[str, Any]) -> bool:
-    (key, value), = node.items()
+    ((key, value),) = node.items()
     if key == "AND":
         return all(audience_matches(user, child) for child in value)
     if key == "OR":
@@ -515,7 +517,9 @@ class BrazeSim:
             raise BrazeApiError(404, "Schedule not found", [f"schedule_id {schedule_id!r} not found"])
         return found
 
-    def _validate_targeting(self, body: dict[str, Any]) -> tuple[dict[str, Any], dict | None, list | None, bool]:
+    def _validate_targeting(
+        self, body: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict | None, list | None, bool]:
         trigger_properties = body.get("trigger_properties") or {}
         if not isinstance(trigger_properties, dict):
             raise BrazeApiError(400, "Invalid trigger_properties", ["trigger_properties must be an object"])
@@ -538,7 +542,9 @@ class BrazeSim:
         if audience is None and recipients is None:
             if not broadcast:
                 raise BrazeApiError(
-                    400, "Invalid request", ["broadcast must be true when neither recipients nor audience is given"]
+                    400,
+                    "Invalid request",
+                    ["broadcast must be true when neither recipients nor audience is given"],
                 )
             known = {team.tricode for team in TEAMS}
             for key in ("home_team", "away_team"):
@@ -546,7 +552,9 @@ class BrazeSim:
                     raise BrazeApiError(
                         400,
                         "Invalid trigger_properties",
-                        [f"trigger_properties.{key} must be a team tricode (got {trigger_properties.get(key)!r})"],
+                        [
+                            f"trigger_properties.{key} must be a team tricode (got {trigger_properties.get(key)!r})"
+                        ],
                     )
         return dict(trigger_properties), audience, recipients, broadcast
 
@@ -577,7 +585,11 @@ class BrazeSim:
             self.schedules[record.schedule_id] = record
             if origin == "create":
                 self._applied[ROUTE_CREATE] += 1
-            return {"schedule_id": record.schedule_id, "dispatch_id": record.dispatch_id, "message": "success"}
+            return {
+                "schedule_id": record.schedule_id,
+                "dispatch_id": record.dispatch_id,
+                "message": "success",
+            }
 
     def _created_send_id(self, body: dict[str, Any], campaign_id: str) -> str | None:
         """A schedule's ``send_id`` must have been created for its campaign beforehand."""
@@ -588,8 +600,10 @@ class BrazeSim:
             raise BrazeApiError(
                 400,
                 "Invalid send_id",
-                [f"send_id {send_id!r} does not exist for campaign_id {campaign_id!r}; "
-                 "create it with /sends/id/create first"],
+                [
+                    f"send_id {send_id!r} does not exist for campaign_id {campaign_id!r}; "
+                    "create it with /sends/id/create first"
+                ],
             )
         return send_id
 
@@ -604,7 +618,9 @@ class BrazeSim:
                 send_id = f"{self._rng.getrandbits(128):032x}"  # Braze makes one up when none is given
             if not isinstance(send_id, str) or not send_id.strip() or len(send_id) > MAX_SEND_ID_LENGTH:
                 raise BrazeApiError(
-                    400, "Invalid send_id", [f"send_id must be a non-empty string of at most {MAX_SEND_ID_LENGTH} characters"]
+                    400,
+                    "Invalid send_id",
+                    [f"send_id must be a non-empty string of at most {MAX_SEND_ID_LENGTH} characters"],
                 )
             if (campaign_id, send_id) in self.send_ids:
                 return {"message": "success", "send_id": send_id}, self.send_id_quota.peek(now)
@@ -628,7 +644,9 @@ class BrazeSim:
             when, schedule = validate_schedule(body.get("schedule"), now)
             trigger_properties = body.get("trigger_properties")
             if trigger_properties is not None and not isinstance(trigger_properties, dict):
-                raise BrazeApiError(400, "Invalid trigger_properties", ["trigger_properties must be an object"])
+                raise BrazeApiError(
+                    400, "Invalid trigger_properties", ["trigger_properties must be an object"]
+                )
             self._applied[ROUTE_UPDATE] += 1
             if not new_id:
                 record.history.append(
@@ -640,15 +658,24 @@ class BrazeSim:
                 return {"schedule_id": record.schedule_id, "message": "success"}
             clone = self._reissue(record, when, schedule, trigger_properties, now)
             record.history.append(
-                {"at": iso_z(now), "action": "update_returned_new_id", "new_schedule_id": clone.schedule_id,
-                 "old_kept_live": keep_old}
+                {
+                    "at": iso_z(now),
+                    "action": "update_returned_new_id",
+                    "new_schedule_id": clone.schedule_id,
+                    "old_kept_live": keep_old,
+                }
             )
             if not keep_old:
                 record.status, record.cancelled_at = CANCELLED, now
             return {"schedule_id": clone.schedule_id, "message": "success"}
 
     def _reissue(
-        self, old: Schedule, when: datetime, schedule: dict[str, Any], trigger_properties: dict | None, now: datetime
+        self,
+        old: Schedule,
+        when: datetime,
+        schedule: dict[str, Any],
+        trigger_properties: dict | None,
+        now: datetime,
     ) -> Schedule:
         """The misbehaviour seed 002 (scenario 6) saw: an update that hands out a new schedule."""
         clone = dataclasses.replace(
@@ -657,11 +684,20 @@ class BrazeSim:
             dispatch_id=self._new_dispatch_id(),
             time=when,
             schedule=schedule,
-            trigger_properties=dict(trigger_properties if trigger_properties is not None else old.trigger_properties),
+            trigger_properties=dict(
+                trigger_properties if trigger_properties is not None else old.trigger_properties
+            ),
             created_at=now,
             origin="update",
             replaces=old.schedule_id,
-            history=[{"at": iso_z(now), "action": "created_by_update", "replaces": old.schedule_id, "time": iso_z(when)}],
+            history=[
+                {
+                    "at": iso_z(now),
+                    "action": "created_by_update",
+                    "replaces": old.schedule_id,
+                    "time": iso_z(when),
+                }
+            ],
         )
         self.schedules[clone.schedule_id] = clone
         return clone
@@ -769,7 +805,9 @@ class BrazeSim:
                 if verdict is not None and not verdict[0]:
                     record.status = ABORTED
                     record.history.append({"at": iso_z(now), "action": "aborted", "reason": verdict[1]})
-                    events.extend(self._send_event(record, user, ABORT_EVENT_TYPE, verdict[1]) for user in users)
+                    events.extend(
+                        self._send_event(record, user, ABORT_EVENT_TYPE, verdict[1]) for user in users
+                    )
                     continue
                 if verdict is None and self.sim.config.braze_send_guard_url:
                     record.history.append({"at": iso_z(now), "action": "guard_unavailable"})
@@ -937,7 +975,9 @@ class BrazeSim:
                 game: {user: len(ids) for user, ids in per_user.items()}
                 for game, per_user in self._messages.items()
             }
-            extra = sum(count - 1 for per_user in messages.values() for count in per_user.values() if count > 1)
+            extra = sum(
+                count - 1 for per_user in messages.values() for count in per_user.values() if count > 1
+            )
             return {
                 "campaigns": dict(self.campaigns),
                 "schedules": [s.as_dict() for s in self.schedules.values()],
@@ -946,7 +986,8 @@ class BrazeSim:
                 "send_guard_calls": self._guard_calls,
                 "messages": messages,
                 "push_times": {
-                    game: {iso_z(t): n for t, n in sorted(times.items())} for game, times in self._push_times.items()
+                    game: {iso_z(t): n for t, n in sorted(times.items())}
+                    for game, times in self._push_times.items()
                 },
                 "messages_total": sum(sum(p.values()) for p in messages.values()),
                 "duplicate_messages": extra,
@@ -1009,7 +1050,8 @@ def routes(sim: Any) -> list[Route]:
             quota: Quota | None = None
             if request.headers.get("authorization") != f"Bearer {sim.config.braze_api_key}":
                 response: Response = JSONResponse(
-                    {"message": "Invalid API key", "errors": ["missing or unknown REST API key"]}, status_code=401
+                    {"message": "Invalid API key", "errors": ["missing or unknown REST API key"]},
+                    status_code=401,
                 )
             else:
                 quota = state.quota.consume()

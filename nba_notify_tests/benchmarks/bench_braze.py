@@ -54,8 +54,10 @@ EASTERN = ZoneInfo("America/New_York")
 CAMPAIGN = "sim-campaign-tipoff"
 TOKEN = "bench-currents-token"
 REPO = Path(__file__).resolve().parents[2]
-TABLES = ("games, desired_notifications, schedule_ledger, schedule_attempts, schedule_orphans, scheduler_leases, "
-          "scheduler_logs, notification_sends, alerts, alert_deliveries")
+TABLES = (
+    "games, desired_notifications, schedule_ledger, schedule_attempts, schedule_orphans, scheduler_leases, "
+    "scheduler_logs, notification_sends, alerts, alert_deliveries"
+)
 
 
 def fresh_database() -> str:
@@ -89,13 +91,26 @@ def bench_season(url: str, year: int = 2026, seed: int = 2026) -> None:
     rows = []
     for g in season.games:
         day = g.tipoff_utc.astimezone(EASTERN).date()
-        rows.append({"game_id": f"{day.isoformat()}_{g.away.tricode}@{g.home.tricode}", "game_date": day,
-                     "home_team": g.home.tricode, "away_team": g.away.tricode, "tipoff_utc": g.tipoff_utc,
-                     "status": "scheduled", "in_bdl": True, "in_nbac": True})
+        rows.append(
+            {
+                "game_id": f"{day.isoformat()}_{g.away.tricode}@{g.home.tricode}",
+                "game_date": day,
+                "home_team": g.home.tricode,
+                "away_team": g.away.tricode,
+                "tipoff_utc": g.tipoff_utc,
+                "status": "scheduled",
+                "in_bdl": True,
+                "in_nbac": True,
+            }
+        )
     with engine.begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO games (game_id, game_date, home_team, away_team, tipoff_utc, status, in_bdl, in_nbac) "
-            "VALUES (:game_id, :game_date, :home_team, :away_team, :tipoff_utc, :status, :in_bdl, :in_nbac)"), rows)
+        conn.execute(
+            sa.text(
+                "INSERT INTO games (game_id, game_date, home_team, away_team, tipoff_utc, status, in_bdl, in_nbac) "
+                "VALUES (:game_id, :game_date, :home_team, :away_team, :tipoff_utc, :status, :in_bdl, :in_nbac)"
+            ),
+            rows,
+        )
 
     settings = Settings(**{**Settings.from_env().__dict__, "database_url": url, "currents_token": TOKEN})
     start = datetime.combine(opening, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
@@ -104,9 +119,18 @@ def bench_season(url: str, year: int = 2026, seed: int = 2026) -> None:
     # ids the first sync needs (100 a day), hence the raised simulated limit.
     policy = NotificationPolicy(campaign_id=CAMPAIGN, horizon_days=89)
     send_id_limit = 100_000
-    with BackgroundServer(create_app(database_url=url, settings=settings)) as webhook, \
-            SimServer(SimConfig(start=start, audience_per_team=2, currents_url=f"{webhook.url}/currents",
-                                currents_token=TOKEN, braze_send_id_daily_limit=send_id_limit)) as sim:
+    with (
+        BackgroundServer(create_app(database_url=url, settings=settings)) as webhook,
+        SimServer(
+            SimConfig(
+                start=start,
+                audience_per_team=2,
+                currents_url=f"{webhook.url}/currents",
+                currents_token=TOKEN,
+                braze_send_id_daily_limit=send_id_limit,
+            )
+        ) as sim,
+    ):
         braze = BrazeClient(f"{sim.url}/braze", "sim-braze-key", timeouts=Timeouts(read=10.0))
         clock = sim.sim.clock.now
         calls = lambda: dict(sim.sim.braze.call_counts())  # noqa: E731
@@ -117,9 +141,14 @@ def bench_season(url: str, year: int = 2026, seed: int = 2026) -> None:
         def newly_schedulable() -> int:
             now = clock()
             horizon = now + policy.horizon
-            keys = {r["game_id"] for r in rows
-                    if r["status"] == "scheduled" and now + timedelta(seconds=policy.min_lead_seconds)
-                    < r["tipoff_utc"] - policy.lead <= horizon}
+            keys = {
+                r["game_id"]
+                for r in rows
+                if r["status"] == "scheduled"
+                and now + timedelta(seconds=policy.min_lead_seconds)
+                < r["tipoff_utc"] - policy.lead
+                <= horizon
+            }
             fresh = keys - created_keys
             created_keys.update(fresh)
             return len(fresh)
@@ -129,39 +158,56 @@ def bench_season(url: str, year: int = 2026, seed: int = 2026) -> None:
         before = calls()
         first = sync_once(engine, braze, policy, clock=clock)
         first_seconds = time.perf_counter() - started
-        print(f"season {year}-{(year + 1) % 100:02d}: {len(rows)} games; clock at {start:%Y-%m-%d %H:%M} UTC, "
-              f"horizon {policy.horizon_days} days (product default 3), simulated send-id limit "
-              f"{send_id_limit:,}/day (Braze: 100)")
-        print(f"  first sync: {first.counts['created']} creates + {first.send_id_calls} send-id creates in "
-              f"{first_seconds:.1f} s ({first_seconds / max(1, first.counts['created']) * 1000:.1f} ms per schedule)")
+        print(
+            f"season {year}-{(year + 1) % 100:02d}: {len(rows)} games; clock at {start:%Y-%m-%d %H:%M} UTC, "
+            f"horizon {policy.horizon_days} days (product default 3), simulated send-id limit "
+            f"{send_id_limit:,}/day (Braze: 100)"
+        )
+        print(
+            f"  first sync: {first.counts['created']} creates + {first.send_id_calls} send-id creates in "
+            f"{first_seconds:.1f} s ({first_seconds / max(1, first.counts['created']) * 1000:.1f} ms per schedule)"
+        )
         mid = calls()
         started = time.perf_counter()
         resync = sync_once(engine, braze, policy, clock=clock)
         after = calls()
-        print(f"  immediate re-sync: {writes(after) - writes(mid)} write calls, "
-              f"{after['braze.send_id_create'] - mid['braze.send_id_create']} send-id calls, "
-              f"{after['braze.list'] - mid['braze.list']} list calls, {time.perf_counter() - started:.2f} s "
-              f"({resync.counts['skipped_unchanged']} skipped_unchanged)   goal: 0 writes, 0 send ids, <= 1 list")
+        print(
+            f"  immediate re-sync: {writes(after) - writes(mid)} write calls, "
+            f"{after['braze.send_id_create'] - mid['braze.send_id_create']} send-id calls, "
+            f"{after['braze.list'] - mid['braze.list']} list calls, {time.perf_counter() - started:.2f} s "
+            f"({resync.counts['skipped_unchanged']} skipped_unchanged)   goal: 0 writes, 0 send ids, <= 1 list"
+        )
 
         # Real changes: 40 tip-offs move, 10 games postponed, 40 jittered by one second.
         rng = random.Random(seed)
-        in_window = [r for r in rows if r["game_id"] in created_keys and r["tipoff_utc"] > clock() + timedelta(days=2)]
+        in_window = [
+            r for r in rows if r["game_id"] in created_keys and r["tipoff_utc"] > clock() + timedelta(days=2)
+        ]
         sample = rng.sample(in_window, 90)
         with engine.begin() as conn:
             for r in sample[:40]:
                 r["tipoff_utc"] += timedelta(minutes=30)
-                conn.execute(sa.text("UPDATE games SET tipoff_utc = :t WHERE game_id = :k"), {"t": r["tipoff_utc"], "k": r["game_id"]})
+                conn.execute(
+                    sa.text("UPDATE games SET tipoff_utc = :t WHERE game_id = :k"),
+                    {"t": r["tipoff_utc"], "k": r["game_id"]},
+                )
             for r in sample[40:50]:
                 r["status"] = "postponed"
-                conn.execute(sa.text("UPDATE games SET status = 'postponed' WHERE game_id = :k"), {"k": r["game_id"]})
+                conn.execute(
+                    sa.text("UPDATE games SET status = 'postponed' WHERE game_id = :k"), {"k": r["game_id"]}
+                )
             for r in sample[50:90]:
-                conn.execute(sa.text("UPDATE games SET tipoff_utc = :t WHERE game_id = :k"),
-                             {"t": r["tipoff_utc"] + timedelta(seconds=1), "k": r["game_id"]})
+                conn.execute(
+                    sa.text("UPDATE games SET tipoff_utc = :t WHERE game_id = :k"),
+                    {"t": r["tipoff_utc"] + timedelta(seconds=1), "k": r["game_id"]},
+                )
         expected += 50
         changes = sync_once(engine, braze, policy, clock=clock)
-        print(f"  40 moves + 10 postponements + 40 one-second jitters: {changes.write_calls} write calls "
-              f"(updated {changes.counts['updated']}, cancelled {changes.counts['cancelled']}), "
-              f"{changes.send_id_calls} send-id calls")
+        print(
+            f"  40 moves + 10 postponements + 40 one-second jitters: {changes.write_calls} write calls "
+            f"(updated {changes.counts['updated']}, cancelled {changes.counts['cancelled']}), "
+            f"{changes.send_id_calls} send-id calls"
+        )
 
         # Walk the season a week at a time: sends go out, Currents reaches the receiver, new
         # games enter the 89-day horizon and are created.
@@ -179,18 +225,24 @@ def bench_season(url: str, year: int = 2026, seed: int = 2026) -> None:
         total_writes = writes(total) - writes(before)
         report = notification_report(engine, sim.sim.truth(), now=clock())["totals"]
         print(f"  season walked in {weeks} weekly syncs ({walk_seconds:.1f} s)")
-        print(f"  Braze write calls {total_writes} / real changes {expected} = ratio {total_writes / expected:.2f}"
-              f"   goal 1.00")
+        print(
+            f"  Braze write calls {total_writes} / real changes {expected} = ratio {total_writes / expected:.2f}"
+            f"   goal 1.00"
+        )
         truth = sim.sim.braze.truth()
         intents = len(created_keys)
         per_day = truth["send_ids_created_per_day"]
-        print(f"  send-id creates {total['braze.send_id_create'] - before['braze.send_id_create']} "
-              f"({len(truth['send_ids'])} distinct) for {intents} created intents   goal: one each; "
-              f"busiest day {max(per_day.values()) if per_day else 0} (Braze allows 100; only the 89-day horizon "
-              f"needs more)")
-        print(f"  sends: {report['games_notified']} games notified, {report['messages']} pushes, "
-              f"{report['duplicate_messages']} duplicates, {report['misses']} misses, "
-              f"{report['currents_send_events']} Currents events stored, {report['unmatched_events']} unmatched")
+        print(
+            f"  send-id creates {total['braze.send_id_create'] - before['braze.send_id_create']} "
+            f"({len(truth['send_ids'])} distinct) for {intents} created intents   goal: one each; "
+            f"busiest day {max(per_day.values()) if per_day else 0} (Braze allows 100; only the 89-day horizon "
+            f"needs more)"
+        )
+        print(
+            f"  sends: {report['games_notified']} games notified, {report['messages']} pushes, "
+            f"{report['duplicate_messages']} duplicates, {report['misses']} misses, "
+            f"{report['currents_send_events']} Currents events stored, {report['unmatched_events']} unmatched"
+        )
         braze.close()
 
 
@@ -202,16 +254,28 @@ def make_events(total: int, duplicate_share: float, rng: random.Random, dispatch
     events = []
     base = 1795535400
     for i in range(unique):
-        events.append({
-            "event_type": "users.messages.pushnotification.Send",
-            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            "time": base + i // 50,
-            "user": {"user_id": f"{rng.getrandbits(96):024x}", "external_user_id": f"fan-{i:06d}",
-                     "device_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "timezone": "America/New_York"},
-            "properties": {"app_id": "sim-app-nba", "platform": "ios", "campaign_id": CAMPAIGN,
-                           "campaign_name": "NBA tip-off reminder", "message_variation_id": f"{CAMPAIGN}-push",
-                           "send_id": None, "dispatch_id": dispatches[i % len(dispatches)]},
-        })
+        events.append(
+            {
+                "event_type": "users.messages.pushnotification.Send",
+                "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "time": base + i // 50,
+                "user": {
+                    "user_id": f"{rng.getrandbits(96):024x}",
+                    "external_user_id": f"fan-{i:06d}",
+                    "device_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                    "timezone": "America/New_York",
+                },
+                "properties": {
+                    "app_id": "sim-app-nba",
+                    "platform": "ios",
+                    "campaign_id": CAMPAIGN,
+                    "campaign_name": "NBA tip-off reminder",
+                    "message_variation_id": f"{CAMPAIGN}-push",
+                    "send_id": None,
+                    "dispatch_id": dispatches[i % len(dispatches)],
+                },
+            }
+        )
     deliveries = events + rng.sample(events, total - unique)
     rng.shuffle(deliveries)
     return deliveries
@@ -223,12 +287,16 @@ def bench_webhook(url: str, total: int = 50_000, batch: int = 100, senders: int 
     rng = random.Random(7)
     dispatches = [f"dispatch-{i:04d}" for i in range(500)]
     with engine.begin() as conn:  # a realistic ledger to correlate against
-        conn.execute(sa.text(
-            "INSERT INTO schedule_ledger (intent_key, game_id, kind, campaign_id, template_version, send_id, state, "
-            "braze_schedule_id, dispatch_id, signature, send_at_utc) "
-            "SELECT 'bench-' || g, 'game-' || g, 'tipoff_reminder', :c, 'v1', 'send-' || g, 'scheduled', "
-            "'sched-' || g, 'dispatch-' || lpad((g - 1)::text, 4, '0'), 'sig', now() + interval '1 day' "
-            "FROM generate_series(1, 500) g"), {"c": CAMPAIGN})
+        conn.execute(
+            sa.text(
+                "INSERT INTO schedule_ledger (intent_key, game_id, kind, campaign_id, template_version, send_id, state, "
+                "braze_schedule_id, dispatch_id, signature, send_at_utc) "
+                "SELECT 'bench-' || g, 'game-' || g, 'tipoff_reminder', :c, 'v1', 'send-' || g, 'scheduled', "
+                "'sched-' || g, 'dispatch-' || lpad((g - 1)::text, 4, '0'), 'sig', now() + interval '1 day' "
+                "FROM generate_series(1, 500) g"
+            ),
+            {"c": CAMPAIGN},
+        )
     deliveries = make_events(total, 0.10, rng, dispatches)
     unique = len({e["id"] for e in deliveries})
     batches = [deliveries[i : i + batch] for i in range(0, len(deliveries), batch)]
@@ -236,7 +304,10 @@ def bench_webhook(url: str, total: int = 50_000, batch: int = 100, senders: int 
 
     # Raw: the same rows, parsed once up front, inserted in batches of 100 by one client.
     parsed = [parse_batch(body).rows for body in bodies]
-    raw_rows = [[{**r, "raw": r["raw"], "matched": False, "event_time": r["event_time"]} for r in rows] for rows in parsed]
+    raw_rows = [
+        [{**r, "raw": r["raw"], "matched": False, "event_time": r["event_time"]} for r in rows]
+        for rows in parsed
+    ]
     stmt = pg_insert(notification_sends).on_conflict_do_nothing(index_elements=["event_id"])
     started = time.perf_counter()
     for rows in raw_rows:
@@ -250,8 +321,13 @@ def bench_webhook(url: str, total: int = 50_000, batch: int = 100, senders: int 
 
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO), "NBA_NOTIFY_DATABASE_URL": url, "CURRENTS_TOKEN": TOKEN}
-    server = subprocess.Popen([sys.executable, "-m", "nba_notify.cli", "webhook", "--port", str(port)],
-                              env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "nba_notify.cli", "webhook", "--port", str(port)],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -263,9 +339,14 @@ def bench_webhook(url: str, total: int = 50_000, batch: int = 100, senders: int 
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        clients = [httpx.Client(base_url=base, timeout=30,
-                                headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
-                   for _ in range(senders)]
+        clients = [
+            httpx.Client(
+                base_url=base,
+                timeout=30,
+                headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+            )
+            for _ in range(senders)
+        ]
         latencies: list[float] = []
 
         def send(item: tuple[int, bytes]) -> int:
@@ -290,15 +371,21 @@ def bench_webhook(url: str, total: int = 50_000, batch: int = 100, senders: int 
         matched = conn.execute(sa.text("SELECT count(*) FROM notification_sends WHERE matched")).scalar_one()
     raw_rate = total / raw_seconds
     http_rate = total / http_seconds
-    print(f"webhook ingest: {total:,} Currents events ({total - unique:,} duplicates) in {len(bodies)} batches of "
-          f"{batch}, {senders} concurrent senders, receiver in its own process")
-    print(f"  over HTTP (validate + correlate + insert + ledger->sent): {http_rate:9,.0f} events/s   "
-          f"p50 {statistics.median(latencies) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms per batch")
+    print(
+        f"webhook ingest: {total:,} Currents events ({total - unique:,} duplicates) in {len(bodies)} batches of "
+        f"{batch}, {senders} concurrent senders, receiver in its own process"
+    )
+    print(
+        f"  over HTTP (validate + correlate + insert + ledger->sent): {http_rate:9,.0f} events/s   "
+        f"p50 {statistics.median(latencies) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms per batch"
+    )
     print(f"  raw batched insert, same PostgreSQL:                     {raw_rate:9,.0f} events/s")
     print(f"  ratio {http_rate / raw_rate * 100:.0f} % of raw (goal >= 50 %)")
-    print(f"  dedupe: {rows_now:,} rows stored, {stored:,} reported stored, {unique:,} unique "
-          f"(raw path {raw_count:,}) -> {'exact' if rows_now == stored == unique == raw_count else 'MISMATCH'}; "
-          f"{matched:,} correlated to the ledger")
+    print(
+        f"  dedupe: {rows_now:,} rows stored, {stored:,} reported stored, {unique:,} unique "
+        f"(raw path {raw_count:,}) -> {'exact' if rows_now == stored == unique == raw_count else 'MISMATCH'}; "
+        f"{matched:,} correlated to the ledger"
+    )
 
 
 # -- 3. sensor ticks --------------------------------------------------------------------------
@@ -312,8 +399,9 @@ def bench_sensors(url: str, rows: int = 1_000_000, ticks: int = 20) -> None:
     started = time.perf_counter()
     with engine.begin() as conn:
         # History: 98.9 % sent or cancelled in the past; 1 % scheduled ahead; 20 stale rows.
-        conn.execute(sa.text(
-            """
+        conn.execute(
+            sa.text(
+                """
             INSERT INTO schedule_ledger (intent_key, game_id, kind, campaign_id, template_version, send_id, state,
                                          braze_schedule_id, dispatch_id, signature, send_at_utc, sent_at)
             SELECT 'bench-' || g, 'game-' || g, 'tipoff_reminder', :c, 'v1', 'send-' || g,
@@ -325,9 +413,13 @@ def bench_sensors(url: str, rows: int = 1_000_000, ticks: int = 20) -> None:
                         ELSE :now - interval '1 hour' END,
                    CASE WHEN g <= :n - 10020 AND g % 50 <> 0 THEN :now - make_interval(mins => (g % 500000) + 59) END
               FROM generate_series(1, :n) g
-            """), {"c": CAMPAIGN, "n": rows, "now": now})
-        conn.execute(sa.text(
             """
+            ),
+            {"c": CAMPAIGN, "n": rows, "now": now},
+        )
+        conn.execute(
+            sa.text(
+                """
             INSERT INTO desired_notifications (intent_key, game_id, kind, campaign_id, template_version, home_team,
                                                away_team, tipoff_utc, send_at_utc, signature, active, reason,
                                                game_status, computed_at)
@@ -335,7 +427,10 @@ def bench_sensors(url: str, rows: int = 1_000_000, ticks: int = 20) -> None:
                    send_at_utc + interval '1 hour', send_at_utc, signature, state <> 'cancelled',
                    CASE WHEN state = 'cancelled' THEN 'postponed' ELSE 'scheduled' END, 'scheduled', :now
               FROM schedule_ledger
-            """), {"now": now})
+            """
+            ),
+            {"now": now},
+        )
         conn.exec_driver_sql("ANALYZE schedule_ledger")
         conn.exec_driver_sql("ANALYZE desired_notifications")
     load_seconds = time.perf_counter() - started
@@ -358,10 +453,14 @@ def bench_sensors(url: str, rows: int = 1_000_000, ticks: int = 20) -> None:
         ms, ctick = timed(count_mismatch_tick, ctick.cursor)
         c_steady.append(ms)
     print(f"sensor ticks: ledger of {rows:,} rows and {rows:,} desired rows (loaded in {load_seconds:.0f} s)")
-    print(f"  stale_pending  first tick (20 stale rows, 20 alerts raised) {first_ms:7.1f} ms; "
-          f"steady p50 {statistics.median(steady):6.1f} ms, max {max(steady):6.1f} ms   goal < 200 ms")
-    print(f"  count_mismatch first tick {c_first:7.1f} ms; steady p50 {statistics.median(c_steady):6.1f} ms, "
-          f"max {max(c_steady):6.1f} ms   goal < 200 ms   ({ctick.detail})")
+    print(
+        f"  stale_pending  first tick (20 stale rows, 20 alerts raised) {first_ms:7.1f} ms; "
+        f"steady p50 {statistics.median(steady):6.1f} ms, max {max(steady):6.1f} ms   goal < 200 ms"
+    )
+    print(
+        f"  count_mismatch first tick {c_first:7.1f} ms; steady p50 {statistics.median(c_steady):6.1f} ms, "
+        f"max {max(c_steady):6.1f} ms   goal < 200 ms   ({ctick.detail})"
+    )
     print(f"  alerts raised on the first stale tick: {len(tick.alerts)}; on later ticks: 0 (cursor)")
 
 

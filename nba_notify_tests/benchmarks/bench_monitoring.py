@@ -63,13 +63,22 @@ def bench_ingest(url: str, days: int) -> None:
         resources = build_resources(Settings.from_env())
         quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
         first = date(2026, 11, 10)
-        dg.materialize(INGEST_ASSETS, partition_key=first.isoformat(), resources=resources, instance=instance, run_config=quiet)  # warm-up
+        dg.materialize(
+            INGEST_ASSETS,
+            partition_key=first.isoformat(),
+            resources=resources,
+            instance=instance,
+            run_config=quiet,
+        )  # warm-up
         run_seconds, run_ids = [], []
         for i in range(1, days + 1):
             started = time.perf_counter()
             result = dg.materialize(
-                INGEST_ASSETS, partition_key=(first + timedelta(days=i)).isoformat(), resources=resources,
-                instance=instance, run_config=quiet,
+                INGEST_ASSETS,
+                partition_key=(first + timedelta(days=i)).isoformat(),
+                resources=resources,
+                instance=instance,
+                run_config=quiet,
             )
             run_seconds.append(time.perf_counter() - started)
             run_ids.append(result.run_id)
@@ -91,7 +100,9 @@ def bench_ingest(url: str, days: int) -> None:
     print(f"  tracker per run             median {per_track * 1000:8.1f} ms")
     print(f"  alert evaluation (one tick)        {evaluation * 1000:8.1f} ms")
     print("  in-run overhead                    0.0 % (monitoring runs in the daemon, not the run)")
-    print(f"  monitoring work per run           {extra / per_run * 100:5.1f} % of the run's own time (goal < 5 %)")
+    print(
+        f"  monitoring work per run           {extra / per_run * 100:5.1f} % of the run's own time (goal < 5 %)"
+    )
 
 
 def seed_history(engine: sa.Engine, now: datetime) -> int:
@@ -105,16 +116,35 @@ def seed_history(engine: sa.Engine, now: datetime) -> int:
         while t < now:
             ok = rng.random() > 0.03
             duration = rng.uniform(0.5, 3.0) if entity == "live_scoreboard" else rng.uniform(5, 120)
-            rows.append({
-                "entity_type": entity, "run_id": f"{entity}-{n}", "job_name": f"{entity}_job", "trigger": "schedule",
-                "run_status": "SUCCESS" if ok else "FAILURE", "success": ok, "execution_start": t,
-                "execution_end": t + timedelta(seconds=duration), "duration_seconds": duration,
-                "records_processed": rng.randint(5, 400) if ok else 0, "peak_memory_mb": rng.uniform(60, 300),
-                "api_calls": rng.randint(1, 6), "api_p50_ms": rng.uniform(20, 80), "api_p95_ms": rng.uniform(80, 400),
-            })
+            rows.append(
+                {
+                    "entity_type": entity,
+                    "run_id": f"{entity}-{n}",
+                    "job_name": f"{entity}_job",
+                    "trigger": "schedule",
+                    "run_status": "SUCCESS" if ok else "FAILURE",
+                    "success": ok,
+                    "execution_start": t,
+                    "execution_end": t + timedelta(seconds=duration),
+                    "duration_seconds": duration,
+                    "records_processed": rng.randint(5, 400) if ok else 0,
+                    "peak_memory_mb": rng.uniform(60, 300),
+                    "api_calls": rng.randint(1, 6),
+                    "api_p50_ms": rng.uniform(20, 80),
+                    "api_p95_ms": rng.uniform(80, 400),
+                }
+            )
             if not ok:
-                errors.append({"run_id": f"{entity}-{n}", "entity_type": entity, "error_type": rng.choice(["NETWORK", "TIMEOUT", "RATE_LIMIT", "API"]),
-                               "error_severity": "MEDIUM", "error_message": "synthetic", "occurred_at": t + timedelta(seconds=duration)})
+                errors.append(
+                    {
+                        "run_id": f"{entity}-{n}",
+                        "entity_type": entity,
+                        "error_type": rng.choice(["NETWORK", "TIMEOUT", "RATE_LIMIT", "API"]),
+                        "error_severity": "MEDIUM",
+                        "error_message": "synthetic",
+                        "occurred_at": t + timedelta(seconds=duration),
+                    }
+                )
             t += timedelta(seconds=every)
             n += 1
     with engine.begin() as conn:
@@ -151,7 +181,9 @@ def bench_dashboard(url: str, requests: int) -> None:
             timings.sort()
             p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
             label = path + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
-            print(f"  {label:48s} median {statistics.median(timings):6.1f} ms   p95 {p95:6.1f} ms   (goal < 100 ms)")
+            print(
+                f"  {label:48s} median {statistics.median(timings):6.1f} ms   p95 {p95:6.1f} ms   (goal < 100 ms)"
+            )
 
 
 def main() -> None:

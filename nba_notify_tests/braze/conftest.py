@@ -82,5 +82,9 @@ def sim(sim_server: SimServer, receiver: CurrentsReceiver) -> Iterator[SimServer
 
 
 _BRAZE_SETTINGS = (
-    "audience_per_team", "braze_rate_limit_per_hour", "braze_send_id_daily_limit", "currents_url", "currents_token",
+    "audience_per_team",
+    "braze_rate_limit_per_hour",
+    "braze_send_id_daily_limit",
+    "currents_url",
+    "currents_token",
 )

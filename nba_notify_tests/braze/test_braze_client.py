@@ -165,7 +165,10 @@ def test_hourly_quota_with_a_far_reset_is_not_slept_through(sim, sleeps):
     sim.sim.config.braze_rate_limit_per_hour = 1
     sim.sim.reset()
     with BrazeClient(
-        sim.url + "/braze", API_KEY, retry=RetryPolicy(max_attempts=3, max_retry_after=0.5), sleep=sleeps.append
+        sim.url + "/braze",
+        API_KEY,
+        retry=RetryPolicy(max_attempts=3, max_retry_after=0.5),
+        sleep=sleeps.append,
     ) as braze:
         assert braze.create_schedule(CAMPAIGN, TIPOFF_SEND, PROPS).succeeded
         outcome = braze.create_schedule(CAMPAIGN, TIPOFF_SEND, {**PROPS, "game_id": "other"})
@@ -255,7 +258,9 @@ def test_schedule_create_naming_an_uncreated_send_id_is_a_definite_failure(sim, 
 
 def test_ambiguous_send_id_create_is_retried_as_idempotent_and_counted_once(sim, client, sleeps):
     # Applied, then the answer is held past the read timeout: the retry finds the pair and succeeds.
-    sim.control.add_fault("timeout_after_apply", route="braze.send_id_create", times=1, params={"seconds": 1.0})
+    sim.control.add_fault(
+        "timeout_after_apply", route="braze.send_id_create", times=1, params={"seconds": 1.0}
+    )
     outcome = client.create_send_id(CAMPAIGN, "nba_1")
     assert outcome.succeeded and len(sleeps) == 1
     assert sim.sim.braze.call_counts()["braze.send_id_create"] == 2

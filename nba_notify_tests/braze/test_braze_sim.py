@@ -53,9 +53,16 @@ def test_create_update_delete_round_trip_is_recorded_in_ground_truth(sim):
     created = create(sim)
     assert set(created) == {"schedule_id", "dispatch_id", "message"} and created["message"] == "success"
 
-    moved = call(sim, "POST", UPDATE, {
-        "campaign_id": CAMPAIGN, "schedule_id": created["schedule_id"], "schedule": {"time": "2026-11-24T23:30:00Z"},
-    })
+    moved = call(
+        sim,
+        "POST",
+        UPDATE,
+        {
+            "campaign_id": CAMPAIGN,
+            "schedule_id": created["schedule_id"],
+            "schedule": {"time": "2026-11-24T23:30:00Z"},
+        },
+    )
     assert moved.status_code == 200 and moved.json()["schedule_id"] == created["schedule_id"]
     record = truth_schedule(sim, created["schedule_id"])
     assert record["time"] == "2026-11-24T23:30:00Z" and record["status"] == "scheduled"
@@ -82,7 +89,10 @@ def test_unknown_or_no_longer_live_schedule_ids_answer_404(sim):
 
     sent = create(sim, game_id="g2", time="2026-11-24T16:00:00Z")
     sim.sim.clock.advance(timedelta(hours=2))
-    assert call(sim, "POST", DELETE, {"campaign_id": CAMPAIGN, "schedule_id": sent["schedule_id"]}).status_code == 404
+    assert (
+        call(sim, "POST", DELETE, {"campaign_id": CAMPAIGN, "schedule_id": sent["schedule_id"]}).status_code
+        == 404
+    )
 
 
 def test_requests_without_the_bearer_key_are_rejected(sim):
@@ -132,7 +142,10 @@ def test_hourly_quota_exhausted_answers_429_with_headers(sim):
         ({"trigger_properties": {"home_team": "BOS", "away_team": "NYK"}}, "game_id is required"),
         ({"broadcast": False}, "broadcast must be true"),
         ({"trigger_properties": {"game_id": "g", "home_team": "BOS", "away_team": "XXX"}}, "away_team"),
-        ({"audience": {"email_subscription_status": {"comparison": "is", "value": "opted_in"}}}, "unsupported"),
+        (
+            {"audience": {"email_subscription_status": {"comparison": "is", "value": "opted_in"}}},
+            "unsupported",
+        ),
     ],
 )
 def test_invalid_create_is_a_braze_shaped_400_and_creates_nothing(sim, overrides, problem):
@@ -274,9 +287,16 @@ def test_deleted_and_moved_schedules_send_only_at_their_final_time(sim):
     cancelled = create(sim, game_id="cancelled")
     moved = create(sim, game_id="moved")
     call(sim, "POST", DELETE, {"campaign_id": CAMPAIGN, "schedule_id": cancelled["schedule_id"]})
-    call(sim, "POST", UPDATE, {
-        "campaign_id": CAMPAIGN, "schedule_id": moved["schedule_id"], "schedule": {"time": "2026-11-25T02:00:00Z"},
-    })
+    call(
+        sim,
+        "POST",
+        UPDATE,
+        {
+            "campaign_id": CAMPAIGN,
+            "schedule_id": moved["schedule_id"],
+            "schedule": {"time": "2026-11-25T02:00:00Z"},
+        },
+    )
     sim.control.advance(9 * 3600)  # 00:00Z: past the original time only
     assert sim.sim.braze.messages_for("cancelled") == {} and sim.sim.braze.messages_for("moved") == {}
     sim.control.advance(2 * 3600)
@@ -285,25 +305,51 @@ def test_deleted_and_moved_schedules_send_only_at_their_final_time(sim):
 
 
 def test_connected_audience_filter_selects_fans_by_favorite_team(sim):
-    audience = {"OR": [
-        {"custom_attribute": {"custom_attribute_name": "favorite_team", "comparison": "equals", "value": "LAL"}},
-        {"custom_attribute": {"custom_attribute_name": "favorite_team", "comparison": "equals", "value": "GSW"}},
-    ]}
+    audience = {
+        "OR": [
+            {
+                "custom_attribute": {
+                    "custom_attribute_name": "favorite_team",
+                    "comparison": "equals",
+                    "value": "LAL",
+                }
+            },
+            {
+                "custom_attribute": {
+                    "custom_attribute_name": "favorite_team",
+                    "comparison": "equals",
+                    "value": "GSW",
+                }
+            },
+        ]
+    }
     body = create_body(game_id="aud", audience=audience, trigger_properties={"game_id": "aud"})
     del body["broadcast"]
     assert call(sim, "POST", CREATE, body).status_code == 201
     sim.control.advance(9 * 3600)
     assert sorted(sim.sim.braze.messages_for("aud")) == [
-        "fan-GSW-001", "fan-GSW-002", "fan-GSW-003", "fan-LAL-001", "fan-LAL-002", "fan-LAL-003",
+        "fan-GSW-001",
+        "fan-GSW-002",
+        "fan-GSW-003",
+        "fan-LAL-001",
+        "fan-LAL-002",
+        "fan-LAL-003",
     ]
 
 
 def test_new_id_on_update_fault_leaves_old_schedule_live_as_well(sim):
     sim.control.add_fault("new_id_on_update", route="braze.update", times=1)
     old = create(sim, game_id="g6")
-    answer = call(sim, "POST", UPDATE, {
-        "campaign_id": CAMPAIGN, "schedule_id": old["schedule_id"], "schedule": {"time": "2026-11-24T23:30:00Z"},
-    }).json()
+    answer = call(
+        sim,
+        "POST",
+        UPDATE,
+        {
+            "campaign_id": CAMPAIGN,
+            "schedule_id": old["schedule_id"],
+            "schedule": {"time": "2026-11-24T23:30:00Z"},
+        },
+    ).json()
     assert answer["schedule_id"] != old["schedule_id"]
     live = {s["schedule_id"]: s for s in sim.sim.braze.live_schedules_for("g6")}
     assert set(live) == {old["schedule_id"], answer["schedule_id"]}
@@ -315,9 +361,16 @@ def test_new_id_on_update_fault_leaves_old_schedule_live_as_well(sim):
 def test_new_id_on_update_without_keep_old_cancels_the_old_schedule(sim):
     sim.control.add_fault("new_id_on_update", route="braze.update", times=1, params={"keep_old": False})
     old = create(sim, game_id="g7")
-    answer = call(sim, "POST", UPDATE, {
-        "campaign_id": CAMPAIGN, "schedule_id": old["schedule_id"], "schedule": {"time": "2026-11-24T23:30:00Z"},
-    }).json()
+    answer = call(
+        sim,
+        "POST",
+        UPDATE,
+        {
+            "campaign_id": CAMPAIGN,
+            "schedule_id": old["schedule_id"],
+            "schedule": {"time": "2026-11-24T23:30:00Z"},
+        },
+    ).json()
     assert [s["schedule_id"] for s in sim.sim.braze.live_schedules_for("g7")] == [answer["schedule_id"]]
 
 
@@ -330,10 +383,17 @@ def test_call_counters_count_every_request_per_route(sim):
     create_send_id(sim, "s-1")
     truth = sim.control.state()
     assert truth["braze"]["calls"] == {
-        "braze.create": 2, "braze.update": 0, "braze.delete": 1, "braze.send_id_create": 2, "braze.list": 1,
+        "braze.create": 2,
+        "braze.update": 0,
+        "braze.delete": 1,
+        "braze.send_id_create": 2,
+        "braze.list": 1,
     }
     assert truth["braze"]["applied"] == {
-        "braze.create": 1, "braze.update": 0, "braze.delete": 0, "braze.send_id_create": 1,
+        "braze.create": 1,
+        "braze.update": 0,
+        "braze.delete": 0,
+        "braze.send_id_create": 1,
     }
     assert truth["request_counts"]["braze.create"] == 2
     assert truth["request_counts"]["braze.send_id_create"] == 2
@@ -366,12 +426,19 @@ def test_control_route_points_currents_elsewhere_and_sets_the_default_list_lag(s
 def test_send_id_create_records_the_pair_and_answers_with_the_daily_limit_headers(sim):
     response = create_send_id(sim, "nba_abc")
     assert response.status_code == 201 and response.json() == {"message": "success", "send_id": "nba_abc"}
-    assert response.headers["X-RateLimit-Limit"] == "100" and response.headers["X-RateLimit-Remaining"] == "99"
+    assert (
+        response.headers["X-RateLimit-Limit"] == "100" and response.headers["X-RateLimit-Remaining"] == "99"
+    )
     # The daily limit resets at the next simulated UTC midnight (the clock is at 2026-11-24 15:00Z).
     assert int(response.headers["X-RateLimit-Reset"]) == int(datetime(2026, 11, 25, tzinfo=UTC).timestamp())
     truth = sim.sim.braze.truth()
     assert truth["send_ids"] == [
-        {"campaign_id": CAMPAIGN, "send_id": "nba_abc", "created_at": "2026-11-24T15:00:00Z", "day": "2026-11-24"}
+        {
+            "campaign_id": CAMPAIGN,
+            "send_id": "nba_abc",
+            "created_at": "2026-11-24T15:00:00Z",
+            "day": "2026-11-24",
+        }
     ]
     assert truth["send_ids_created_per_day"] == {"2026-11-24": 1}
 

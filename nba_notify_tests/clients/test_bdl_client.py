@@ -74,15 +74,24 @@ def test_games_match_simulator_truth_for_a_finished_day(sim, bdl):
     assert {g.source_game_id for g in games} == set(facts)
     for game in games:
         fact = facts[game.source_game_id]
-        assert (game.status, game.home_score, game.away_score) == ("final", fact["home_score"], fact["away_score"])
-        assert game.tipoff_utc is not None and game.tipoff_utc.isoformat().replace("+00:00", "Z") == fact["tipoff_utc"]
+        assert (game.status, game.home_score, game.away_score) == (
+            "final",
+            fact["home_score"],
+            fact["away_score"],
+        )
+        assert (
+            game.tipoff_utc is not None
+            and game.tipoff_utc.isoformat().replace("+00:00", "Z") == fact["tipoff_utc"]
+        )
 
 
 def test_key_is_sent_bare_where_a_bearer_key_is_refused(sim, bdl):
     client, _ = bdl
     key = sim.sim.config.bdl_api_key
     bearer = httpx.get(
-        sim.url + "/bdl/v1/games", params={"dates[]": TODAY.isoformat()}, headers={"Authorization": f"Bearer {key}"}
+        sim.url + "/bdl/v1/games",
+        params={"dates[]": TODAY.isoformat()},
+        headers={"Authorization": f"Bearer {key}"},
     )
     assert bearer.status_code == 401  # so the client's success below means: no "Bearer"
     assert client.games(TODAY)[0].response.status == 200
@@ -110,7 +119,9 @@ def test_429_is_retried_with_backoff_then_classified_rate_limit(sim, bdl):
 
 def test_transient_429_recovers_on_retry(sim, bdl):
     client, sleeps = bdl
-    sim.control.add_fault("status", route="bdl.box_scores", times=1, params={"code": 429, "body": {"error": "slow down"}})
+    sim.control.add_fault(
+        "status", route="bdl.box_scores", times=1, params={"code": 429, "body": {"error": "slow down"}}
+    )
     page = client.box_scores(YESTERDAY)
     assert page.response.attempts == 2 and len(sleeps) == 1
     assert client.recorder.summary()["api_retries"] == 1
@@ -186,7 +197,9 @@ def odd_upstream() -> Iterator[BackgroundServer]:
         if mode == "stuck":
             return JSONResponse({"data": [game(1)], "meta": {"next_cursor": 5, "per_page": 1}})
         if mode == "endless":
-            return JSONResponse({"data": [game(cursor + 1)], "meta": {"next_cursor": cursor + 1, "per_page": 1}})
+            return JSONResponse(
+                {"data": [game(cursor + 1)], "meta": {"next_cursor": cursor + 1, "per_page": 1}}
+            )
         if mode == "nometa":
             return JSONResponse({"data": [game(1)]})
         broken = game(1)
@@ -207,7 +220,10 @@ def test_repeated_cursor_raises_instead_of_looping(odd_upstream):
 
 
 def test_more_pages_than_the_guard_allows_raises(odd_upstream):
-    with make_client(odd_upstream.url + "/endless", "k", max_pages=5) as client, pytest.raises(PipelineError) as info:
+    with (
+        make_client(odd_upstream.url + "/endless", "k", max_pages=5) as client,
+        pytest.raises(PipelineError) as info,
+    ):
         client.games(TODAY)
     assert info.value.category is ErrorCategory.API
     assert info.value.details["reason"] == "too_many_pages" and info.value.details["pages_fetched"] == 5

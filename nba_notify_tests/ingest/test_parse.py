@@ -143,7 +143,9 @@ def test_live_box_score_has_one_line_per_player_who_played():
     lines = parse_nbac_box_score(realdata("nbacom_live_boxscore_0042200123.json"), date(2023, 4, 20))
     # NBA.com lines carry the league's gameId: the game's identity
     assert {line.source_game_id for line in lines} == {"0042200123"}
-    assert {(line.game_date, line.away_team, line.home_team) for line in lines} == {(date(2023, 4, 20), "PHI", "BKN")}
+    assert {(line.game_date, line.away_team, line.home_team) for line in lines} == {
+        (date(2023, 4, 20), "PHI", "BKN")
+    }
     assert {line.team for line in lines} == {"BKN", "PHI"}
     # 15 listed per team; the DNPs (played "0", e.g. Seth Curry) and the inactive Ben Simmons
     # are not player lines
@@ -193,7 +195,10 @@ def test_scoreboard_game_day_is_the_eastern_date_of_tipoff_not_the_utc_date():
 
 
 def test_live_scoreboard_maps_game_status_2_to_live_with_running_scores():
-    games = {g.matchup: g for g in parse_nbac_scoreboard(realdata("nbacom_live_todaysScoreboard_00_2023-04-20.json"))}
+    games = {
+        g.matchup: g
+        for g in parse_nbac_scoreboard(realdata("nbacom_live_todaysScoreboard_00_2023-04-20.json"))
+    }
     assert set(games) == {"SAC@GSW", "PHX@LAC", "PHI@BKN"}
     assert {g.game_date for g in games.values()} == {date(2023, 4, 20)}
     gsw = games["SAC@GSW"]
@@ -207,7 +212,9 @@ def test_live_scoreboard_maps_game_status_2_to_live_with_running_scores():
 
 
 def test_schedule_tipoff_comes_from_gameDateTimeUTC_never_the_est_fields():
-    late = nbac_game("0022500181", utc="2025-11-06T03:00:00Z", est="2025-11-05T22:00:00Z", home="SAC", away="GSW")
+    late = nbac_game(
+        "0022500181", utc="2025-11-06T03:00:00Z", est="2025-11-05T22:00:00Z", home="SAC", away="GSW"
+    )
     games = parse_nbac_schedule(nbac_schedule(("11/05/2025 00:00:00", [late])), date(2025, 11, 5))
     assert len(games) == 1
     game = games[0]
@@ -228,18 +235,26 @@ def test_schedule_returns_only_the_requested_eastern_game_day():
         ]),
         ("11/06/2025 00:00:00", [nbac_game("0022500185", utc="2025-11-07T00:30:00Z", est="2025-11-06T19:30:00Z", home="BOS", away="WAS")]),
     )  # fmt: skip
-    assert {g.source_game_id for g in parse_nbac_schedule(payload, date(2025, 11, 5))} == {"0022500171", "0022500179"}
+    assert {g.source_game_id for g in parse_nbac_schedule(payload, date(2025, 11, 5))} == {
+        "0022500171",
+        "0022500179",
+    }
     assert {g.source_game_id for g in parse_nbac_schedule(payload, date(2025, 11, 6))} == {"0022500185"}
     assert parse_nbac_schedule(payload, date(2025, 12, 25)) == []
 
 
 def test_schedule_finds_a_moved_game_still_filed_under_its_old_date():
-    moved = nbac_game("0022500100", utc="2025-11-06T00:30:00Z", est="2025-11-05T19:30:00Z", home="BOS", away="WAS")
+    moved = nbac_game(
+        "0022500100", utc="2025-11-06T00:30:00Z", est="2025-11-05T19:30:00Z", home="BOS", away="WAS"
+    )
     payload = nbac_schedule(
         ("10/29/2025 00:00:00", [moved]),
         ("11/05/2025 00:00:00", [nbac_game("0022500171")]),
     )
-    assert {g.source_game_id for g in parse_nbac_schedule(payload, date(2025, 11, 5))} == {"0022500100", "0022500171"}
+    assert {g.source_game_id for g in parse_nbac_schedule(payload, date(2025, 11, 5))} == {
+        "0022500100",
+        "0022500171",
+    }
     assert parse_nbac_schedule(payload, date(2025, 10, 29)) == []
 
 
@@ -259,7 +274,9 @@ def test_schedule_finds_a_moved_game_still_filed_under_its_old_date():
     ],
 )
 def test_schedule_status_vocabulary(status, text, postponed_status, expected):
-    game = nbac_game(status=status, text=text, postponed_status=postponed_status, home_score=60, away_score=58)
+    game = nbac_game(
+        status=status, text=text, postponed_status=postponed_status, home_score=60, away_score=58
+    )
     [parsed] = parse_nbac_schedule(nbac_schedule(("11/05/2025 00:00:00", [game])), date(2025, 11, 5))
     assert parsed.status == expected
     scored = expected in ("live", "final")
@@ -393,12 +410,17 @@ def test_bdl_game_missing_a_team_fails_as_validation_not_keyerror():
 
 
 def test_bdl_game_repeated_across_pages_is_one_game():
-    games = parse_bdl_games([bdl_page(bdl_game(1), bdl_game(2), next_cursor=2), bdl_page(bdl_game(2), bdl_game(3, home="BOS"))])
+    games = parse_bdl_games(
+        [bdl_page(bdl_game(1), bdl_game(2), next_cursor=2), bdl_page(bdl_game(2), bdl_game(3, home="BOS"))]
+    )
     assert [g.source_game_id for g in games] == ["1", "2", "3"]
 
 
 def box_score_row(date_: str = "2024-01-04T00:00:00.000Z") -> dict[str, Any]:
-    home = {**bdl_team("BOS"), "players": [bdl_line(1, "34", pts=20), bdl_line(2, "34:12", pts=8), bdl_line(3, "00")]}
+    home = {
+        **bdl_team("BOS"),
+        "players": [bdl_line(1, "34", pts=20), bdl_line(2, "34:12", pts=8), bdl_line(3, "00")],
+    }
     away = {**bdl_team("CHI"), "players": [bdl_line(4, "41:30", pts=31), bdl_line(5, ""), bdl_line(6, "0")]}
     return {"date": date_, "season": 2023, "status": "Final", "period": 4, "time": "Final", "postseason": False,
             "home_team_score": 118, "visitor_team_score": 123, "home_team": home, "visitor_team": away}  # fmt: skip
@@ -407,7 +429,9 @@ def box_score_row(date_: str = "2024-01-04T00:00:00.000Z") -> dict[str, Any]:
 def test_bdl_box_scores_carry_no_game_id_so_lines_name_day_and_teams_and_skip_players_who_did_not_play():
     lines = parse_bdl_box_scores({"data": [box_score_row()]})
     assert {line.source_game_id for line in lines} == {None}
-    assert {(line.game_date, line.away_team, line.home_team) for line in lines} == {(date(2024, 1, 4), "CHI", "BOS")}
+    assert {(line.game_date, line.away_team, line.home_team) for line in lines} == {
+        (date(2024, 1, 4), "CHI", "BOS")
+    }
     assert sorted((line.player_id, line.team, line.minutes) for line in lines) == [
         ("1", "BOS", 34.0),
         ("2", "BOS", 34.2),  # "34:12"
@@ -419,7 +443,9 @@ def test_bdl_box_scores_carry_no_game_id_so_lines_name_day_and_teams_and_skip_pl
 
 
 def test_bdl_box_score_and_game_of_the_same_matchup_name_the_same_day_and_teams():
-    [game] = parse_bdl_games([bdl_page(bdl_game(5, date_="2024-01-04", status="Final", home="BOS", away="CHI"))])
+    [game] = parse_bdl_games(
+        [bdl_page(bdl_game(5, date_="2024-01-04", status="Final", home="BOS", away="CHI"))]
+    )
     lines = parse_bdl_box_scores({"data": [box_score_row(date_="2024-01-04")]})
     assert {(line.game_date, line.home_team, line.away_team) for line in lines} == {
         (game.game_date, game.home_team, game.away_team)
@@ -440,7 +466,14 @@ def test_bdl_box_score_bad_minutes_fail_naming_the_field():
 
 @pytest.mark.parametrize(
     ("text", "minutes"),
-    [("PT34M12.00S", 34.2), ("PT00M00.00S", 0.0), ("PT43M09.08S", 43.15), ("PT44M", 44.0), ("PT1H02M30S", 62.5), ("", None)],
+    [
+        ("PT34M12.00S", 34.2),
+        ("PT00M00.00S", 0.0),
+        ("PT43M09.08S", 43.15),
+        ("PT44M", 44.0),
+        ("PT1H02M30S", 62.5),
+        ("", None),
+    ],
 )
 def test_iso_duration_minutes(text, minutes):
     assert iso_minutes(text) == minutes
@@ -452,7 +485,9 @@ def test_iso_duration_minutes_rejects_other_forms(text):
         iso_minutes(text)
 
 
-@pytest.mark.parametrize(("text", "minutes"), [("34", 34.0), ("34:12", 34.2), ("0:30", 0.5), ("00", 0.0), ("", None), (None, None)])
+@pytest.mark.parametrize(
+    ("text", "minutes"), [("34", 34.0), ("34:12", 34.2), ("0:30", 0.5), ("00", 0.0), ("", None), (None, None)]
+)
 def test_bdl_minutes(text, minutes):
     assert bdl_minutes(text) == minutes
 

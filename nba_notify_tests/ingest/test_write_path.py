@@ -49,9 +49,7 @@ def test_rematerializing_a_partition_replaces_rather_than_duplicates(db):
     for run_id in ("run-1", "run-2"):
         with processor_run(db, "games", DAY, run_id) as (conn, run):
             run.add(
-                replace_partition(
-                    conn, games, where=games.c.game_date == DAY, rows=[game_row("0022500601")]
-                )
+                replace_partition(conn, games, where=games.c.game_date == DAY, rows=[game_row("0022500601")])
             )
     assert table_count(db) == 1
     first, second = history(db)
@@ -75,22 +73,14 @@ def test_zero_record_run_does_not_block_a_later_run_with_data(db):
     with processor_run(db, "games", DAY, "empty") as (conn, run):
         run.add(replace_partition(conn, games, where=games.c.game_date == DAY, rows=[]))
     with processor_run(db, "games", DAY, "full") as (conn, run):
-        run.add(
-            replace_partition(
-                conn, games, where=games.c.game_date == DAY, rows=[game_row("0022500601")]
-            )
-        )
+        run.add(replace_partition(conn, games, where=games.c.game_date == DAY, rows=[game_row("0022500601")]))
     assert [h.records_processed for h in history(db)] == [0, 1]
     assert table_count(db) == 1
 
 
 def test_a_failed_write_leaves_nothing_half_written_and_is_recorded_classified(db):
     with processor_run(db, "games", DAY, "good") as (conn, run):
-        run.add(
-            replace_partition(
-                conn, games, where=games.c.game_date == DAY, rows=[game_row("0022500601")]
-            )
-        )
+        run.add(replace_partition(conn, games, where=games.c.game_date == DAY, rows=[game_row("0022500601")]))
     bad = [game_row("0022500602"), {**game_row("0022500603"), "status": "not-a-status"}]
     with pytest.raises(PipelineError) as info:
         with processor_run(db, "games", DAY, "bad") as (conn, run):

@@ -54,12 +54,33 @@ def test_default_rules_match_migration_seed():
 
 
 def test_reraising_an_open_alert_bumps_it_instead_of_opening_another(mdb):
-    first = raise_alert(mdb, rule_key="stale_pending", entity="notifications_sync", title="pending",
-                        details={"game": "A"}, dedupe_key="0022600301", now=T0)
-    second = raise_alert(mdb, rule_key="stale_pending", entity="notifications_sync", title="still pending",
-                         details={"game": "A", "n": 2}, dedupe_key="0022600301", now=T0 + timedelta(minutes=5))
-    other_game = raise_alert(mdb, rule_key="stale_pending", entity="notifications_sync", title="pending",
-                             details={}, dedupe_key="0022600302", now=T0)
+    first = raise_alert(
+        mdb,
+        rule_key="stale_pending",
+        entity="notifications_sync",
+        title="pending",
+        details={"game": "A"},
+        dedupe_key="0022600301",
+        now=T0,
+    )
+    second = raise_alert(
+        mdb,
+        rule_key="stale_pending",
+        entity="notifications_sync",
+        title="still pending",
+        details={"game": "A", "n": 2},
+        dedupe_key="0022600301",
+        now=T0 + timedelta(minutes=5),
+    )
+    other_game = raise_alert(
+        mdb,
+        rule_key="stale_pending",
+        entity="notifications_sync",
+        title="pending",
+        details={},
+        dedupe_key="0022600302",
+        now=T0,
+    )
     assert first.is_new and not second.is_new and other_game.is_new
     assert second.alert_id == first.alert_id != other_game.alert_id
     row = _alert(mdb, first.alert_id)
@@ -67,7 +88,11 @@ def test_reraising_an_open_alert_bumps_it_instead_of_opening_another(mdb):
     assert row["last_seen_at"] == T0 + timedelta(minutes=5)
     assert row["details"] == {"game": "A", "n": 2}
     # notified once (RAISED), not once per occurrence
-    assert set(_deliveries(mdb, first.alert_id)) == {("RAISED", "webhook"), ("RAISED", "email"), ("RAISED", "dashboard")}
+    assert set(_deliveries(mdb, first.alert_id)) == {
+        ("RAISED", "webhook"),
+        ("RAISED", "email"),
+        ("RAISED", "dashboard"),
+    }
 
 
 def test_dedupe_holds_after_many_raises_on_one_connection(mdb):
@@ -75,8 +100,14 @@ def test_dedupe_holds_after_many_raises_on_one_connection(mdb):
     upsert's partial-index predicate must still match then (it once failed on the 11th)."""
     with mdb.connect() as conn:
         refs = [
-            raise_alert(conn, rule_key="stale_pending", entity="notifications_sync", title="pending",
-                        dedupe_key=f"game-{i % 3}", now=T0 + timedelta(seconds=i))
+            raise_alert(
+                conn,
+                rule_key="stale_pending",
+                entity="notifications_sync",
+                title="pending",
+                dedupe_key=f"game-{i % 3}",
+                now=T0 + timedelta(seconds=i),
+            )
             for i in range(30)
         ]
         conn.commit()
@@ -89,15 +120,26 @@ def test_dedupe_holds_after_many_raises_on_one_connection(mdb):
 def test_reraise_with_higher_severity_raises_the_open_alerts_severity(mdb):
     ref = raise_alert(mdb, rule_key="count_mismatch", entity="notifications_sync", title="x", now=T0)
     assert ref.severity == Severity.HIGH
-    bumped = raise_alert(mdb, rule_key="count_mismatch", entity="notifications_sync", severity=Severity.CRITICAL, title="x", now=T0)
-    lowered = raise_alert(mdb, rule_key="count_mismatch", entity="notifications_sync", severity=Severity.LOW, title="x", now=T0)
+    bumped = raise_alert(
+        mdb,
+        rule_key="count_mismatch",
+        entity="notifications_sync",
+        severity=Severity.CRITICAL,
+        title="x",
+        now=T0,
+    )
+    lowered = raise_alert(
+        mdb, rule_key="count_mismatch", entity="notifications_sync", severity=Severity.LOW, title="x", now=T0
+    )
     assert bumped.severity == Severity.CRITICAL and lowered.severity == Severity.CRITICAL
 
 
 def test_resolved_alert_is_not_reused_a_new_occurrence_opens_a_new_alert(mdb):
     ref = raise_alert(mdb, rule_key="retry_exhausted", entity="box_scores", title="x", now=T0)
     assert resolve(mdb, ref.alert_id, by="ops", note="re-scraped by hand", now=T0 + timedelta(minutes=1))
-    again = raise_alert(mdb, rule_key="retry_exhausted", entity="box_scores", title="x", now=T0 + timedelta(minutes=2))
+    again = raise_alert(
+        mdb, rule_key="retry_exhausted", entity="box_scores", title="x", now=T0 + timedelta(minutes=2)
+    )
     assert again.is_new and again.alert_id != ref.alert_id
     assert _alert(mdb, ref.alert_id)["status"] == "RESOLVED"
     assert ("RESOLVED", "webhook") in _deliveries(mdb, ref.alert_id)
@@ -133,8 +175,9 @@ def test_raise_inside_callers_transaction_rolls_back_with_it(mdb):
 
 
 def test_escalation_after_rule_delay_bumps_severity_and_notifies_again(mdb):
-    ref = raise_alert(mdb, rule_key="stale_pending", entity="notifications_sync", title="x",
-                      severity=Severity.HIGH, now=T0)  # rule delay: 300 s
+    ref = raise_alert(
+        mdb, rule_key="stale_pending", entity="notifications_sync", title="x", severity=Severity.HIGH, now=T0
+    )  # rule delay: 300 s
     assert escalate_due(mdb, T0 + timedelta(seconds=299)) == []
     escalated = escalate_due(mdb, T0 + timedelta(seconds=300))
     assert [e.alert_id for e in escalated] == [ref.alert_id]
@@ -163,16 +206,31 @@ def test_acknowledged_alert_still_dedupes_until_resolved(mdb):
     acknowledge(mdb, ref.alert_id, by="oncall", now=T0)
     again = raise_alert(mdb, rule_key="count_mismatch", entity="notifications_sync", title="x", now=T0)
     assert again.alert_id == ref.alert_id and again.status == "ACKNOWLEDGED"
-    assert resolve_matching(mdb, rule_key="count_mismatch", entity="notifications_sync", by="sensor", now=T0) == [ref.alert_id]
+    assert resolve_matching(
+        mdb, rule_key="count_mismatch", entity="notifications_sync", by="sensor", now=T0
+    ) == [ref.alert_id]
 
 
 def test_webhook_and_email_channels_deliver_readable_messages(mdb, webhook_receiver, smtp_server):
-    channels = build_channels(ChannelSettings(
-        webhook_url=webhook_receiver.url, smtp_host=smtp_server.host, smtp_port=smtp_server.port,
-        smtp_from="alerts@nba-notify.test", smtp_to=("oncall@nba-notify.test",), timeout_seconds=2.0,
-    ))
-    ref = raise_alert(mdb, rule_key="ambiguous_schedule", entity="notifications_sync", title="Braze create timed out",
-                      details={"game_id": "0022600301"}, dedupe_key="0022600301", now=T0)
+    channels = build_channels(
+        ChannelSettings(
+            webhook_url=webhook_receiver.url,
+            smtp_host=smtp_server.host,
+            smtp_port=smtp_server.port,
+            smtp_from="alerts@nba-notify.test",
+            smtp_to=("oncall@nba-notify.test",),
+            timeout_seconds=2.0,
+        )
+    )
+    ref = raise_alert(
+        mdb,
+        rule_key="ambiguous_schedule",
+        entity="notifications_sync",
+        title="Braze create timed out",
+        details={"game_id": "0022600301"},
+        dedupe_key="0022600301",
+        now=T0,
+    )
     outcomes = deliver_pending(mdb, channels, now=T0)
     assert {(o.channel, o.status) for o in outcomes} == {("webhook", "DELIVERED"), ("email", "DELIVERED")}
     [payload] = webhook_receiver.received
@@ -186,19 +244,36 @@ def test_webhook_and_email_channels_deliver_readable_messages(mdb, webhook_recei
     assert deliver_pending(mdb, channels, now=T0 + timedelta(hours=1)) == []  # nothing re-sent
 
 
-def test_dead_smtp_server_does_not_stop_the_webhook_and_is_retried_then_given_up(mdb, webhook_receiver, dead_smtp_port):
-    channels = build_channels(ChannelSettings(
-        webhook_url=webhook_receiver.url, smtp_host="127.0.0.1", smtp_port=dead_smtp_port,
-        smtp_from="a@x.test", smtp_to=("b@x.test",), timeout_seconds=1.0,
-    ))
+def test_dead_smtp_server_does_not_stop_the_webhook_and_is_retried_then_given_up(
+    mdb, webhook_receiver, dead_smtp_port
+):
+    channels = build_channels(
+        ChannelSettings(
+            webhook_url=webhook_receiver.url,
+            smtp_host="127.0.0.1",
+            smtp_port=dead_smtp_port,
+            smtp_from="a@x.test",
+            smtp_to=("b@x.test",),
+            timeout_seconds=1.0,
+        )
+    )
     ref = raise_alert(mdb, rule_key="retry_exhausted", entity="box_scores", title="retries exhausted", now=T0)
-    first = {o.channel: o for o in deliver_pending(mdb, channels, now=T0, max_attempts=3, retry_delays=(30, 60))}
+    first = {
+        o.channel: o for o in deliver_pending(mdb, channels, now=T0, max_attempts=3, retry_delays=(30, 60))
+    }
     assert first["webhook"].status == "DELIVERED" and len(webhook_receiver.received) == 1
     assert first["email"].status == "PENDING" and "SMTP" in first["email"].error
-    assert deliver_pending(mdb, channels, now=T0 + timedelta(seconds=29), max_attempts=3, retry_delays=(30, 60)) == []
-    second = deliver_pending(mdb, channels, now=T0 + timedelta(seconds=30), max_attempts=3, retry_delays=(30, 60))
+    assert (
+        deliver_pending(mdb, channels, now=T0 + timedelta(seconds=29), max_attempts=3, retry_delays=(30, 60))
+        == []
+    )
+    second = deliver_pending(
+        mdb, channels, now=T0 + timedelta(seconds=30), max_attempts=3, retry_delays=(30, 60)
+    )
     assert [(o.channel, o.attempt, o.status) for o in second] == [("email", 2, "PENDING")]
-    third = deliver_pending(mdb, channels, now=T0 + timedelta(seconds=90), max_attempts=3, retry_delays=(30, 60))
+    third = deliver_pending(
+        mdb, channels, now=T0 + timedelta(seconds=90), max_attempts=3, retry_delays=(30, 60)
+    )
     assert [(o.channel, o.attempt, o.status) for o in third] == [("email", 3, "FAILED")]
     email = _deliveries(mdb, ref.alert_id)[("RAISED", "email")]
     assert email["status"] == "FAILED" and email["last_error_category"] == "NETWORK"
@@ -216,20 +291,32 @@ def test_webhook_5xx_is_retried_and_recorded_per_attempt(mdb, webhook_receiver):
     second = deliver_pending(mdb, channels, now=T0 + timedelta(seconds=10), retry_delays=(10,))
     assert [(o.channel, o.status) for o in second] == [("webhook", "DELIVERED")]
     webhook = _deliveries(mdb, ref.alert_id)[("RAISED", "webhook")]
-    assert [(a["outcome"], a["error_category"]) for a in webhook["attempts"]] == [("PENDING", "API"), ("DELIVERED", None)]
+    assert [(a["outcome"], a["error_category"]) for a in webhook["attempts"]] == [
+        ("PENDING", "API"),
+        ("DELIVERED", None),
+    ]
 
 
 def test_operator_lists_acknowledges_and_resolves_alerts_from_the_cli(mdb, capsys):
     from nba_notify import cli
 
-    ref = raise_alert(mdb, rule_key="count_mismatch", entity="notifications_sync", title="3 schedules, 2 games", now=T0)
+    ref = raise_alert(
+        mdb, rule_key="count_mismatch", entity="notifications_sync", title="3 schedules, 2 games", now=T0
+    )
     assert cli.main(["alerts", "list"]) == 0
     assert f"{ref.alert_id}  HIGH     OPEN" in capsys.readouterr().out
     assert cli.main(["alerts", "ack", str(ref.alert_id), "--by", "oncall"]) == 0
     assert cli.main(["alerts", "ack", str(ref.alert_id), "--by", "oncall"]) == 1  # already acknowledged
-    assert cli.main(["alerts", "resolve", str(ref.alert_id), "--by", "oncall", "--note", "duplicate cancelled"]) == 0
+    assert (
+        cli.main(["alerts", "resolve", str(ref.alert_id), "--by", "oncall", "--note", "duplicate cancelled"])
+        == 0
+    )
     row = _alert(mdb, ref.alert_id)
     assert (row["status"], row["acknowledged_by"], row["resolved_by"], row["resolution_note"]) == (
-        "RESOLVED", "oncall", "oncall", "duplicate cancelled")
+        "RESOLVED",
+        "oncall",
+        "oncall",
+        "duplicate cancelled",
+    )
     capsys.readouterr()
     assert cli.main(["alerts", "list"]) == 0 and "no open alerts" in capsys.readouterr().out

@@ -74,7 +74,11 @@ def test_deploy_instance_config_loads_on_postgresql_with_queue_limits(dagster_ho
         assert isinstance(instance.run_coordinator, dg.QueuedRunCoordinator)
         queue = instance.get_concurrency_config().run_queue_config
         assert queue.max_concurrent_runs == 8
-        assert {"key": "nba_notify/braze_campaign", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in queue.tag_concurrency_limits
+        assert {
+            "key": "nba_notify/braze_campaign",
+            "value": {"applyLimitPerUniqueValue": True},
+            "limit": 1,
+        } in queue.tag_concurrency_limits
         assert {"key": "dagster/backfill", "limit": 2} in queue.tag_concurrency_limits
         assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
         assert instance.run_monitoring_enabled
@@ -82,11 +86,30 @@ def test_deploy_instance_config_loads_on_postgresql_with_queue_limits(dagster_ho
 
 
 def _launch(env: dict[str, str], priority: int, campaign: str) -> str:
-    tags = {"dagster/priority": str(priority), "nba_notify/braze_campaign": campaign, "test/label": f"{campaign}-{priority}"}
+    tags = {
+        "dagster/priority": str(priority),
+        "nba_notify/braze_campaign": campaign,
+        "test/label": f"{campaign}-{priority}",
+    }
     done = subprocess.run(
-        [str(BIN / "dagster"), "job", "launch", "-m", LOCATION, "-j", "campaign_sync_job",
-         "--tags", json.dumps(tags), "--config-json", json.dumps({"ops": {"hold": {"config": {"seconds": 6}}}})],
-        cwd=REPO, env={**os.environ, **env, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=120,
+        [
+            str(BIN / "dagster"),
+            "job",
+            "launch",
+            "-m",
+            LOCATION,
+            "-j",
+            "campaign_sync_job",
+            "--tags",
+            json.dumps(tags),
+            "--config-json",
+            json.dumps({"ops": {"hold": {"config": {"seconds": 6}}}}),
+        ],
+        cwd=REPO,
+        env={**os.environ, **env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return f"{campaign}-{priority}"
@@ -103,8 +126,11 @@ def test_local_daemon_dequeues_emergency_first_and_one_run_per_campaign(dagster_
         assert {r.status for r in instance.get_runs()} == {dg.DagsterRunStatus.QUEUED}
         daemon = subprocess.Popen(
             [str(BIN / "dagster-daemon"), "run", "-m", LOCATION],
-            cwd=REPO, env={**os.environ, **env, "PYTHONPATH": str(REPO)},
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            cwd=REPO,
+            env={**os.environ, **env, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
             start_new_session=True,  # so its code server is stopped with it (no leaked gRPC process)
         )
         try:
@@ -117,7 +143,9 @@ def test_local_daemon_dequeues_emergency_first_and_one_run_per_campaign(dagster_
                     break
                 time.sleep(0.5)
             labels = sorted(r.tags["test/label"] for r in dequeued)
-            still_queued = sorted(r.tags["test/label"] for r in instance.get_runs() if r.status == dg.DagsterRunStatus.QUEUED)
+            still_queued = sorted(
+                r.tags["test/label"] for r in instance.get_runs() if r.status == dg.DagsterRunStatus.QUEUED
+            )
             # EMERGENCY jumped both older NORMAL runs of its campaign; the other campaign ran
             # alongside; the per-campaign limit held the NORMAL tipoff runs back.
             assert labels == ["final-0", "tipoff-100"], daemon.stderr
@@ -127,7 +155,9 @@ def test_local_daemon_dequeues_emergency_first_and_one_run_per_campaign(dagster_
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
                 if instance.get_run_by_id(emergency.run_id).is_finished and any(
-                    r.status != dg.DagsterRunStatus.QUEUED for r in instance.get_runs() if r.tags["test/label"] == "tipoff-0"
+                    r.status != dg.DagsterRunStatus.QUEUED
+                    for r in instance.get_runs()
+                    if r.tags["test/label"] == "tipoff-0"
                 ):
                     break
                 time.sleep(0.5)
@@ -142,7 +172,8 @@ def test_local_daemon_dequeues_emergency_first_and_one_run_per_campaign(dagster_
             # let launched run workers finish (bounded) before the database is dropped
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and any(
-                r.status in (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED) for r in instance.get_runs()
+                r.status in (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED)
+                for r in instance.get_runs()
             ):
                 time.sleep(0.5)
 
@@ -155,4 +186,7 @@ def test_helm_values_apply_the_same_queue_policy_as_dagster_yaml():
     assert queue["tagConcurrencyLimits"] == instance_yaml["concurrency"]["runs"]["tag_concurrency_limits"]
     assert queue["maxConcurrentRuns"] == instance_yaml["concurrency"]["runs"]["max_concurrent_runs"]
     assert values["dagsterDaemon"]["runRetries"]["maxRetries"] == instance_yaml["run_retries"]["max_retries"]
-    assert values["postgresql"]["postgresqlScheme"] == instance_yaml["storage"]["postgres"]["postgres_db"]["scheme"]
+    assert (
+        values["postgresql"]["postgresqlScheme"]
+        == instance_yaml["storage"]["postgres"]["postgres_db"]["scheme"]
+    )

@@ -64,7 +64,10 @@ def test_successful_ingest_run_is_recorded_per_entity_with_metrics(mdb, database
         ("games", "derived", "2026-11-20", 11),
     }
     status = {r["entity_type"]: r for r in rows(mdb, sync_status, sync_status.c.entity_type)}
-    assert status["games_schedule"]["success_count"] == 1 and status["games_schedule"]["consecutive_failures"] == 0
+    assert (
+        status["games_schedule"]["success_count"] == 1
+        and status["games_schedule"]["consecutive_failures"] == 0
+    )
     assert status["games_schedule"]["sync_frequency_seconds"] == 900
     # plotted in the Dagster UI: one observation per entity execution
     observed = {e.asset_key.to_user_string(): e.metadata for e in result.asset_events}
@@ -99,7 +102,9 @@ def test_classified_failure_is_logged_with_taxonomy_and_downstream_entity_fails(
     assert "rate limit" in error["recovery_suggestion"].lower()
     assert error["error_context"]["details"] == {"url": "http://sim/bdl/v1/box_scores"}
     failed_results = [r for r in rows(mdb, sync_execution_results) if not r["success"]]
-    assert [(r["asset_key"], r["error_category"]) for r in failed_results] == [("bdl_box_scores_raw", "RATE_LIMIT")]
+    assert [(r["asset_key"], r["error_category"]) for r in failed_results] == [
+        ("bdl_box_scores_raw", "RATE_LIMIT")
+    ]
     status = {r["entity_type"]: r for r in rows(mdb, sync_status)}
     assert status["box_scores"]["consecutive_failures"] == 1
     assert status["box_scores"]["last_error"].startswith("[RATE_LIMIT]")
@@ -125,12 +130,18 @@ def test_consecutive_failures_accumulate_and_reset_on_success(mdb, database_url,
     assert status["box_scores"]["records_processed_total"] == 480
 
 
-def test_failed_error_check_in_a_successful_run_raises_an_alert_and_a_pass_resolves_it(mdb, database_url, instance):
+def test_failed_error_check_in_a_successful_run_raises_an_alert_and_a_pass_resolves_it(
+    mdb, database_url, instance
+):
     failing = run_ingest(instance, fail_games_check=True)
     assert failing.success  # the gap of dagster-io/dagster#29896: the run is green
     cursor = tick(instance, database_url).cursor
     [alert] = rows(mdb, alerts)
-    assert (alert["rule_key"], alert["entity"], alert["dedupe_key"]) == ("asset_check_failed", "games", "games_have_two_sources")
+    assert (alert["rule_key"], alert["entity"], alert["dedupe_key"]) == (
+        "asset_check_failed",
+        "games",
+        "games_have_two_sources",
+    )
     assert alert["status"] == "OPEN" and alert["details"]["run_id"] == failing.run_id
     history = {r["entity_type"]: r for r in rows(mdb, sync_execution_history)}
     assert history["games_schedule"]["failed_checks"] == 1
@@ -162,7 +173,9 @@ def test_job_mapped_by_name_owns_its_assets(mdb, database_url, instance):
 
     job = dg.define_asset_job("live_scoreboard_job", selection=[bdl_games_raw, nbac_schedule_raw, games])
     defs = dg.Definitions(assets=[bdl_games_raw, nbac_schedule_raw, games], jobs=[job])
-    result = defs.resolve_job_def("live_scoreboard_job").execute_in_process(instance=instance, partition_key="2026-11-20")
+    result = defs.resolve_job_def("live_scoreboard_job").execute_in_process(
+        instance=instance, partition_key="2026-11-20"
+    )
     assert result.success
     tick(instance, database_url)
     [row] = rows(mdb, sync_execution_history)

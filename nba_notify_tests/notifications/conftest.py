@@ -35,7 +35,9 @@ T0 = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 def webhook_server(database_url: str) -> Iterator[BackgroundServer]:
     """Our Currents receiver (the project's web app) on loopback."""
     settings = Settings.from_env()
-    settings = Settings(**{**settings.__dict__, "database_url": database_url, "currents_token": CURRENTS_TOKEN})
+    settings = Settings(
+        **{**settings.__dict__, "database_url": database_url, "currents_token": CURRENTS_TOKEN}
+    )
     with BackgroundServer(create_app(database_url=database_url, settings=settings)) as server:
         yield server
 
@@ -45,9 +47,17 @@ def braze_sim(sim_server: SimServer, webhook_server: BackgroundServer, db: sa.En
     """The session simulator reset to T0 (frozen), two fans per team, Currents pointed at our
     receiver, API schedules listed immediately. Restored afterwards (shared simulator)."""
     config = sim_server.sim.config
-    saved = {k: getattr(config, k) for k in ("audience_per_team", "currents_url", "currents_token",
-                                              "braze_send_id_daily_limit", "braze_send_guard_url",
-                                              "braze_send_guard_token")}
+    saved = {
+        k: getattr(config, k)
+        for k in (
+            "audience_per_team",
+            "currents_url",
+            "currents_token",
+            "braze_send_id_daily_limit",
+            "braze_send_guard_url",
+            "braze_send_guard_token",
+        )
+    }
     config.audience_per_team = 2
     config.braze_send_id_daily_limit = 100
     config.currents_url = f"{webhook_server.url}/currents"
@@ -86,7 +96,7 @@ def braze(braze_sim: SimServer) -> Iterator[BrazeClient]:
 
 @pytest.fixture
 def clock(braze_sim: SimServer) -> Callable[[], datetime]:
-    """"now" is the simulator's clock, read over HTTP like the ClockResource does."""
+    """ "now" is the simulator's clock, read over HTTP like the ClockResource does."""
     return RemoteSimClock(f"{braze_sim.url}/_sim/clock").now
 
 
@@ -96,7 +106,9 @@ class Games:
 
     engine: sa.Engine
 
-    def put(self, game_id: str, home: str, away: str, tipoff: datetime | None, status: str = "scheduled") -> None:
+    def put(
+        self, game_id: str, home: str, away: str, tipoff: datetime | None, status: str = "scheduled"
+    ) -> None:
         game_date = (tipoff or T0).astimezone(EASTERN).date()
         with self.engine.begin() as conn:
             conn.execute(
@@ -131,7 +143,9 @@ class Games:
 
     def set_status(self, game_id: str, status: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(sa.text("UPDATE games SET status = :s WHERE game_id = :k"), {"s": status, "k": game_id})
+            conn.execute(
+                sa.text("UPDATE games SET status = :s WHERE game_id = :k"), {"s": status, "k": game_id}
+            )
 
 
 @pytest.fixture
@@ -148,7 +162,8 @@ def braze_truth(sim: SimServer) -> dict[str, Any]:
 
 def live_schedules(sim: SimServer, game: str | None = None) -> list[dict[str, Any]]:
     return [
-        s for s in braze_truth(sim)["schedules"]
+        s
+        for s in braze_truth(sim)["schedules"]
         if s["status"] == "scheduled" and (game is None or s["game_id"] == game)
     ]
 
@@ -162,7 +177,9 @@ def scheduler_log(engine: sa.Engine, game: str | None = None) -> list[tuple[str,
 
 def ledger_rows(engine: sa.Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(sa.text("SELECT * FROM schedule_ledger ORDER BY id")).mappings()]
+        return [
+            dict(r) for r in conn.execute(sa.text("SELECT * FROM schedule_ledger ORDER BY id")).mappings()
+        ]
 
 
 def assert_invariants(engine: sa.Engine, sim: SimServer, now: datetime, policy: NotificationPolicy) -> None:
@@ -177,15 +194,19 @@ def assert_invariants(engine: sa.Engine, sim: SimServer, now: datetime, policy: 
     assert not doubles, f"two live schedules for a game: {doubles}"
     assert truth["duplicate_messages"] == 0, truth["games_with_duplicates"]
     with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text(
-                """
+        rows = (
+            conn.execute(
+                sa.text(
+                    """
                 SELECT l.game_id, l.state, l.braze_schedule_id, l.send_at_utc, d.send_at_utc AS desired_at, d.active
                   FROM schedule_ledger l JOIN desired_notifications d USING (intent_key)
                  WHERE l.state = 'scheduled'
                 """
+                )
             )
-        ).mappings().all()
+            .mappings()
+            .all()
+        )
     by_id = {s["schedule_id"]: s for s in truth["schedules"]}
     for row in rows:
         braze_row = by_id.get(row["braze_schedule_id"])

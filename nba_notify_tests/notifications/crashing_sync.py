@@ -23,16 +23,24 @@ CAMPAIGN = "sim-campaign-tipoff"
 
 def main(database_url: str, sim_url: str, crash_at: str) -> int:
     engine = get_engine(database_url)
-    client = BrazeClient(f"{sim_url}/braze", "sim-braze-key", timeouts=Timeouts(read=2.0),
-                         retry=RetryPolicy(max_attempts=1))
+    client = BrazeClient(
+        f"{sim_url}/braze", "sim-braze-key", timeouts=Timeouts(read=2.0), retry=RetryPolicy(max_attempts=1)
+    )
     policy = NotificationPolicy(campaign_id=CAMPAIGN)
 
     def checkpoint(name: str, **context: Any) -> None:
         if name == crash_at:
             os._exit(KILLED_EXIT_CODE)
 
-    run_sync(engine, client, policy, clock=RemoteSimClock(f"{sim_url}/_sim/clock").now, checkpoint=checkpoint,
-             lease_ttl_seconds=1.0, lease_wait_seconds=10)
+    run_sync(
+        engine,
+        client,
+        policy,
+        clock=RemoteSimClock(f"{sim_url}/_sim/clock").now,
+        checkpoint=checkpoint,
+        lease_ttl_seconds=1.0,
+        lease_wait_seconds=10,
+    )
     return 0
 
 

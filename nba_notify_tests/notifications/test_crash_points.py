@@ -31,8 +31,19 @@ REPO = Path(__file__).resolve().parents[2]
 def kill_sync_at(database_url: str, sim_url: str, checkpoint: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(
-        [sys.executable, "-m", "nba_notify_tests.notifications.crashing_sync", database_url, sim_url, checkpoint],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "nba_notify_tests.notifications.crashing_sync",
+            database_url,
+            sim_url,
+            checkpoint,
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == KILLED_EXIT_CODE, done.stderr[-2000:]
 
@@ -61,8 +72,11 @@ def test_killed_sync_is_finished_by_the_next_run_with_exactly_one_schedule(
 ):
     kill_sync_at(database_url, braze_sim.url, checkpoint)
     report = next_run(db, braze_sim, policy, clock)
-    expected = {"after_intent_commit": "created", "after_outcome_recorded": "adopted",
-                "after_write_back": "skipped_unchanged"}[checkpoint]
+    expected = {
+        "after_intent_commit": "created",
+        "after_outcome_recorded": "adopted",
+        "after_write_back": "skipped_unchanged",
+    }[checkpoint]
     assert report.counts[expected] == 1, report.as_metadata()
     (live,) = live_schedules(braze_sim, GAME)
     (row,) = ledger_rows(db)
@@ -93,8 +107,12 @@ def test_killed_after_the_send_id_was_created_creates_it_again_at_no_cost_and_sc
 
 def open_alerts(db) -> list[dict]:
     with db.connect() as conn:
-        return [dict(r) for r in conn.execute(sa.text(
-            "SELECT rule_key, severity, title, dedupe_key FROM alerts WHERE status <> 'RESOLVED'")).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(
+                sa.text("SELECT rule_key, severity, title, dedupe_key FROM alerts WHERE status <> 'RESOLVED'")
+            ).mappings()
+        ]
 
 
 def test_killed_after_braze_answered_never_recreates_and_evidence_proves_the_schedule(
@@ -110,8 +128,11 @@ def test_killed_after_braze_answered_never_recreates_and_evidence_proves_the_sch
     (row,) = ledger_rows(db)
     assert row["state"] == "unidentified" and row["braze_schedule_id"] is None
     with db.connect() as conn:
-        (alert,) = conn.execute(sa.text(
-            "SELECT rule_key, severity, status, title FROM alerts WHERE rule_key = 'ambiguous_schedule'")).all()
+        (alert,) = conn.execute(
+            sa.text(
+                "SELECT rule_key, severity, status, title FROM alerts WHERE rule_key = 'ambiguous_schedule'"
+            )
+        ).all()
     assert (alert.severity, alert.status) == ("CRITICAL", "RESOLVED") and GAME in alert.title
     assert len(live_schedules(braze_sim, GAME)) == 1 and creates(braze_sim) == 1
     assert next_run(db, braze_sim, policy, clock).write_calls == 0

@@ -32,8 +32,9 @@ def resources(database_url, braze_sim):
     return {
         "database": PostgresResource(url=database_url),
         "clock": ClockResource(url=f"{braze_sim.url}/_sim/clock"),
-        "braze": BrazeResource(rest_endpoint=f"{braze_sim.url}/braze", api_key=BRAZE_KEY, campaign_id=CAMPAIGN,
-                               read_timeout=2.0),
+        "braze": BrazeResource(
+            rest_endpoint=f"{braze_sim.url}/braze", api_key=BRAZE_KEY, campaign_id=CAMPAIGN, read_timeout=2.0
+        ),
         "alerts": AlertsResource(),
         "notification_policy": NotificationPolicyResource(),
     }
@@ -52,17 +53,30 @@ def materialization(result: dg.ExecuteInProcessResult, key: str) -> dict:
 
 def open_alerts(db, rule_key: str) -> list[dict]:
     with db.connect() as conn:
-        return [dict(r) for r in conn.execute(sa.text(
-            "SELECT title, dedupe_key, occurrences FROM alerts WHERE rule_key = :r AND status <> 'RESOLVED'"),
-            {"r": rule_key}).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(
+                sa.text(
+                    "SELECT title, dedupe_key, occurrences FROM alerts WHERE rule_key = :r AND status <> 'RESOLVED'"
+                ),
+                {"r": rule_key},
+            ).mappings()
+        ]
 
 
 def test_code_location_has_the_notification_jobs_schedules_sensors_and_checks():
     defs = load()
     repo = defs.get_repository_def()
     jobs = {j.name for j in repo.get_all_jobs()}
-    assert {"braze_sync_job", "full_verify_job", "gap_detection_job", "reconcile_job", "pre_send_check_job",
-            "reconcile_counts_job", "resolve_unknown_schedule_job"} <= jobs
+    assert {
+        "braze_sync_job",
+        "full_verify_job",
+        "gap_detection_job",
+        "reconcile_job",
+        "pre_send_check_job",
+        "reconcile_counts_job",
+        "resolve_unknown_schedule_job",
+    } <= jobs
     schedules = {s.name: s.cron_schedule for s in repo.schedule_defs}
     assert schedules["gap_detection_schedule"] == "*/5 * * * *"
     assert schedules["pre_send_check_schedule"] == "*/10 * * * *"
@@ -72,11 +86,20 @@ def test_code_location_has_the_notification_jobs_schedules_sensors_and_checks():
     assert sync.specs_by_key[dg.AssetKey("braze_schedules")].group_name == "notifications"
     assert sync.op.pool == "braze"
     checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
-    assert {"missing_schedules", "orphaned_schedules", "count_mismatch", "stale_pending", "duplicate_schedules",
-            "timing", "unmatched_sends"} <= checks
+    assert {
+        "missing_schedules",
+        "orphaned_schedules",
+        "count_mismatch",
+        "stale_pending",
+        "duplicate_schedules",
+        "timing",
+        "unmatched_sends",
+    } <= checks
 
 
-def test_sync_job_in_process_schedules_each_game_and_every_check_passes(db, games, braze_sim, resources, instance):
+def test_sync_job_in_process_schedules_each_game_and_every_check_passes(
+    db, games, braze_sim, resources, instance
+):
     games.put(NYK, "NYK", "BOS", at(hours=4))
     games.put(GSW, "GSW", "LAL", at(hours=7))
     result = execute("braze_sync_job", resources=resources, instance=instance)
@@ -101,7 +124,9 @@ def test_postponed_game_costs_one_delete_and_moved_game_one_update(db, games, br
     execute("braze_sync_job", resources=resources, instance=instance)
     games.set_status(NYK, "postponed")
     games.move(GSW, at(hours=7, minutes=30))
-    meta = materialization(execute("braze_sync_job", resources=resources, instance=instance), "braze_schedules")
+    meta = materialization(
+        execute("braze_sync_job", resources=resources, instance=instance), "braze_schedules"
+    )
     assert (meta["cancelled"], meta["updated"], meta["braze_write_calls"]) == (1, 1, 2)
     assert [s["game_id"] for s in live_schedules(braze_sim)] == [GSW]
 
@@ -124,7 +149,9 @@ def test_stale_pending_check_fails_with_the_game_in_its_rows_and_sensor_alerts_o
     assert NYK in alert["title"]
     cursor = context.cursor
     assert json.loads(cursor)["id"] == ledger_rows(db)[0]["id"]
-    again = stale_pending_sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor=cursor))
+    again = stale_pending_sensor(
+        dg.build_sensor_context(instance=instance, resources=resources, cursor=cursor)
+    )
     assert isinstance(again, dg.SkipReason)
     assert open_alerts(db, "stale_pending")[0]["occurrences"] == 1
 
@@ -143,11 +170,14 @@ def test_count_mismatch_sensor_alerts_once_after_it_persists_and_requests_reconc
     first = count_mismatch_sensor(ctx := dg.build_sensor_context(instance=instance, resources=resources))
     assert isinstance(first, dg.SkipReason)  # not yet persisted
     braze_sim.control.advance(180)
-    second = count_mismatch_sensor(ctx2 := dg.build_sensor_context(instance=instance, resources=resources,
-                                                                    cursor=ctx.cursor))
+    second = count_mismatch_sensor(
+        ctx2 := dg.build_sensor_context(instance=instance, resources=resources, cursor=ctx.cursor)
+    )
     assert isinstance(second, dg.RunRequest) and second.run_key.startswith("count-mismatch-")
     braze_sim.control.advance(120)
-    third = count_mismatch_sensor(dg.build_sensor_context(instance=instance, resources=resources, cursor=ctx2.cursor))
+    third = count_mismatch_sensor(
+        dg.build_sensor_context(instance=instance, resources=resources, cursor=ctx2.cursor)
+    )
     assert isinstance(third, dg.SkipReason)
     [alert] = open_alerts(db, "count_mismatch")
     assert alert["occurrences"] == 1
@@ -177,9 +207,20 @@ def test_operator_resolves_an_unknown_schedule_from_the_ui_job(db, games, braze_
     (row,) = ledger_rows(db)
     assert row["state"] == "unknown" and open_alerts(db, "ambiguous_schedule")
     (schedule,) = live_schedules(braze_sim, NYK)  # what the on-call finds on the dashboard
-    config = {"ops": {"resolve_unknown_op": {"config": {"intent_key": row["intent_key"], "decision": "exists",
-                                                        "schedule_id": schedule["schedule_id"]}}}}
-    assert execute("resolve_unknown_schedule_job", resources=resources, instance=instance, run_config=config).success
+    config = {
+        "ops": {
+            "resolve_unknown_op": {
+                "config": {
+                    "intent_key": row["intent_key"],
+                    "decision": "exists",
+                    "schedule_id": schedule["schedule_id"],
+                }
+            }
+        }
+    }
+    assert execute(
+        "resolve_unknown_schedule_job", resources=resources, instance=instance, run_config=config
+    ).success
     (row,) = ledger_rows(db)
     assert row["state"] == "scheduled" and row["braze_schedule_id"] == schedule["schedule_id"]
     again = execute("braze_sync_job", resources=resources, instance=instance)

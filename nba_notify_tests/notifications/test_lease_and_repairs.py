@@ -45,11 +45,19 @@ def test_live_lease_keeps_others_out_until_released(db):
 
 def logged(db) -> list[tuple[str, str | None]]:
     with db.connect() as conn:
-        return [tuple(r) for r in conn.execute(sa.text(
-            "SELECT action, reason FROM scheduler_logs WHERE action NOT IN ('skipped_unchanged') ORDER BY id"))]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                sa.text(
+                    "SELECT action, reason FROM scheduler_logs WHERE action NOT IN ('skipped_unchanged') ORDER BY id"
+                )
+            )
+        ]
 
 
-def test_update_buffer_and_missed_window_skips_are_logged_with_reasons(db, games, braze, braze_sim, clock, policy):
+def test_update_buffer_and_missed_window_skips_are_logged_with_reasons(
+    db, games, braze, braze_sim, clock, policy
+):
     games.put(GAME, "NYK", "BOS", at(hours=1, minutes=30))  # send in 30 min
     games.put("0022600302", "GSW", "LAL", at(minutes=61))  # send in 1 min: too late
     sync_once(db, braze, policy, clock=clock)
@@ -62,7 +70,9 @@ def test_update_buffer_and_missed_window_skips_are_logged_with_reasons(db, games
     assert ("created", "new") in logged(db)
 
 
-def test_pre_send_verification_recreates_a_schedule_deleted_behind_our_back(db, games, braze, braze_sim, clock, policy):
+def test_pre_send_verification_recreates_a_schedule_deleted_behind_our_back(
+    db, games, braze, braze_sim, clock, policy
+):
     braze_sim.control.add_fault("list_lag", route="braze.list", params={"never": True})
     games.put(GAME, "NYK", "BOS", at(hours=2))
     sync_once(db, braze, policy, clock=clock)
@@ -87,7 +97,9 @@ def test_pre_send_verification_proven_by_the_list_costs_no_writes(db, games, bra
     assert after["braze.update"] == before["braze.update"] and after["braze.list"] == before["braze.list"] + 1
 
 
-def test_reconcile_expires_rows_long_past_their_send_without_a_send_event(db, games, braze, braze_sim, clock, policy):
+def test_reconcile_expires_rows_long_past_their_send_without_a_send_event(
+    db, games, braze, braze_sim, clock, policy
+):
     braze_sim.sim.config.currents_url = None  # the confirmations never arrive
     games.put(GAME, "NYK", "BOS", at(hours=2))
     sync_once(db, braze, policy, clock=clock)

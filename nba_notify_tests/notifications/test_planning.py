@@ -35,9 +35,19 @@ def game(tipoff: datetime | None, status: str = "scheduled") -> UpcomingGame:
 
 def row(state: str, send_at: datetime | None = None, schedule_id: str | None = "s1", **kw) -> LedgerRow:
     d = desired_for_game(game(send_at + POLICY.lead if send_at else NOW + timedelta(hours=4)), POLICY)
-    return LedgerRow(id=1, intent_key=d.intent_key, game_id=GAME, kind=POLICY.kind, state=state,
-                     braze_schedule_id=schedule_id, signature=kw.pop("sig", d.signature), send_at=send_at or d.send_at,
-                     fence=1, send_id=send_id_for(d.intent_key), **kw)
+    return LedgerRow(
+        id=1,
+        intent_key=d.intent_key,
+        game_id=GAME,
+        kind=POLICY.kind,
+        state=state,
+        braze_schedule_id=schedule_id,
+        signature=kw.pop("sig", d.signature),
+        send_at=send_at or d.send_at,
+        fence=1,
+        send_id=send_id_for(d.intent_key),
+        **kw,
+    )
 
 
 @pytest.mark.parametrize(
@@ -65,7 +75,9 @@ def test_new_game_is_created_unchanged_is_skipped():
     d = desired_for_game(game(NOW + timedelta(hours=4)), POLICY)
     assert [a.kind for a in plan_actions([d], [], NOW, POLICY).actions] == [ActionKind.CREATE]
     plan = plan_actions([d], [row("scheduled")], NOW, POLICY)
-    assert plan.actions == [] and [(s.action, s.reason) for s in plan.skips] == [("skipped_unchanged", "unchanged")]
+    assert plan.actions == [] and [(s.action, s.reason) for s in plan.skips] == [
+        ("skipped_unchanged", "unchanged")
+    ]
 
 
 def test_moved_kickoff_is_one_update_unless_the_held_send_is_inside_the_update_buffer():
@@ -122,9 +134,15 @@ BRAZE_SEND_IDS_PER_DAY = 100
 def test_default_horizon_keeps_a_first_sync_far_below_brazes_daily_send_id_limit():
     # The busiest slate the NBA plays (15 games) every day for 90 days: each create needs a new send id.
     season = [
-        UpcomingGame(f"day{day:02d}-game{n:02d}", "NYK", "BOS", NOW + timedelta(days=day, hours=3, minutes=10 * n),
-                     "scheduled")
-        for day in range(90) for n in range(15)
+        UpcomingGame(
+            f"day{day:02d}-game{n:02d}",
+            "NYK",
+            "BOS",
+            NOW + timedelta(days=day, hours=3, minutes=10 * n),
+            "scheduled",
+        )
+        for day in range(90)
+        for n in range(15)
     ]
     creates = plan_actions(desired_notifications(season, POLICY), [], NOW, POLICY).of(ActionKind.CREATE)
     assert len(creates) == 3 * 15  # three days of slates; the rest waits for the horizon
@@ -138,7 +156,9 @@ def test_withdrawn_game_is_one_cancel_or_a_discard_without_a_call(status):
     d = desired_for_game(game(NOW + timedelta(hours=4), status), POLICY)
     assert not d.active
     assert [a.kind for a in plan_actions([d], [row("scheduled")], NOW, POLICY).actions] == [ActionKind.CANCEL]
-    assert [a.kind for a in plan_actions([d], [row("planned", schedule_id=None)], NOW, POLICY).actions] == [ActionKind.DISCARD]
+    assert [a.kind for a in plan_actions([d], [row("planned", schedule_id=None)], NOW, POLICY).actions] == [
+        ActionKind.DISCARD
+    ]
 
 
 def test_a_game_missing_from_the_source_proves_nothing():
@@ -176,11 +196,22 @@ def test_already_sent_game_is_not_scheduled_again():
     assert plan.actions == [] and plan.skips[0].reason == "already_sent"
 
 
-def attempt(status: str, age: float = 1000.0, operation: str = "create", http_status=None,
-            purpose: str = "sync") -> AttemptView:
-    return AttemptView(id=7, operation=operation, status=status, schedule_id="new" if status == "succeeded" else None,
-                       dispatch_id=None, prior_schedule_id=None, target_send_at=NOW, target_signature="sig",
-                       age_seconds=age, not_found=http_status == 404, purpose=purpose)
+def attempt(
+    status: str, age: float = 1000.0, operation: str = "create", http_status=None, purpose: str = "sync"
+) -> AttemptView:
+    return AttemptView(
+        id=7,
+        operation=operation,
+        status=status,
+        schedule_id="new" if status == "succeeded" else None,
+        dispatch_id=None,
+        prior_schedule_id=None,
+        target_send_at=NOW,
+        target_signature="sig",
+        age_seconds=age,
+        not_found=http_status == 404,
+        purpose=purpose,
+    )
 
 
 @pytest.mark.parametrize(
@@ -193,11 +224,23 @@ def attempt(status: str, age: float = 1000.0, operation: str = "create", http_st
         (attempt("in_flight", age=1000), ResolutionKind.UNKNOWN),
         (attempt("ambiguous"), ResolutionKind.UNKNOWN),
         (None, ResolutionKind.UNKNOWN),
-        (attempt("failed", operation="update", http_status=404, purpose="probe"), ResolutionKind.UNIDENTIFIED),
+        (
+            attempt("failed", operation="update", http_status=404, purpose="probe"),
+            ResolutionKind.UNIDENTIFIED,
+        ),
         (attempt("failed", operation="update", http_status=400, purpose="probe"), ResolutionKind.UNKNOWN),
     ],
-    ids=["succeeded", "failed", "update_404", "young_in_flight", "caller_vanished", "ambiguous", "no_attempt",
-         "probe_404_replaced", "probe_failed_stays_unknown"],
+    ids=[
+        "succeeded",
+        "failed",
+        "update_404",
+        "young_in_flight",
+        "caller_vanished",
+        "ambiguous",
+        "no_attempt",
+        "probe_404_replaced",
+        "probe_failed_stays_unknown",
+    ],
 )
 def test_adopt_or_cancel_resolution(view, expected):
     assert resolve_intent(row("unknown", schedule_id=None), view, POLICY).kind is expected

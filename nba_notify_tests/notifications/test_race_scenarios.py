@@ -52,7 +52,9 @@ def sync(engine, sim, policy, clock, **kwargs):
         client.close()
 
 
-def test_scenario_1_second_scheduler_waits_for_the_lease_then_skips_unchanged(db, games, braze_sim, clock, policy):
+def test_scenario_1_second_scheduler_waits_for_the_lease_then_skips_unchanged(
+    db, games, braze_sim, clock, policy
+):
     games.put(GAME, "NYK", "BOS", at(hours=4))
     refresh_desired(db, policy, now=clock())
     pauses = Pauses(at=("after_claim",))
@@ -68,7 +70,9 @@ def test_scenario_1_second_scheduler_waits_for_the_lease_then_skips_unchanged(db
     assert_invariants(db, braze_sim, clock(), policy)
 
 
-def test_scenario_2_kickoff_moved_racing_runs_make_exactly_one_update_call(db, games, braze_sim, clock, slow_policy):
+def test_scenario_2_kickoff_moved_racing_runs_make_exactly_one_update_call(
+    db, games, braze_sim, clock, slow_policy
+):
     games.put(GAME, "NYK", "BOS", at(hours=4))
     refresh_desired(db, slow_policy, now=clock())
     sync(db, braze_sim, slow_policy, clock)
@@ -76,7 +80,9 @@ def test_scenario_2_kickoff_moved_racing_runs_make_exactly_one_update_call(db, g
     refresh_desired(db, slow_policy, now=clock())
 
     pauses = Pauses(at=("after_claim",))
-    a = start(lambda: sync(db, braze_sim, slow_policy, clock, checkpoint=pauses, lease_ttl_seconds=SHORT_LEASE), "A")
+    a = start(
+        lambda: sync(db, braze_sim, slow_policy, clock, checkpoint=pauses, lease_ttl_seconds=SHORT_LEASE), "A"
+    )
     pauses.wait("after_claim")
     report_b = sync(db, braze_sim, slow_policy, clock)  # takes over the expired lease
     assert report_b.write_calls == 0, "B must not repeat A's in-flight update"
@@ -96,11 +102,15 @@ def test_scenario_2_kickoff_moved_racing_runs_make_exactly_one_update_call(db, g
     assert_invariants(db, braze_sim, clock(), slow_policy)
 
 
-def test_scenario_3_in_flight_create_is_never_mistaken_for_a_schedule(db, games, braze_sim, clock, slow_policy):
+def test_scenario_3_in_flight_create_is_never_mistaken_for_a_schedule(
+    db, games, braze_sim, clock, slow_policy
+):
     games.put(GAME, "NYK", "BOS", at(hours=4))
     refresh_desired(db, slow_policy, now=clock())
     pauses = Pauses(at=("after_claim",))
-    a = start(lambda: sync(db, braze_sim, slow_policy, clock, checkpoint=pauses, lease_ttl_seconds=SHORT_LEASE), "A")
+    a = start(
+        lambda: sync(db, braze_sim, slow_policy, clock, checkpoint=pauses, lease_ttl_seconds=SHORT_LEASE), "A"
+    )
     pauses.wait("after_claim")
     report_b = sync(db, braze_sim, slow_policy, clock)
     # No placeholder id to compare signatures against: B sees an unresolved intent.
@@ -118,7 +128,9 @@ def test_scenario_4_jitter_of_one_second_makes_no_update_call(db, games, braze_s
     games.put(GAME, "NYK", "BOS", at(hours=4))
     refresh_desired(db, slow_policy, now=clock())
     pauses = Pauses(at=("after_claim",))
-    a = start(lambda: sync(db, braze_sim, slow_policy, clock, checkpoint=pauses, lease_ttl_seconds=SHORT_LEASE), "A")
+    a = start(
+        lambda: sync(db, braze_sim, slow_policy, clock, checkpoint=pauses, lease_ttl_seconds=SHORT_LEASE), "A"
+    )
     pauses.wait("after_claim")
     for jitter in (timedelta(seconds=1), timedelta(seconds=-1)):  # 15:00:01 and 14:59:59
         games.move(GAME, at(hours=4) + jitter)
@@ -223,7 +235,9 @@ def test_scenario_7_reconcile_during_an_in_flight_create_cancels_nothing(
     games.put(GAME, "NYK", "BOS", at(hours=4))
     refresh_desired(db, slow_policy, now=clock())
     pauses = Pauses(at=("after_claim",))
-    a = start(lambda: sync(db, braze_sim, slow_policy, clock, checkpoint=pauses, lease_ttl_seconds=SHORT_LEASE), "A")
+    a = start(
+        lambda: sync(db, braze_sim, slow_policy, clock, checkpoint=pauses, lease_ttl_seconds=SHORT_LEASE), "A"
+    )
     pauses.wait("after_claim")
     client = make_braze_client(braze_sim)
     report_r = reconcile(db, client, slow_policy, clock=clock, lease_wait_seconds=10)
@@ -251,7 +265,9 @@ def test_scenario_2_across_days_a_game_rescheduled_to_the_next_day_is_one_update
     refresh_desired(db, slow_policy, now=clock())
 
     pauses = Pauses(at=("after_claim",))
-    a = start(lambda: sync(db, braze_sim, slow_policy, clock, checkpoint=pauses, lease_ttl_seconds=SHORT_LEASE), "A")
+    a = start(
+        lambda: sync(db, braze_sim, slow_policy, clock, checkpoint=pauses, lease_ttl_seconds=SHORT_LEASE), "A"
+    )
     pauses.wait("after_claim")
     report_b = sync(db, braze_sim, slow_policy, clock)
     assert report_b.write_calls == 0 and report_b.counts["unresolved_waiting"] == 1

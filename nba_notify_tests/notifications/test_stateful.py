@@ -122,14 +122,18 @@ class NotificationMachine(RuleBasedStateMachine):
 
     def sync(self, slot: int = 0, **kwargs):
         self.runs += 1
-        return sync_once(Env.engine, Env.clients[slot], Env.policy, clock=self.now, lease_wait_seconds=20, **kwargs)
+        return sync_once(
+            Env.engine, Env.clients[slot], Env.policy, clock=self.now, lease_wait_seconds=20, **kwargs
+        )
 
     def reconcile(self, slot: int = 4):
         return reconcile(Env.engine, Env.clients[slot], Env.policy, clock=self.now, lease_wait_seconds=20)
 
     def ledger(self) -> list[dict]:
         with Env.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(sa.text("SELECT * FROM schedule_ledger ORDER BY id")).mappings()]
+            return [
+                dict(r) for r in conn.execute(sa.text("SELECT * FROM schedule_ledger ORDER BY id")).mappings()
+            ]
 
     def operator_resolves(self, before=None) -> None:
         """A human answering the CRITICAL alerts: looks at the dashboard (the simulator's
@@ -148,9 +152,16 @@ class NotificationMachine(RuleBasedStateMachine):
             )
             keep = live[-1]["schedule_id"] if live else None
             others = [s["schedule_id"] for s in live[:-1]]
-            resolve_unknown(Env.engine, Env.policy, row["intent_key"], decision="exists" if keep else "absent",
-                            schedule_id=keep, dispatch_id=live[-1]["dispatch_id"] if live else None,
-                            orphan_ids=others, lease_wait_seconds=20)
+            resolve_unknown(
+                Env.engine,
+                Env.policy,
+                row["intent_key"],
+                decision="exists" if keep else "absent",
+                schedule_id=keep,
+                dispatch_id=live[-1]["dispatch_id"] if live else None,
+                orphan_ids=others,
+                lease_wait_seconds=20,
+            )
             touched = True
         if touched:
             self.reconcile()
@@ -162,8 +173,11 @@ class NotificationMachine(RuleBasedStateMachine):
             kind, route, params = fault
             Env.sim.sim.faults.add(Fault(kind=kind, route=route, times=1, params=dict(params)))
 
-    @rule(n=st.integers(min_value=2, max_value=4), with_reconcile=st.booleans(),
-          fault=st.none() | st.sampled_from(FAULTS))
+    @rule(
+        n=st.integers(min_value=2, max_value=4),
+        with_reconcile=st.booleans(),
+        fault=st.none() | st.sampled_from(FAULTS),
+    )
     def concurrent_runs(self, n: int, with_reconcile: bool, fault) -> None:
         self.inject(fault)
         barrier = threading.Barrier(n + int(with_reconcile))
@@ -220,7 +234,9 @@ class NotificationMachine(RuleBasedStateMachine):
             Env.sim.sim.clock.advance(step)
             self.sync()  # the 15-minute braze_sync_schedule
 
-    @rule(game=st.sampled_from(sorted(GAMES | LATER_GAMES)), delta=st.sampled_from([-40, -10, 10, 35, 1 / 60]))
+    @rule(
+        game=st.sampled_from(sorted(GAMES | LATER_GAMES)), delta=st.sampled_from([-40, -10, 10, 35, 1 / 60])
+    )
     def tipoff_moves(self, game: str, delta: float) -> None:
         if game not in self.tipoff:
             return
@@ -237,7 +253,10 @@ class NotificationMachine(RuleBasedStateMachine):
         self.games.move(game, self.tipoff[game])
         self.record(game, self.tipoff[game], withdrawn=game in self.withdrawn)
 
-    @rule(game=st.sampled_from(sorted(GAMES | LATER_GAMES)), status=st.sampled_from(["postponed", "cancelled", "scheduled"]))
+    @rule(
+        game=st.sampled_from(sorted(GAMES | LATER_GAMES)),
+        status=st.sampled_from(["postponed", "cancelled", "scheduled"]),
+    )
     def game_status_changes(self, game: str, status: str) -> None:
         if game not in self.tipoff:
             return
@@ -268,8 +287,12 @@ class NotificationMachine(RuleBasedStateMachine):
         self.withdrawn.add(game)
         self.record(game, self.tipoff[game], withdrawn=True)
 
-    @rule(game=st.sampled_from(sorted(GAMES)), delta=st.sampled_from([-40, 10, 35]),
-          fault=st.sampled_from([f for f in FAULTS if f[1] == "braze.update"]), n=st.integers(1, 3))
+    @rule(
+        game=st.sampled_from(sorted(GAMES)),
+        delta=st.sampled_from([-40, 10, 35]),
+        fault=st.sampled_from([f for f in FAULTS if f[1] == "braze.update"]),
+        n=st.integers(1, 3),
+    )
     def kickoff_moves_and_schedulers_race(self, game: str, delta: int, fault, n: int) -> None:
         """Scenarios 2 and 6: a moved tip-off, racing schedulers, Braze misbehaving on the update."""
         self.tipoff[game] = self.tipoff[game] + timedelta(minutes=delta)
@@ -288,10 +311,18 @@ class NotificationMachine(RuleBasedStateMachine):
     @rule()
     def currents_redelivers(self) -> None:
         with Env.engine.connect() as conn:
-            raws = conn.execute(sa.text("SELECT raw FROM notification_sends ORDER BY random() LIMIT 5")).scalars().all()
+            raws = (
+                conn.execute(sa.text("SELECT raw FROM notification_sends ORDER BY random() LIMIT 5"))
+                .scalars()
+                .all()
+            )
         if raws:
-            response = httpx.post(Env.webhook_url, json={"events": list(raws)},
-                                  headers={"Authorization": f"Bearer {CURRENTS_TOKEN}"}, timeout=10)
+            response = httpx.post(
+                Env.webhook_url,
+                json={"events": list(raws)},
+                headers={"Authorization": f"Bearer {CURRENTS_TOKEN}"},
+                timeout=10,
+            )
             assert response.status_code == 200 and response.json()["stored"] == 0
 
     # -- safety, after every step ------------------------------------------------------
@@ -307,7 +338,9 @@ class NotificationMachine(RuleBasedStateMachine):
                 pushed = datetime.fromisoformat(at.replace("Z", "+00:00"))
                 # what Braze could last be told before the update buffer closed, or at the push
                 told = {self.wanted_at(game, pushed - Env.policy.update_buffer), self.wanted_at(game, pushed)}
-                assert pushed in told, f"{game} pushed at {at}; wanted {told} (history {self.history.get(game)})"
+                assert pushed in told, (
+                    f"{game} pushed at {at}; wanted {told} (history {self.history.get(game)})"
+                )
         rows = self.ledger()
         unresolved_games = {r["game_id"] for r in rows if r["state"] in UNRESOLVED}
         mid_call = self.paused is not None and self.paused[2] != "after_claim"
@@ -322,10 +355,19 @@ class NotificationMachine(RuleBasedStateMachine):
         for row in rows:
             if row["state"] == "scheduled":
                 status = by_id.get(row["braze_schedule_id"], {}).get("status")
-                assert status in ("scheduled", "sent"), f"ledger's live {row['braze_schedule_id']} is {status}"
+                assert status in ("scheduled", "sent"), (
+                    f"ledger's live {row['braze_schedule_id']} is {status}"
+                )
         live_rows: dict[str, int] = {}
         for row in rows:
-            if row["state"] in ("creating", "updating", "scheduled", "unknown", "unidentified", "cancel_requested"):
+            if row["state"] in (
+                "creating",
+                "updating",
+                "scheduled",
+                "unknown",
+                "unidentified",
+                "cancel_requested",
+            ):
                 live_rows[row["game_id"]] = live_rows.get(row["game_id"], 0) + 1
         assert all(n == 1 for n in live_rows.values()), live_rows
         with Env.engine.connect() as conn:
@@ -349,7 +391,10 @@ class NotificationMachine(RuleBasedStateMachine):
         rows = {r["game_id"]: r for r in self.ledger()}
         t = truth()
         with Env.engine.connect() as conn:
-            desired = {r["game_id"]: dict(r) for r in conn.execute(sa.text("SELECT * FROM desired_notifications")).mappings()}
+            desired = {
+                r["game_id"]: dict(r)
+                for r in conn.execute(sa.text("SELECT * FROM desired_notifications")).mappings()
+            }
         for game, d in desired.items():
             live = [s for s in t["schedules"] if s["status"] == "scheduled" and s["game_id"] == game]
             sent = bool(t["messages"].get(game))

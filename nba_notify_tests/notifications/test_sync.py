@@ -18,7 +18,9 @@ from nba_notify_tests.notifications.conftest import (
 )
 
 
-def test_first_sync_creates_one_schedule_per_game_at_tipoff_minus_lead(games, braze, braze_sim, clock, policy, db):
+def test_first_sync_creates_one_schedule_per_game_at_tipoff_minus_lead(
+    games, braze, braze_sim, clock, policy, db
+):
     games.put("0022600301", "NYK", "BOS", at(hours=4, minutes=30))
     games.put("0022600302", "GSW", "LAL", at(hours=7))
     report = sync_once(db, braze, policy, clock=clock)
@@ -48,7 +50,9 @@ def send_id_calls(sim) -> int:
     return braze_truth(sim)["calls"]["braze.send_id_create"]
 
 
-def test_sync_creates_each_send_id_once_before_its_first_schedule_create(games, braze, braze_sim, clock, policy, db):
+def test_sync_creates_each_send_id_once_before_its_first_schedule_create(
+    games, braze, braze_sim, clock, policy, db
+):
     games.put(GAME, "NYK", "BOS", at(hours=4))
     games.put("0022600302", "GSW", "LAL", at(hours=7))
     report = sync_once(db, braze, policy, clock=clock)
@@ -62,13 +66,17 @@ def test_sync_creates_each_send_id_once_before_its_first_schedule_create(games, 
         assert live["send_id"] == rows[live["game_id"]]["send_id"]
     # The simulator rejects a create naming an uncreated send id; the log shows the order too.
     assert [(a, g) for a, _r, g in scheduler_log(db) if a in ("send_id_created", "created")] == [
-        ("send_id_created", GAME), ("created", GAME),
-        ("send_id_created", "0022600302"), ("created", "0022600302"),
+        ("send_id_created", GAME),
+        ("created", GAME),
+        ("send_id_created", "0022600302"),
+        ("created", "0022600302"),
     ]
     assert report.as_metadata()["braze_send_id_calls"] == 2
 
 
-def test_resync_move_cancel_and_return_never_create_another_send_id(games, braze, braze_sim, clock, policy, db):
+def test_resync_move_cancel_and_return_never_create_another_send_id(
+    games, braze, braze_sim, clock, policy, db
+):
     games.put(GAME, "NYK", "BOS", at(hours=4))
     assert sync_once(db, braze, policy, clock=clock).send_id_calls == 1
     unchanged = sync_once(db, braze, policy, clock=clock)
@@ -78,8 +86,12 @@ def test_resync_move_cancel_and_return_never_create_another_send_id(games, braze
     cancelled = sync_once(db, braze, policy, clock=clock)
     games.set_status(GAME, "scheduled")
     back = sync_once(db, braze, policy, clock=clock)
-    assert (unchanged.write_calls, moved.counts["updated"], cancelled.counts["cancelled"], back.counts["created"]) == (
-        0, 1, 1, 1)
+    assert (
+        unchanged.write_calls,
+        moved.counts["updated"],
+        cancelled.counts["cancelled"],
+        back.counts["created"],
+    ) == (0, 1, 1, 1)
     assert [r.send_id_calls for r in (unchanged, moved, cancelled, back)] == [0, 0, 0, 0]
     assert send_id_calls(braze_sim) == 1
     (row,) = ledger_rows(db)
@@ -90,12 +102,20 @@ def test_resync_move_cancel_and_return_never_create_another_send_id(games, braze
 def test_send_id_daily_limit_leaves_intents_planned_with_a_logged_reason_until_the_next_day(
     games, braze, braze_sim, clock, policy, db
 ):
-    httpx.post(f"{braze_sim.url}/_sim/braze/config", json={"send_id_daily_limit": 2}, timeout=10).raise_for_status()
+    httpx.post(
+        f"{braze_sim.url}/_sim/braze/config", json={"send_id_daily_limit": 2}, timeout=10
+    ).raise_for_status()
     # Creates go in intent-key order: these game ids sort as listed.
-    matchups = [("0022600301", "NYK", "BOS"), ("0022600302", "GSW", "LAL"), ("0022600303", "CHI", "MIA"),
-                ("0022600304", "PHX", "DEN")]
+    matchups = [
+        ("0022600301", "NYK", "BOS"),
+        ("0022600302", "GSW", "LAL"),
+        ("0022600303", "CHI", "MIA"),
+        ("0022600304", "PHX", "DEN"),
+    ]
     tonight = [game for game, _, _ in matchups]
-    for n, (game, home, away) in enumerate(matchups):  # tip-offs 03:00-04:30 UTC tomorrow: sends after midnight
+    for n, (game, home, away) in enumerate(
+        matchups
+    ):  # tip-offs 03:00-04:30 UTC tomorrow: sends after midnight
         games.put(game, home, away, at(hours=12, minutes=30 * n))
 
     first = sync_once(db, braze, policy, clock=clock)
@@ -119,7 +139,9 @@ def test_send_id_daily_limit_leaves_intents_planned_with_a_logged_reason_until_t
 
     braze_sim.control.advance(9 * 3600)  # 2026-11-25 00:00Z: Braze's daily allowance renews
     next_day = sync_once(db, braze, policy, clock=clock)
-    assert next_day.counts["send_ids_created"] == 2 and next_day.counts["created"] == 2 and not next_day.errors
+    assert (
+        next_day.counts["send_ids_created"] == 2 and next_day.counts["created"] == 2 and not next_day.errors
+    )
     assert {r["state"] for r in ledger_rows(db)} == {"scheduled"}
     assert len(live_schedules(braze_sim)) == 4
     assert braze_truth(braze_sim)["send_ids_created_per_day"] == {"2026-11-24": 2, "2026-11-25": 2}
@@ -146,5 +168,7 @@ def test_ambiguous_create_still_correlates_the_currents_send_by_send_id(games, b
     assert row["state"] == "sent" and row["dispatch_id"] == live["dispatch_id"]
     with db.connect() as conn:
         sends = conn.execute(sa.text("SELECT send_id, intent_key, matched FROM notification_sends")).all()
-    assert sends and all(s.matched and s.send_id == row["send_id"] and s.intent_key == row["intent_key"] for s in sends)
+    assert sends and all(
+        s.matched and s.send_id == row["send_id"] and s.intent_key == row["intent_key"] for s in sends
+    )
     assert set(braze_truth(braze_sim)["messages"][GAME].values()) == {1}

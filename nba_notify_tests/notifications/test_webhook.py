@@ -21,14 +21,26 @@ GAME = "0022600301"
 INTENT = intent_key(GAME, "tipoff_reminder", CAMPAIGN, "v1")
 
 
-def event(*, dispatch_id: str | None = "disp-1", send_id: str | None = None, user: str = "fan-BOS-001",
-          event_id: str | None = None, event_type: str = SEND, when: object = 1795535400) -> dict:
+def event(
+    *,
+    dispatch_id: str | None = "disp-1",
+    send_id: str | None = None,
+    user: str = "fan-BOS-001",
+    event_id: str | None = None,
+    event_type: str = SEND,
+    when: object = 1795535400,
+) -> dict:
     return {
         "event_type": event_type,
         "id": event_id or str(uuid.uuid4()),
         "time": when,
         "user": {"user_id": "u" + user, "external_user_id": user},
-        "properties": {"campaign_id": CAMPAIGN, "dispatch_id": dispatch_id, "send_id": send_id, "platform": "ios"},
+        "properties": {
+            "campaign_id": CAMPAIGN,
+            "dispatch_id": dispatch_id,
+            "send_id": send_id,
+            "platform": "ios",
+        },
     }
 
 
@@ -36,8 +48,12 @@ def event(*, dispatch_id: str | None = "disp-1", send_id: str | None = None, use
 def post(webhook_server, db):
     client = httpx.Client(base_url=webhook_server.url, timeout=30)
 
-    def _post(body: object, token: str | None = CURRENTS_TOKEN, raw: bytes | None = None,
-              authorization: str | None = None) -> httpx.Response:
+    def _post(
+        body: object,
+        token: str | None = CURRENTS_TOKEN,
+        raw: bytes | None = None,
+        authorization: str | None = None,
+    ) -> httpx.Response:
         headers = {"Content-Type": "application/json"}
         if authorization is not None:
             headers["Authorization"] = authorization
@@ -102,7 +118,7 @@ def test_missing_or_wrong_token_is_401_and_writes_nothing(post, db, authorizatio
     "raw",
     [
         b'{"events": {"id": "a"}}',  # events not a list
-        b'[]',  # not an object
+        b"[]",  # not an object
     ],
     ids=["events_not_list", "not_object"],
 )
@@ -115,8 +131,14 @@ def test_invalid_batch_is_400_and_nothing_of_it_is_written(post, db, raw):
 def test_first_send_event_moves_the_ledger_row_to_sent(post, db, scheduled_row):
     response = post({"events": [event(user="fan-BOS-001"), event(user="fan-NYK-001")]})
     assert response.status_code == 200
-    assert response.json() == {"received": 2, "stored": 2, "duplicates": 0, "quarantined": 0, "unmatched": 0,
-                               "ledger_sent": 1}
+    assert response.json() == {
+        "received": 2,
+        "stored": 2,
+        "duplicates": 0,
+        "quarantined": 0,
+        "unmatched": 0,
+        "ledger_sent": 1,
+    }
     assert ledger_state(db) == "sent"
     with db.connect() as conn:
         games = conn.execute(sa.text("SELECT DISTINCT game_id FROM notification_sends")).scalars().all()
@@ -133,7 +155,11 @@ def test_redelivered_and_internally_duplicated_events_are_stored_once(post, db, 
 
 def test_send_correlates_by_send_id_when_the_dispatch_id_is_unknown(post, db, scheduled_row):
     with db.begin() as conn:  # an ambiguous create: we never learned the schedule or dispatch id
-        conn.execute(sa.text("UPDATE schedule_ledger SET state = 'unknown', braze_schedule_id = NULL, dispatch_id = NULL"))
+        conn.execute(
+            sa.text(
+                "UPDATE schedule_ledger SET state = 'unknown', braze_schedule_id = NULL, dispatch_id = NULL"
+            )
+        )
     response = post({"events": [event(dispatch_id="disp-learned", send_id=send_id_for(INTENT))]}).json()
     assert response["unmatched"] == 0 and response["ledger_sent"] == 1
     with db.connect() as conn:
@@ -142,7 +168,9 @@ def test_send_correlates_by_send_id_when_the_dispatch_id_is_unknown(post, db, sc
 
 
 def test_unknown_events_are_kept_flagged_and_matched_later_when_out_of_order(post, db):
-    response = post({"events": [event(dispatch_id="disp-early", send_id=send_id_for(INTENT), event_id="early")]})
+    response = post(
+        {"events": [event(dispatch_id="disp-early", send_id=send_id_for(INTENT), event_id="early")]}
+    )
     assert response.json()["unmatched"] == 1
     assert stored(db) == 1  # kept, never dropped
     # The ledger learns about the intent afterwards (out of order): re-correlation matches it.

@@ -22,13 +22,22 @@ from nba_notify.lib.db.tables.ingest import (
 T0 = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)  # 06:00 in New York
 
 
-def scrape(conn, scraper: str, day: date, at: datetime, *, status="success", records=0, expected=None) -> uuid.UUID:
+def scrape(
+    conn, scraper: str, day: date, at: datetime, *, status="success", records=0, expected=None
+) -> uuid.UUID:
     event_id = uuid.uuid4()
     conn.execute(
         scrape_events.insert().values(
-            event_id=event_id, scraper_name=scraper, target_date=day, started_at=at, completed_at=at,
-            status=status, records_expected=expected, records_received=records,
-            error_type=None if status == "success" else "api_error", pages_fetched=1 if status != "failed" else 0,
+            event_id=event_id,
+            scraper_name=scraper,
+            target_date=day,
+            started_at=at,
+            completed_at=at,
+            status=status,
+            records_expected=expected,
+            records_received=records,
+            error_type=None if status == "success" else "api_error",
+            pages_fetched=1 if status != "failed" else 0,
         )
     )
     if status != "failed":
@@ -41,19 +50,34 @@ def scrape(conn, scraper: str, day: date, at: datetime, *, status="success", rec
         )
         conn.execute(
             raw_payloads.insert().values(
-                scrape_event_id=event_id, source=scraper.split("_")[0], endpoint="/x", params={},
-                target_date=day, page=1, http_status=200, response_ms=5, sha256=digest,
+                scrape_event_id=event_id,
+                source=scraper.split("_")[0],
+                endpoint="/x",
+                params={},
+                target_date=day,
+                page=1,
+                http_status=200,
+                response_ms=5,
+                sha256=digest,
             )
         )
     return event_id
 
 
-def processed(conn, processor: str, day: date, at: datetime, *, records=0, status="success", run_id=None) -> str:
+def processed(
+    conn, processor: str, day: date, at: datetime, *, records=0, status="success", run_id=None
+) -> str:
     run_id = run_id or uuid.uuid4().hex
     conn.execute(
         processor_run_history.insert().values(
-            processor_name=processor, data_date=day, run_id=run_id, status=status,
-            records_processed=records, started_at=at, finished_at=at, duration_seconds=0.1,
+            processor_name=processor,
+            data_date=day,
+            run_id=run_id,
+            status=status,
+            records_processed=records,
+            started_at=at,
+            finished_at=at,
+            duration_seconds=0.1,
         )
     )
     return run_id
@@ -64,8 +88,16 @@ def game_rows(conn, day: date, n: int, run_id: str) -> list[str]:
     conn.execute(
         games.insert(),
         [
-            dict(game_id=k, game_date=day, home_team=f"H{i}", away_team=f"A{i}", status="final",
-                 in_bdl=True, in_nbac=True, run_id=run_id)
+            dict(
+                game_id=k,
+                game_date=day,
+                home_team=f"H{i}",
+                away_team=f"A{i}",
+                status="final",
+                in_bdl=True,
+                in_nbac=True,
+                run_id=run_id,
+            )
             for i, k in enumerate(keys)
         ],
     )
@@ -76,8 +108,17 @@ def box_rows(conn, day: date, keys: list[str], run_id: str) -> None:
     conn.execute(
         player_box_scores.insert(),
         [
-            dict(game_id=k, source="nbac", player_id=str(p), game_date=day, team="H0",
-                 player_name=f"P{p}", minutes=30, points=10, run_id=run_id)
+            dict(
+                game_id=k,
+                source="nbac",
+                player_id=str(p),
+                game_date=day,
+                team="H0",
+                player_name=f"P{p}",
+                minutes=30,
+                points=10,
+                run_id=run_id,
+            )
             for k in keys
             for p in range(3)
         ],

@@ -39,7 +39,9 @@ def test_coverage_is_measured_per_source_against_the_other_sources_box_score():
 
 def downstream_run(run_pipeline, project):
     """Phase 2 with its gate, then the SQL models built on it, in one run."""
-    sql_assets = [sql_model_asset(project, project.models[n]) for n in ("stg_player_box_scores", "game_summary")]
+    sql_assets = [
+        sql_model_asset(project, project.models[n]) for n in ("stg_player_box_scores", "game_summary")
+    ]
     return run_pipeline(DAY, assets=[*INGEST_ASSETS, phase2_coverage, *sql_assets])
 
 
@@ -67,8 +69,12 @@ def test_the_gate_blocks_phase_3_below_90_percent_and_lets_it_run_above(db, sim,
     assert gate.passed and gate.metadata["lowest_coverage"].value == 1.0
     assert {"stg_player_box_scores", "game_summary"} <= built(allowed)
     with db.connect() as conn:
-        finals = conn.execute(sa.select(sa.func.count()).select_from(games).where(games.c.status == "final")).scalar_one()
-        summarized = conn.execute(sa.text("SELECT count(*) FROM analytics.game_summary WHERE game_date = :d"), {"d": DAY}).scalar_one()
+        finals = conn.execute(
+            sa.select(sa.func.count()).select_from(games).where(games.c.status == "final")
+        ).scalar_one()
+        summarized = conn.execute(
+            sa.text("SELECT count(*) FROM analytics.game_summary WHERE game_date = :d"), {"d": DAY}
+        ).scalar_one()
     assert summarized == finals > 0
 
 
@@ -78,21 +84,39 @@ def test_the_sql_view_and_the_gate_agree_on_coverage(db, sim, run_pipeline):
     build_models(db, load_project(), ["stg_phase2_coverage"])
     with db.connect() as conn:
         python = load_day_coverage(conn, date.fromisoformat(DAY))
-        sql = conn.execute(sa.text("SELECT * FROM analytics.stg_phase2_coverage WHERE game_date = :d"), {"d": DAY}).one()
+        sql = conn.execute(
+            sa.text("SELECT * FROM analytics.stg_phase2_coverage WHERE game_date = :d"), {"d": DAY}
+        ).one()
     bdl, nbac = python.sources
-    assert (sql.expected_games, sql.bdl_games, sql.nbac_games) == (bdl.expected_games, bdl.processed_games, nbac.processed_games)
-    assert (sql.expected_players, sql.bdl_players, sql.nbac_players) == (bdl.expected_players, bdl.processed_players, nbac.processed_players)
+    assert (sql.expected_games, sql.bdl_games, sql.nbac_games) == (
+        bdl.expected_games,
+        bdl.processed_games,
+        nbac.processed_games,
+    )
+    assert (sql.expected_players, sql.bdl_players, sql.nbac_players) == (
+        bdl.expected_players,
+        bdl.processed_players,
+        nbac.processed_players,
+    )
     assert sql.coverage_ok == python.passed() is False
     assert round(sql.lowest_coverage, 6) == round(python.lowest_ratio, 6)
 
 
-def test_the_preflight_stops_phase_3_while_a_days_box_scores_failed_to_process(db, database_url, run_pipeline):
+def test_the_preflight_stops_phase_3_while_a_days_box_scores_failed_to_process(
+    db, database_url, run_pipeline
+):
     run_pipeline(DAY, assets=INGEST_ASSETS)
     with db.begin() as conn:  # a later re-processing of the day failed
         conn.execute(
             processor_run_history.insert().values(
-                processor_name="player_box_scores", data_date=date.fromisoformat(DAY), run_id="r", status="failed",
-                records_processed=0, started_at=datetime.now(UTC), finished_at=datetime.now(UTC), duration_seconds=0.1,
+                processor_name="player_box_scores",
+                data_date=date.fromisoformat(DAY),
+                run_id="r",
+                status="failed",
+                records_processed=0,
+                started_at=datetime.now(UTC),
+                finished_at=datetime.now(UTC),
+                duration_seconds=0.1,
             )
         )
     project = load_project()
@@ -118,9 +142,14 @@ def test_a_box_score_not_yet_published_is_not_expected_by_the_gate_until_its_dea
     tipoff = datetime(2026, 11, 25, 0, 30, tzinfo=UTC)  # 19:30 ET
     deadline = BoxScoreDeadline(hours_after_final=4.0)
     finals = {"0022600301": tipoff, "0022600302": tipoff}
-    players = {"bdl": {"0022600301": 26, "0022600302": 25}, "nbac": {"0022600301": 26}}  # NBA.com lags one game
+    players = {
+        "bdl": {"0022600301": 26, "0022600302": 25},
+        "nbac": {"0022600301": 26},
+    }  # NBA.com lags one game
 
-    lagging = day_coverage(day, games_due(day, finals, players, tipoff + timedelta(hours=4), deadline), players)
+    lagging = day_coverage(
+        day, games_due(day, finals, players, tipoff + timedelta(hours=4), deadline), players
+    )
     assert lagging.final_games == ("0022600301",) and lagging.passed()
 
     overdue_at = deadline.deadline(day, tipoff)

@@ -43,14 +43,33 @@ def webserver(tmp_path_factory, database_url):
     port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home), "NBA_NOTIFY_DATABASE_URL": database_url}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dagster_webserver", "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "dagster_webserver",
+            "-w",
+            str(REPO / "workspace.yaml"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
         try:
-            status = httpx.post(f"{url}/graphql", json={"query": "{ workspaceOrError { __typename ... on Workspace { locationEntries { loadStatus } } } }"}, timeout=2).json()
+            status = httpx.post(
+                f"{url}/graphql",
+                json={
+                    "query": "{ workspaceOrError { __typename ... on Workspace { locationEntries { loadStatus } } } }"
+                },
+                timeout=2,
+            ).json()
             entries = status["data"]["workspaceOrError"]["locationEntries"]
             if entries and all(e["loadStatus"] == "LOADED" for e in entries):
                 break

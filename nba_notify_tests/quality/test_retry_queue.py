@@ -36,10 +36,17 @@ def enqueue(conn, scraper="bdl_games", day=DAY, now=NOW, schedule=SCHEDULE):
 
 def test_backoff_is_4_then_12_then_24_hours_and_the_last_delay_repeats():
     assert [SCHEDULE.delay_before(n) for n in (1, 2, 3, 4)] == [
-        timedelta(hours=4), timedelta(hours=12), timedelta(hours=24), timedelta(hours=24)
+        timedelta(hours=4),
+        timedelta(hours=12),
+        timedelta(hours=24),
+        timedelta(hours=24),
     ]
     custom = BackoffSchedule.from_hours([0.5, 1], max_retries=5)
-    assert [custom.delay_before(n) for n in (1, 2, 5)] == [timedelta(minutes=30), timedelta(hours=1), timedelta(hours=1)]
+    assert [custom.delay_before(n) for n in (1, 2, 5)] == [
+        timedelta(minutes=30),
+        timedelta(hours=1),
+        timedelta(hours=1),
+    ]
 
 
 def test_a_failed_attempt_reschedules_until_the_last_which_exhausts():
@@ -118,7 +125,11 @@ def test_two_workers_never_claim_the_same_item_and_neither_waits_for_the_other(d
 
 def test_racing_workers_claim_every_item_exactly_once(db):
     with db.begin() as conn:
-        ids = [enqueue(conn, scraper=s, day=DAY - timedelta(days=n))[0].id for n in range(15) for s in ("bdl_games", "nbac_schedule")]
+        ids = [
+            enqueue(conn, scraper=s, day=DAY - timedelta(days=n))[0].id
+            for n in range(15)
+            for s in ("bdl_games", "nbac_schedule")
+        ]
     due = NOW + timedelta(hours=5)
     claims: list[tuple[str, int]] = []
     lock = threading.Lock()

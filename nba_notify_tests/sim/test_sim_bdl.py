@@ -50,7 +50,10 @@ def test_key_goes_in_authorization_without_bearer(sim: SimServer) -> None:
     key = sim.sim.config.bdl_api_key
     url = sim.url + "/bdl/v1/games"
     assert httpx.get(url, params={"dates[]": TODAY}).status_code == 401
-    assert httpx.get(url, params={"dates[]": TODAY}, headers={"Authorization": f"Bearer {key}"}).status_code == 401
+    assert (
+        httpx.get(url, params={"dates[]": TODAY}, headers={"Authorization": f"Bearer {key}"}).status_code
+        == 401
+    )
     assert httpx.get(url, params={"dates[]": TODAY}, headers={"Authorization": "wrong"}).status_code == 401
     assert httpx.get(url, params={"date": TODAY}, headers={"Authorization": key}).status_code == 200
     assert httpx.get(sim.url + "/bdl/v1/box_scores", params={"date": TODAY}).status_code == 401
@@ -90,7 +93,15 @@ def test_game_objects_carry_bdl_fields_and_both_date_spellings(bdl: httpx.Client
     for game in games:
         assert set(game) >= {"id", "date", "datetime", "season", "status", "period", "time", "postseason",
                              "home_team_score", "visitor_team_score", "home_team", "visitor_team"}  # fmt: skip
-        assert set(game["home_team"]) == {"id", "conference", "division", "city", "name", "full_name", "abbreviation"}
+        assert set(game["home_team"]) == {
+            "id",
+            "conference",
+            "division",
+            "city",
+            "name",
+            "full_name",
+            "abbreviation",
+        }
     spellings = {"plain" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", g["date"]) else g["date"][10:] for g in games}
     assert spellings == {"plain", "T00:00:00.000Z"}
 
@@ -100,14 +111,25 @@ def test_scheduled_game_status_holds_iso_tipoff_and_zero_scores(sim: SimServer, 
     for game in bdl.get("/v1/games", params={"dates[]": TODAY}).json()["data"]:
         assert game["status"] == expected[game["id"]]["tipoff_utc"]
         assert datetime.fromisoformat(game["status"]) > sim.control.now()
-        assert (game["period"], game["time"], game["home_team_score"], game["visitor_team_score"]) == (0, None, 0, 0)
+        assert (game["period"], game["time"], game["home_team_score"], game["visitor_team_score"]) == (
+            0,
+            None,
+            0,
+            0,
+        )
 
 
 def test_live_and_final_statuses_follow_the_clock(sim: SimServer, bdl: httpx.Client) -> None:
     first = min(truth(sim, TODAY), key=lambda g: g["tipoff_utc"])
     tip = datetime.fromisoformat(first["tipoff_utc"])
     seen = {}
-    for minutes, expected in ((10, "1st Qtr"), (45, "2nd Qtr"), (65, "Halftime"), (80, "3rd Qtr"), (120, "4th Qtr")):
+    for minutes, expected in (
+        (10, "1st Qtr"),
+        (45, "2nd Qtr"),
+        (65, "Halftime"),
+        (80, "3rd Qtr"),
+        (120, "4th Qtr"),
+    ):
         sim.control.set_clock(tip + timedelta(minutes=minutes))
         game = listed(bdl, first["bdl_game_id"])
         assert game["status"] == expected
@@ -142,7 +164,9 @@ def test_final_box_scores_match_truth_players_and_points(sim: SimServer, bdl: ht
         fact = facts[(row["home_team"]["abbreviation"], row["visitor_team"]["abbreviation"])]
         home_played = [p for p in row["home_team"]["players"] if p["min"] not in ("0", "00")]
         assert len(home_played) == fact["home_players"]
-        assert sum(p["pts"] for p in row["home_team"]["players"]) == fact["home_score"] == row["home_team_score"]
+        assert (
+            sum(p["pts"] for p in row["home_team"]["players"]) == fact["home_score"] == row["home_team_score"]
+        )
         player = row["home_team"]["players"][0]
         stats = {"min", "fgm", "fga", "fg3m", "ftm", "pts", "reb", "ast", "stl", "blk", "turnover", "pf"}
         assert stats | {"player"} <= set(player)
@@ -176,7 +200,9 @@ def test_dropping_named_games_accepts_either_source_id(sim: SimServer, bdl: http
 
 
 def test_lagged_games_appear_only_after_the_delay(sim: SimServer, bdl: httpx.Client) -> None:
-    sim.control.add_fault("lag_games", route="bdl.games", params={"date": TODAY, "count": 3, "delay_hours": 1})
+    sim.control.add_fault(
+        "lag_games", route="bdl.games", params={"date": TODAY, "count": 3, "delay_hours": 1}
+    )
     facts = truth(sim, TODAY)
     lagged = {g["bdl_game_id"] for g in facts if g["hidden_from"].get("bdl.games") == "lagged"}
     assert len(lagged) == 3
@@ -197,7 +223,9 @@ def test_drop_players_leaves_a_fraction_out_of_box_scores(sim: SimServer, bdl: h
         assert len(played) == fact["home_players"] - fact["home_players"] // 2
 
 
-def test_rate_limit_answers_429_with_error_body_and_no_rate_limit_headers(sim: SimServer, bdl: httpx.Client) -> None:
+def test_rate_limit_answers_429_with_error_body_and_no_rate_limit_headers(
+    sim: SimServer, bdl: httpx.Client
+) -> None:
     sim.control.add_fault("rate_limit", route="bdl.games", params={"per_minute": 2})
     statuses = [bdl.get("/v1/games", params={"dates[]": TODAY}) for _ in range(3)]
     assert [r.status_code for r in statuses] == [200, 200, 429]

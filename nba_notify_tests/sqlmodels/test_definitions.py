@@ -34,9 +34,7 @@ def test_every_model_is_an_asset_with_lineage_to_the_asset_writing_its_source(gr
     assert stg_games.group_name == "staging"
     assert {"sql", "postgres"} <= set(stg_games.kinds)
     assert stg_games.description.startswith("One row per league game")
-    assert graph.get(dg.AssetKey("stg_player_box_scores")).parent_keys == {
-        dg.AssetKey("player_box_scores")
-    }
+    assert graph.get(dg.AssetKey("stg_player_box_scores")).parent_keys == {dg.AssetKey("player_box_scores")}
     # games is written by a Python asset elsewhere, so it is only referenced here.
     assert graph.get(dg.AssetKey("games")).is_external
 
@@ -44,9 +42,7 @@ def test_every_model_is_an_asset_with_lineage_to_the_asset_writing_its_source(gr
 def test_tables_no_python_asset_writes_are_declared_as_external_sources(graph):
     scrape_events = graph.get(dg.AssetKey("scrape_events"))
     assert scrape_events.is_external and scrape_events.group_name == "sql_sources"
-    assert graph.get(dg.AssetKey("stg_scrape_events")).parent_keys == {
-        dg.AssetKey("scrape_events")
-    }
+    assert graph.get(dg.AssetKey("stg_scrape_events")).parent_keys == {dg.AssetKey("scrape_events")}
 
 
 def test_checks_are_attached_to_the_assets_named_in_their_config(graph):
@@ -59,9 +55,7 @@ def test_checks_are_attached_to_the_assets_named_in_their_config(graph):
 
 def test_models_are_selectable_by_folder_tag_and_group(graph):
     project = load_project()
-    assert sql_models_selection(project, "staging").resolve(graph) == {
-        dg.AssetKey(name) for name in STAGING
-    }
+    assert sql_models_selection(project, "staging").resolve(graph) == {dg.AssetKey(name) for name in STAGING}
     by_tag = dg.AssetSelection.tag("sql_folder", "staging").resolve(graph)
     by_group = dg.AssetSelection.groups("staging").resolve(graph)
     assert by_tag == by_group == {dg.AssetKey(name) for name in STAGING}
@@ -85,29 +79,21 @@ def test_sql_models_job_builds_every_model_and_runs_their_checks(db, database_ur
     assert evaluations["duplicate_player_rows"].passed
 
 
-def test_a_broken_sql_file_fails_definition_loading_naming_file_and_line(
-    write_project, monkeypatch
-):
-    root = write_project(
-        {"models/staging/stg_x.sql": "SELECT 1 AS x\nFROM {{ ref('nowhere') }}\n"}
-    )
+def test_a_broken_sql_file_fails_definition_loading_naming_file_and_line(write_project, monkeypatch):
+    root = write_project({"models/staging/stg_x.sql": "SELECT 1 AS x\nFROM {{ ref('nowhere') }}\n"})
     monkeypatch.setenv(PROJECT_DIR_ENV, str(root))
     with pytest.raises(PipelineError) as caught:
         sql_models()
     assert "models/staging/stg_x.sql:2: unknown ref('nowhere')" in caught.value.message
 
 
-def test_unpartitioned_models_build_downstream_of_a_daily_partitioned_python_asset(
-    db, database_url
-):
+def test_unpartitioned_models_build_downstream_of_a_daily_partitioned_python_asset(db, database_url):
     @dg.asset(name="games", partitions_def=dg.DailyPartitionsDefinition(start_date="2026-10-01"))
     def games_asset() -> None:
         """Stands in for the daily-partitioned ingest asset."""
 
     defs = dg.Definitions.merge(with_database(database_url), dg.Definitions(assets=[games_asset]))
-    assert defs.resolve_asset_graph().get(dg.AssetKey("stg_games")).parent_keys == {
-        dg.AssetKey("games")
-    }
+    assert defs.resolve_asset_graph().get(dg.AssetKey("stg_games")).parent_keys == {dg.AssetKey("games")}
 
     result = defs.resolve_job_def(SQL_MODELS_JOB).execute_in_process(raise_on_error=False)
 

@@ -68,9 +68,7 @@ def test_view_materialization_reports_row_count_columns_and_rendered_sql(
     assert count(db, schema, "scheduled_games") == 3
 
 
-def test_view_whose_columns_change_is_recreated_with_its_dependent_views(
-    db, schema, write_project
-):
+def test_view_whose_columns_change_is_recreated_with_its_dependent_views(db, schema, write_project):
     files = {
         "models/base.sql": "SELECT 1 AS a, 2 AS b",
         "models/uses_a.sql": "SELECT a FROM {{ ref('base') }}",
@@ -106,14 +104,12 @@ def test_change_that_breaks_a_dependent_view_rolls_back_entirely(db, schema, wri
 
     message = caught.value.message
     assert message.startswith("models/base.sql: re-creating dependent view uses_b")
-    assert "models/uses_b.sql:1: materialization failed: column \"b\" does not exist" in message
+    assert 'models/uses_b.sql:1: materialization failed: column "b" does not exist' in message
     with db.connect() as conn:
         assert conn.exec_driver_sql(f'SELECT b FROM "{schema}"."uses_b"').scalar_one() == 2
 
 
-def test_table_materialization_is_idempotent_and_leaves_no_build_table(
-    db, schema, write_project
-):
+def test_table_materialization_is_idempotent_and_leaves_no_build_table(db, schema, write_project):
     add_games(db, "g1", "g2")
     root = write_project(
         {
@@ -135,9 +131,7 @@ def test_table_materialization_is_idempotent_and_leaves_no_build_table(
     assert materialize_model(db, project, "game_counts").row_count == 2
 
 
-def test_readers_see_the_old_table_until_the_rebuilt_one_is_swapped_in(
-    db, schema, write_project
-):
+def test_readers_see_the_old_table_until_the_rebuilt_one_is_swapped_in(db, schema, write_project):
     add_games(db, "g1", "g2")
     root = write_project(
         {
@@ -171,9 +165,12 @@ def test_readers_see_the_old_table_until_the_rebuilt_one_is_swapped_in(
                 assert time.monotonic() < deadline, "builder never reached the swap"
                 time.sleep(0.02)
             # Half-built state is invisible to everyone else.
-            assert observer.execute(
-                sa.text("SELECT to_regclass(:rel)"), {"rel": f'"{schema}"."t__build"'}
-            ).scalar_one() is None
+            assert (
+                observer.execute(
+                    sa.text("SELECT to_regclass(:rel)"), {"rel": f'"{schema}"."t__build"'}
+                ).scalar_one()
+                is None
+            )
         assert reader.exec_driver_sql(f'SELECT count(*) FROM "{schema}"."t"').scalar_one() == 2
     finally:
         reader_txn.commit()
@@ -183,9 +180,7 @@ def test_readers_see_the_old_table_until_the_rebuilt_one_is_swapped_in(
     assert count(db, schema, "t") == 3
 
 
-def test_failed_table_rebuild_keeps_the_previous_table_and_its_dependents(
-    db, schema, write_project
-):
+def test_failed_table_rebuild_keeps_the_previous_table_and_its_dependents(db, schema, write_project):
     add_games(db, "g1", "g2")
     files = {
         "models/t.sql": """
@@ -215,12 +210,12 @@ def test_failed_table_rebuild_keeps_the_previous_table_and_its_dependents(
     assert relkind(db, schema, "t__build") is None
 
 
-def test_rebuild_that_would_drop_a_view_outside_the_project_is_refused(
-    db, schema, write_project
-):
+def test_rebuild_that_would_drop_a_view_outside_the_project_is_refused(db, schema, write_project):
     add_games(db, "g1")
     root = write_project(
-        {"models/t.sql": "{{ config(materialized='table') }}\nSELECT game_id FROM {{ source('public', 'games') }}"}
+        {
+            "models/t.sql": "{{ config(materialized='table') }}\nSELECT game_id FROM {{ source('public', 'games') }}"
+        }
     )
     project = load_project(root, schema=schema, sources=SOURCES)
     materialize_model(db, project, "t")
@@ -281,9 +276,7 @@ def test_sql_error_names_the_file_line_and_offending_rendered_line(db, schema, w
     assert relkind(db, schema, "bad") is None
 
 
-def test_sql_error_fails_the_dagster_materialization_with_file_and_line(
-    db, schema, write_project, resources
-):
+def test_sql_error_fails_the_dagster_materialization_with_file_and_line(db, schema, write_project, resources):
     root = write_project({"models/staging/bad.sql": SQL_WITH_TYPO})
     defs = build_sql_definitions(load_project(root, schema=schema, sources=SOURCES))
 

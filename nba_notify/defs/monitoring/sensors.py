@@ -73,7 +73,9 @@ def observation_for(execution: EntityExecution) -> dg.AssetObservation:
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Records every finished run into sync_execution_history / sync_error_log / sync_status.",
 )
-def sync_execution_tracker(context: dg.SensorEvaluationContext, database: PostgresResource) -> dg.SensorResult:
+def sync_execution_tracker(
+    context: dg.SensorEvaluationContext, database: PostgresResource
+) -> dg.SensorResult:
     cursors: dict[str, str | None] = json.loads(context.cursor) if context.cursor else {}
     engine = database.engine()
     now = datetime.now(UTC)

@@ -116,7 +116,11 @@ def count_mismatch(
     with engine.connect() as conn:
         if list_error is None:
             assessment = foreign.assess(
-                conn, listed, policy, start=start, end=end,
+                conn,
+                listed,
+                policy,
+                start=start,
+                end=end,
                 lag_allowance=timedelta(seconds=notification_policy.list_lag_allowance_seconds),
             )
         recorded = foreign.open_foreign(conn, policy.campaign_id)
@@ -124,10 +128,15 @@ def count_mismatch(
     serious = offending_foreign_rows(assessment, recorded)
     rows: Rows = list(serious)
     if counts.mismatch:
-        rows.append({"kind": "counts", "listed": assessment.listed_total if assessment else None,
-                     "ledger": counts.ledger_live,
-                     "detail": f"desired {counts.desired}, ledger {counts.ledger_live} "
-                               f"({counts.ledger_unresolved} unresolved) past the update buffer"})
+        rows.append(
+            {
+                "kind": "counts",
+                "listed": assessment.listed_total if assessment else None,
+                "ledger": counts.ledger_live,
+                "detail": f"desired {counts.desired}, ledger {counts.ledger_live} "
+                f"({counts.ledger_unresolved} unresolved) past the update buffer",
+            }
+        )
     return _result(
         rows,
         severity=dg.AssetCheckSeverity.ERROR if serious else dg.AssetCheckSeverity.WARN,
@@ -151,19 +160,25 @@ def offending_foreign_rows(assessment: Any, recorded: Rows) -> Rows:
 
     rows: Rows = []
     seen = set()
-    for u in (assessment.unowned if assessment else []):
+    for u in assessment.unowned if assessment else []:
         seen.add(u["send_at_utc"])
         rows.append(_foreign_row(u, describe({**u, "braze_schedule_id": None})))
     for r in recorded:
         if r["send_at_utc"] not in seen:
             rows.append(_foreign_row(r, describe(r)))
-    for m in (assessment.unlisted if assessment else []):
-        rows.append({
-            "kind": "unlisted", "game_id": m["game_id"], "send_at_utc": m["send_at_utc"],
-            "schedule_id": m["schedule_id"], "listed": 0, "ledger": 1,
-            "detail": f"not listed, while schedules confirmed later are (list current through "
-                      f"{m['list_current_through']:%H:%M:%SZ}): gone at Braze?",
-        })
+    for m in assessment.unlisted if assessment else []:
+        rows.append(
+            {
+                "kind": "unlisted",
+                "game_id": m["game_id"],
+                "send_at_utc": m["send_at_utc"],
+                "schedule_id": m["schedule_id"],
+                "listed": 0,
+                "ledger": 1,
+                "detail": f"not listed, while schedules confirmed later are (list current through "
+                f"{m['list_current_through']:%H:%M:%SZ}): gone at Braze?",
+            }
+        )
     return rows
 
 
@@ -249,8 +264,15 @@ def unresolved_intents(
     waiting = [r for r in rows if r["state"] != "unidentified"]
     return _result(
         waiting,
-        columns=["game_id", "intent_key", "state", "operation", "earliest_send_at_risk", "decision_deadline",
-                 "minutes_to_risk"],
+        columns=[
+            "game_id",
+            "intent_key",
+            "state",
+            "operation",
+            "earliest_send_at_risk",
+            "decision_deadline",
+            "minutes_to_risk",
+        ],
         extra={"unresolved": len(waiting), "unidentified": len(rows) - len(waiting)},
     )
 

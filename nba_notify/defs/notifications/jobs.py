@@ -231,7 +231,9 @@ class ResolveForeignConfig(dg.Config):
     note: str = ""
 
 
-@dg.op(description="Operator decision on a foreign Braze schedule (possible double push): delete by id or adopt.")
+@dg.op(
+    description="Operator decision on a foreign Braze schedule (possible double push): delete by id or adopt."
+)
 def resolve_foreign_op(
     context: dg.OpExecutionContext,
     config: ResolveForeignConfig,

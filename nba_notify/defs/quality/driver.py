@@ -53,7 +53,13 @@ def run_retry_tick(
             raise_on_error=False,
         )
         runs.append(
-            RetryRun(request.run_key, request.tags[RETRY_SCRAPER_TAG], request.partition_key, outcome.run_id, outcome.success)
+            RetryRun(
+                request.run_key,
+                request.tags[RETRY_SCRAPER_TAG],
+                request.partition_key,
+                outcome.run_id,
+                outcome.success,
+            )
         )
     return runs
 

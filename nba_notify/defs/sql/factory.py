@@ -67,9 +67,7 @@ def sql_model_asset(project: SqlProject, model: SqlModel) -> dg.AssetsDefinition
         description=model.config.description or f"SQL model {model.relpath}",
         tags=tags,
         # The rendered SQL is the code: a changed file shows the asset as changed in the UI.
-        code_version=hashlib.sha256(
-            f"{model.materialized}\n{model.rendered_sql}".encode()
-        ).hexdigest()[:16],
+        code_version=hashlib.sha256(f"{model.materialized}\n{model.rendered_sql}".encode()).hexdigest()[:16],
         metadata={
             "dagster/table_name": f"{model.schema}.{model.name}",
             "sql_file": model.relpath,
@@ -77,9 +75,7 @@ def sql_model_asset(project: SqlProject, model: SqlModel) -> dg.AssetsDefinition
             "dagster/code_references": _code_reference(str(model.path)),
         },
     )
-    def _sql_model(
-        context: dg.AssetExecutionContext, database: PostgresResource
-    ) -> dg.MaterializeResult:
+    def _sql_model(context: dg.AssetExecutionContext, database: PostgresResource) -> dg.MaterializeResult:
         outcome = materialize_model(database.engine(), project, model.name)
         if outcome.rebuilt_dependents:
             context.log.info(
@@ -105,11 +101,7 @@ def sql_model_asset(project: SqlProject, model: SqlModel) -> dg.AssetsDefinition
 def sql_asset_check(project: SqlProject, check: SqlCheck) -> dg.AssetChecksDefinition:
     target = dg.AssetKey(list(check.target))
     additional = [key for key in upstream_keys(project, check) if key != target]
-    severity = (
-        dg.AssetCheckSeverity.ERROR
-        if check.config.severity == "ERROR"
-        else dg.AssetCheckSeverity.WARN
-    )
+    severity = dg.AssetCheckSeverity.ERROR if check.config.severity == "ERROR" else dg.AssetCheckSeverity.WARN
 
     @dg.asset_check(
         asset=target,
@@ -141,9 +133,7 @@ def sql_asset_check(project: SqlProject, check: SqlCheck) -> dg.AssetChecksDefin
             severity=severity,
             metadata=metadata,
             description=(
-                None
-                if outcome.passed
-                else f"{outcome.offending_count} offending row(s) from {check.relpath}"
+                None if outcome.passed else f"{outcome.offending_count} offending row(s) from {check.relpath}"
             ),
         )
 

@@ -99,7 +99,9 @@ def slack_payload(message: AlertMessage) -> dict[str, Any]:
         "text": message.headline,
         "attachments": [
             {
-                "color": "#2EB67D" if message.event == "RESOLVED" else SEVERITY_COLOURS.get(message.severity, "#999999"),
+                "color": "#2EB67D"
+                if message.event == "RESOLVED"
+                else SEVERITY_COLOURS.get(message.severity, "#999999"),
                 "title": message.title,
                 "fields": fields,
                 "text": "```" + json.dumps(dict(message.details), default=str, sort_keys=True)[:2500] + "```",
@@ -125,7 +127,9 @@ class WebhookChannel:
             ) from exc
         except httpx.HTTPError as exc:
             raise PipelineError(
-                ErrorCategory.NETWORK, f"alert webhook unreachable: {type(exc).__name__}: {exc}", {"url": self.url}
+                ErrorCategory.NETWORK,
+                f"alert webhook unreachable: {type(exc).__name__}: {exc}",
+                {"url": self.url},
             ) from exc
         if response.status_code >= 300:
             raise classify_status(
@@ -160,16 +164,29 @@ class SmtpChannel:
                     smtp.login(self.username, self.password or "")
                 smtp.send_message(email)
         except smtplib.SMTPAuthenticationError as exc:
-            raise PipelineError(ErrorCategory.AUTH, f"SMTP login rejected: {exc.smtp_code}", where, exc.smtp_code) from exc
+            raise PipelineError(
+                ErrorCategory.AUTH, f"SMTP login rejected: {exc.smtp_code}", where, exc.smtp_code
+            ) from exc
         except smtplib.SMTPResponseException as exc:
-            raise PipelineError(ErrorCategory.API, f"SMTP server answered {exc.smtp_code}: {exc.smtp_error!r}", where, exc.smtp_code) from exc
+            raise PipelineError(
+                ErrorCategory.API,
+                f"SMTP server answered {exc.smtp_code}: {exc.smtp_error!r}",
+                where,
+                exc.smtp_code,
+            ) from exc
         except smtplib.SMTPRecipientsRefused as exc:
-            raise PipelineError(ErrorCategory.VALIDATION, f"SMTP refused recipients {sorted(exc.recipients)}", where) from exc
+            raise PipelineError(
+                ErrorCategory.VALIDATION, f"SMTP refused recipients {sorted(exc.recipients)}", where
+            ) from exc
         except TimeoutError as exc:
-            raise PipelineError(ErrorCategory.TIMEOUT, f"SMTP {self.host}:{self.port} timed out", where) from exc
+            raise PipelineError(
+                ErrorCategory.TIMEOUT, f"SMTP {self.host}:{self.port} timed out", where
+            ) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise PipelineError(
-                ErrorCategory.NETWORK, f"SMTP {self.host}:{self.port} failed: {type(exc).__name__}: {exc}", where
+                ErrorCategory.NETWORK,
+                f"SMTP {self.host}:{self.port} failed: {type(exc).__name__}: {exc}",
+                where,
             ) from exc
 
 

@@ -52,7 +52,15 @@ def deliver_pending(
         channel = channels.get(row["channel"])
         attempt = row["attempt_count"] + 1
         if channel is None:
-            outcome = DeliveryOutcome(row["id"], row["alert_id"], row["channel"], row["event"], attempt, "SKIPPED", "channel not configured")
+            outcome = DeliveryOutcome(
+                row["id"],
+                row["alert_id"],
+                row["channel"],
+                row["event"],
+                attempt,
+                "SKIPPED",
+                "channel not configured",
+            )
             _record(engine, outcome, now, None)
             outcomes.append(outcome)
             continue
@@ -62,14 +70,20 @@ def deliver_pending(
         except Exception as exc:
             error = classify_exception(exc)
         if error is None:
-            outcome = DeliveryOutcome(row["id"], row["alert_id"], row["channel"], row["event"], attempt, "DELIVERED")
+            outcome = DeliveryOutcome(
+                row["id"], row["alert_id"], row["channel"], row["event"], attempt, "DELIVERED"
+            )
             next_at = None
         elif attempt >= max_attempts or not error.retryable:
-            outcome = DeliveryOutcome(row["id"], row["alert_id"], row["channel"], row["event"], attempt, "FAILED", str(error))
+            outcome = DeliveryOutcome(
+                row["id"], row["alert_id"], row["channel"], row["event"], attempt, "FAILED", str(error)
+            )
             next_at = None
         else:
             delay = retry_delays[min(attempt - 1, len(retry_delays) - 1)] if retry_delays else 0.0
-            outcome = DeliveryOutcome(row["id"], row["alert_id"], row["channel"], row["event"], attempt, "PENDING", str(error))
+            outcome = DeliveryOutcome(
+                row["id"], row["alert_id"], row["channel"], row["event"], attempt, "PENDING", str(error)
+            )
             next_at = now + timedelta(seconds=delay)
         _record(engine, outcome, now, error, next_at)
         outcomes.append(outcome)
@@ -95,10 +109,24 @@ def _claim(engine: sa.Engine, now: datetime, limit: int) -> list[dict[str, Any]]
         conn.execute(sa.update(d).where(d.c.id.in_(ids)).values(next_attempt_at=now + CLAIM_LEASE))
         rows = conn.execute(
             sa.select(
-                d.c.id, d.c.alert_id, d.c.channel, d.c.event, d.c.attempt_count,
-                a.c.rule_key, r.c.name.label("rule_name"), a.c.entity, a.c.dedupe_key,
-                a.c.severity, a.c.status, a.c.title, a.c.details, a.c.occurrences,
-                a.c.first_seen_at, a.c.last_seen_at, a.c.escalation_level, a.c.resolution_note,
+                d.c.id,
+                d.c.alert_id,
+                d.c.channel,
+                d.c.event,
+                d.c.attempt_count,
+                a.c.rule_key,
+                r.c.name.label("rule_name"),
+                a.c.entity,
+                a.c.dedupe_key,
+                a.c.severity,
+                a.c.status,
+                a.c.title,
+                a.c.details,
+                a.c.occurrences,
+                a.c.first_seen_at,
+                a.c.last_seen_at,
+                a.c.escalation_level,
+                a.c.resolution_note,
             )
             .join(a, a.c.id == d.c.alert_id)
             .join(r, r.c.rule_key == a.c.rule_key)

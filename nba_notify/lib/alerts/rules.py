@@ -99,7 +99,9 @@ def _rule(
     escalation: int | None = None,
     active: bool = True,
 ) -> AlertRule:
-    return AlertRule(key, name, entity, metric, severity, threshold, window, tuple(channels), escalation, active)
+    return AlertRule(
+        key, name, entity, metric, severity, threshold, window, tuple(channels), escalation, active
+    )
 
 
 S = Severity
@@ -109,28 +111,189 @@ S = Severity
 DEFAULT_RULES: dict[str, AlertRule] = {
     r.rule_key: r
     for r in (
-        _rule("box_scores_consecutive_failures", "Box score sync consecutive failures", "box_scores", "consecutive_failures", 3, 3600, S.HIGH, escalation=1800),
-        _rule("games_schedule_consecutive_failures", "Games schedule consecutive failures", "games_schedule", "consecutive_failures", 3, 2700, S.HIGH, escalation=1800),
-        _rule("live_scoreboard_consecutive_failures", "Live scoreboard consecutive failures", "live_scoreboard", "consecutive_failures", 3, 300, S.HIGH, escalation=1800),
-        _rule("notifications_sync_consecutive_failures", "Notification sync consecutive failures", "notifications_sync", "consecutive_failures", 3, 3600, S.CRITICAL, escalation=300),
-        _rule("sync_success_rate", "Sync success rate drop", ALL_ENTITIES, "success_rate", 0.95, 86400, S.MEDIUM),
-        _rule("box_scores_duration_exceeded", "Box score sync duration exceeded", "box_scores", "duration_exceeded", 300, 900, S.MEDIUM),
-        _rule("games_schedule_duration_exceeded", "Games schedule duration exceeded", "games_schedule", "duration_exceeded", 600, 900, S.MEDIUM),
-        _rule("memory_usage_exceeded", "Memory usage exceeded", ALL_ENTITIES, "memory_usage", 512, 900, S.HIGH, escalation=1800),
-        _rule("asset_check_failed", "Asset check failed (ERROR)", ALL_ENTITIES, "asset_check_failed", None, None, S.HIGH, escalation=1800),
-        _rule("asset_check_warned", "Asset check failed (WARN)", ALL_ENTITIES, "asset_check_warned", None, None, S.LOW, ("dashboard",), active=False),
-        _rule("stale_pending", "Notification still pending after send time", "notifications_sync", "stale_pending", None, None, S.CRITICAL, escalation=300),
-        _rule("count_mismatch", "Schedule count mismatch", "notifications_sync", "count_mismatch", None, None, S.HIGH, escalation=1800),
-        _rule("ambiguous_schedule", "Ambiguous Braze schedule outcome", "notifications_sync", "ambiguous_schedule", None, None, S.CRITICAL, escalation=300),
+        _rule(
+            "box_scores_consecutive_failures",
+            "Box score sync consecutive failures",
+            "box_scores",
+            "consecutive_failures",
+            3,
+            3600,
+            S.HIGH,
+            escalation=1800,
+        ),
+        _rule(
+            "games_schedule_consecutive_failures",
+            "Games schedule consecutive failures",
+            "games_schedule",
+            "consecutive_failures",
+            3,
+            2700,
+            S.HIGH,
+            escalation=1800,
+        ),
+        _rule(
+            "live_scoreboard_consecutive_failures",
+            "Live scoreboard consecutive failures",
+            "live_scoreboard",
+            "consecutive_failures",
+            3,
+            300,
+            S.HIGH,
+            escalation=1800,
+        ),
+        _rule(
+            "notifications_sync_consecutive_failures",
+            "Notification sync consecutive failures",
+            "notifications_sync",
+            "consecutive_failures",
+            3,
+            3600,
+            S.CRITICAL,
+            escalation=300,
+        ),
+        _rule(
+            "sync_success_rate", "Sync success rate drop", ALL_ENTITIES, "success_rate", 0.95, 86400, S.MEDIUM
+        ),
+        _rule(
+            "box_scores_duration_exceeded",
+            "Box score sync duration exceeded",
+            "box_scores",
+            "duration_exceeded",
+            300,
+            900,
+            S.MEDIUM,
+        ),
+        _rule(
+            "games_schedule_duration_exceeded",
+            "Games schedule duration exceeded",
+            "games_schedule",
+            "duration_exceeded",
+            600,
+            900,
+            S.MEDIUM,
+        ),
+        _rule(
+            "memory_usage_exceeded",
+            "Memory usage exceeded",
+            ALL_ENTITIES,
+            "memory_usage",
+            512,
+            900,
+            S.HIGH,
+            escalation=1800,
+        ),
+        _rule(
+            "asset_check_failed",
+            "Asset check failed (ERROR)",
+            ALL_ENTITIES,
+            "asset_check_failed",
+            None,
+            None,
+            S.HIGH,
+            escalation=1800,
+        ),
+        _rule(
+            "asset_check_warned",
+            "Asset check failed (WARN)",
+            ALL_ENTITIES,
+            "asset_check_warned",
+            None,
+            None,
+            S.LOW,
+            ("dashboard",),
+            active=False,
+        ),
+        _rule(
+            "stale_pending",
+            "Notification still pending after send time",
+            "notifications_sync",
+            "stale_pending",
+            None,
+            None,
+            S.CRITICAL,
+            escalation=300,
+        ),
+        _rule(
+            "count_mismatch",
+            "Schedule count mismatch",
+            "notifications_sync",
+            "count_mismatch",
+            None,
+            None,
+            S.HIGH,
+            escalation=1800,
+        ),
+        _rule(
+            "ambiguous_schedule",
+            "Ambiguous Braze schedule outcome",
+            "notifications_sync",
+            "ambiguous_schedule",
+            None,
+            None,
+            S.CRITICAL,
+            escalation=300,
+        ),
         # Migration 0016 seeds this one.
-        _rule("foreign_schedule", "Possible double push: a Braze schedule the ledger does not own", "notifications_sync", "foreign_schedule", None, None, S.CRITICAL, escalation=300),
-        _rule("retry_exhausted", "Scrape retries exhausted", ALL_ENTITIES, "retry_exhausted", None, None, S.HIGH, escalation=1800),
-        _rule("scrape_recovered", "Scrape recovered after retry", ALL_ENTITIES, "recovered", None, None, S.LOW, ("webhook", "dashboard")),
+        _rule(
+            "foreign_schedule",
+            "Possible double push: a Braze schedule the ledger does not own",
+            "notifications_sync",
+            "foreign_schedule",
+            None,
+            None,
+            S.CRITICAL,
+            escalation=300,
+        ),
+        _rule(
+            "retry_exhausted",
+            "Scrape retries exhausted",
+            ALL_ENTITIES,
+            "retry_exhausted",
+            None,
+            None,
+            S.HIGH,
+            escalation=1800,
+        ),
+        _rule(
+            "scrape_recovered",
+            "Scrape recovered after retry",
+            ALL_ENTITIES,
+            "recovered",
+            None,
+            None,
+            S.LOW,
+            ("webhook", "dashboard"),
+        ),
         # Migration 0012 seeds this one: one alert per root cause, however many game days.
-        _rule("retry_permanent", "Scrape permanently unavailable", ALL_ENTITIES, "retry_permanent", None, None, S.MEDIUM),
+        _rule(
+            "retry_permanent",
+            "Scrape permanently unavailable",
+            ALL_ENTITIES,
+            "retry_permanent",
+            None,
+            None,
+            S.MEDIUM,
+        ),
         # Migration 0007 seeds these two.
-        _rule("currents_quarantined", "Currents events quarantined", "notifications_sync", "quarantined", None, None, S.HIGH, escalation=1800),
-        _rule("manual_sync_rejected", "Manual sync request rejected", ALL_ENTITIES, "manual_sync_rejected", None, None, S.MEDIUM),
+        _rule(
+            "currents_quarantined",
+            "Currents events quarantined",
+            "notifications_sync",
+            "quarantined",
+            None,
+            None,
+            S.HIGH,
+            escalation=1800,
+        ),
+        _rule(
+            "manual_sync_rejected",
+            "Manual sync request rejected",
+            ALL_ENTITIES,
+            "manual_sync_rejected",
+            None,
+            None,
+            S.MEDIUM,
+        ),
     )
 }
 
@@ -155,7 +318,9 @@ def get_rule(conn: sa.Connection, rule_key: str) -> AlertRule:
     row = conn.execute(sa.select(alert_rules).where(alert_rules.c.rule_key == rule_key)).mappings().first()
     if row is None and rule_key in DEFAULT_RULES:
         ensure_default_rules(conn, [rule_key])
-        row = conn.execute(sa.select(alert_rules).where(alert_rules.c.rule_key == rule_key)).mappings().first()
+        row = (
+            conn.execute(sa.select(alert_rules).where(alert_rules.c.rule_key == rule_key)).mappings().first()
+        )
     if row is None:
         raise PipelineError(
             ErrorCategory.VALIDATION,
@@ -184,7 +349,9 @@ def update_rule(conn: sa.Connection, rule_key: str, edit: RuleEdit) -> None:
             "threshold": edit.threshold,
             "evaluation_window_seconds": edit.evaluation_window_seconds,
             "severity": str(edit.severity) if edit.severity else None,
-            "notification_channels": list(edit.notification_channels) if edit.notification_channels is not None else None,
+            "notification_channels": list(edit.notification_channels)
+            if edit.notification_channels is not None
+            else None,
             "escalation_delay_seconds": edit.escalation_delay_seconds,
             "is_active": edit.is_active,
         }.items()

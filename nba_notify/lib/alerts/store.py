@@ -147,7 +147,14 @@ def raise_alert(
         if row.inserted:
             _queue_deliveries(conn, row.id, rule, RAISED, now)
         return AlertRef(
-            row.id, rule_key, entity, key, Severity(row.severity), row.status, row.occurrences, bool(row.inserted)
+            row.id,
+            rule_key,
+            entity,
+            key,
+            Severity(row.severity),
+            row.status,
+            row.occurrences,
+            bool(row.inserted),
         )
 
 
@@ -241,11 +248,27 @@ def escalate_due(bind: sa.Engine | sa.Connection, now: datetime | None = None) -
                     escalation_level=alerts.c.escalation_level + 1,
                     escalated_at=now,
                 )
-                .returning(alerts.c.rule_key, alerts.c.entity, alerts.c.dedupe_key, alerts.c.severity, alerts.c.status, alerts.c.occurrences)
+                .returning(
+                    alerts.c.rule_key,
+                    alerts.c.entity,
+                    alerts.c.dedupe_key,
+                    alerts.c.severity,
+                    alerts.c.status,
+                    alerts.c.occurrences,
+                )
             ).one()
             _queue_deliveries(conn, alert_id, get_rule(conn, row.rule_key), ESCALATED, now)
             refs.append(
-                AlertRef(alert_id, row.rule_key, row.entity, row.dedupe_key, Severity(row.severity), row.status, row.occurrences, False)
+                AlertRef(
+                    alert_id,
+                    row.rule_key,
+                    row.entity,
+                    row.dedupe_key,
+                    Severity(row.severity),
+                    row.status,
+                    row.occurrences,
+                    False,
+                )
             )
         return refs
 

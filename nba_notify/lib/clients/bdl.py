@@ -91,7 +91,10 @@ class BdlClient:
             if page_number > self.max_pages:
                 raise _paging_error(
                     f"BDL games for {game_date} did not finish within {self.max_pages} pages",
-                    game_date, cursor, page_number - 1, reason="too_many_pages",
+                    game_date,
+                    cursor,
+                    page_number - 1,
+                    reason="too_many_pages",
                 )
             params: dict[str, Any] = {"dates[]": [game_date.isoformat()], "per_page": size}
             if cursor is not None:
@@ -108,7 +111,10 @@ class BdlClient:
             if str(next_cursor) in seen:
                 raise _paging_error(
                     f"BDL games for {game_date}: cursor {next_cursor!r} repeated on page {page_number}",
-                    game_date, next_cursor, page_number, reason="repeated_cursor",
+                    game_date,
+                    next_cursor,
+                    page_number,
+                    reason="repeated_cursor",
                 )
             cursor = next_cursor
 
@@ -121,9 +127,7 @@ class BdlClient:
         return Page("bdl", "box_scores", params, 1, response, response.json())
 
 
-def _paging_error(
-    message: str, game_date: date, cursor: object, pages: int, *, reason: str
-) -> PipelineError:
+def _paging_error(message: str, game_date: date, cursor: object, pages: int, *, reason: str) -> PipelineError:
     return PipelineError(
         ErrorCategory.API,
         message,

@@ -153,7 +153,9 @@ def process_games(engine: sa.Engine, day: date, *, run_id: str | None) -> DayRes
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_GAMES_LOCK_KEY)))
         outcome = claims.refresh_day(conn, day, season_file, bdl_listing, run_id=run_id)
         run.add(outcome.games_written)
-        on_day = conn.execute(sa.select(sa.func.count()).select_from(games).where(games.c.game_date == day)).scalar_one()
+        on_day = conn.execute(
+            sa.select(sa.func.count()).select_from(games).where(games.c.game_date == day)
+        ).scalar_one()
         run.details.update(
             {
                 **outcome.details(),

@@ -84,21 +84,29 @@ def raise_unresolved_alert(
     when = earliest_send_at.isoformat() if earliest_send_at else "unknown time"
     withdrawn = desired is not None and not desired.active
     changed = (
-        desired is not None and desired.active and attempt is not None
+        desired is not None
+        and desired.active
+        and attempt is not None
         and desired.signature != attempt.target_signature
     )
     if withdrawn and desired:
         outlook = f"game is {desired.reason}: a push may still go out"
     elif changed and desired is not None:
-        outlook = (f"the game changed since (push wanted at {desired.send_at.isoformat() if desired.send_at else '?'}): "
-                   "if the lost call landed, its push goes out at the old time")
+        outlook = (
+            f"the game changed since (push wanted at {desired.send_at.isoformat() if desired.send_at else '?'}): "
+            "if the lost call landed, its push goes out at the old time"
+        )
     elif escalated:
-        outlook = ("decision deadline passed without evidence: " +
-                   ("held — the push will be missed unless an operator decides" if fallback == "hold"
-                    else "re-created — a second push is possible if the lost call did land"))
+        outlook = "decision deadline passed without evidence: " + (
+            "held — the push will be missed unless an operator decides"
+            if fallback == "hold"
+            else "re-created — a second push is possible if the lost call did land"
+        )
     else:
         outlook = f"verifying against Braze's scheduled-broadcasts list until {deadline.isoformat() if deadline else '?'}"
-    title = f"Ambiguous Braze schedule for game {row.game_id} ({teams}), earliest push at risk {when}: {outlook}"
+    title = (
+        f"Ambiguous Braze schedule for game {row.game_id} ({teams}), earliest push at risk {when}: {outlook}"
+    )
     details = {
         "game_id": row.game_id,
         "intent_key": row.intent_key,
@@ -125,8 +133,14 @@ def raise_unresolved_alert(
         "is there, or `--absent` if none is (it is then created again). `nba-notify unknown list` shows all.",
     }
     return raise_domain_alert(
-        engine, sink, rule_key=RULE_AMBIGUOUS, title=title, details=details, dedupe_key=row.intent_key,
-        now=now, severity=Severity.CRITICAL,
+        engine,
+        sink,
+        rule_key=RULE_AMBIGUOUS,
+        title=title,
+        details=details,
+        dedupe_key=row.intent_key,
+        now=now,
+        severity=Severity.CRITICAL,
     )
 
 
@@ -138,8 +152,11 @@ def raise_unchangeable_alert(
     title = (
         f"Braze holds a push for game {row.game_id} ({desired.away_team}@{desired.home_team}) at "
         f"{row.send_at.isoformat() if row.send_at else '?'} that cannot be changed (id unknown): "
-        + (f"the game is {desired.reason}" if not desired.active else
-           f"tip-off moved; the push should go at {desired.send_at.isoformat() if desired.send_at else '?'}")
+        + (
+            f"the game is {desired.reason}"
+            if not desired.active
+            else f"tip-off moved; the push should go at {desired.send_at.isoformat() if desired.send_at else '?'}"
+        )
     )
     details = {
         "game_id": row.game_id,
@@ -151,8 +168,14 @@ def raise_unchangeable_alert(
         "'<intent_key>' --absent` so it is created again at the right time.",
     }
     return raise_domain_alert(
-        engine, sink, rule_key=RULE_AMBIGUOUS, title=title, details=details, dedupe_key=row.intent_key,
-        now=now, severity=Severity.CRITICAL,
+        engine,
+        sink,
+        rule_key=RULE_AMBIGUOUS,
+        title=title,
+        details=details,
+        dedupe_key=row.intent_key,
+        now=now,
+        severity=Severity.CRITICAL,
     )
 
 
@@ -161,7 +184,9 @@ def resolve_unresolved_alert(engine: sa.Engine, intent_key: str, *, by: str, not
     try:
         from nba_notify.lib.alerts import resolve_matching
 
-        resolve_matching(engine, rule_key=RULE_AMBIGUOUS, entity=ENTITY, dedupe_key=intent_key, by=by, note=note)
+        resolve_matching(
+            engine, rule_key=RULE_AMBIGUOUS, entity=ENTITY, dedupe_key=intent_key, by=by, note=note
+        )
     except Exception as exc:
         return str(classify_exception(exc))
     return None

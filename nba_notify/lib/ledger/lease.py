@@ -121,7 +121,12 @@ class Lease:
                 raise PipelineError(
                     ErrorCategory.TIMEOUT,
                     f"lease {name!r} is held by another run",
-                    details={"lease": name, "holder": holder, "waited_seconds": wait_seconds, **holder_of(engine, name)},
+                    details={
+                        "lease": name,
+                        "holder": holder,
+                        "waited_seconds": wait_seconds,
+                        **holder_of(engine, name),
+                    },
                     recovery="Another scheduler or reconcile run holds the lease; this run is retried "
                     "later. If the holder died, the lease expires after its TTL on its own.",
                 )
@@ -131,7 +136,8 @@ class Lease:
         """Extend the lease; raises :class:`FenceLost` if it was taken over meanwhile."""
         with self.engine.begin() as conn:
             ok = conn.execute(
-                RENEW_SQL, {"name": self.name, "fence": self.fence, "holder": self.holder, "ttl": self.ttl_seconds}
+                RENEW_SQL,
+                {"name": self.name, "fence": self.fence, "holder": self.holder, "ttl": self.ttl_seconds},
             ).scalar()
         if ok is None:
             raise FenceLost(self.name, self.fence, current_fence(self.engine, self.name))
@@ -162,13 +168,23 @@ class Lease:
 
 def current_fence(engine: sa.Engine, name: str) -> int | None:
     with engine.connect() as conn:
-        value = conn.execute(sa.text("SELECT fence FROM scheduler_leases WHERE name = :n"), {"n": name}).scalar()
+        value = conn.execute(
+            sa.text("SELECT fence FROM scheduler_leases WHERE name = :n"), {"n": name}
+        ).scalar()
     return int(value) if value is not None else None
 
 
 def holder_of(engine: sa.Engine, name: str) -> dict[str, object]:
     with engine.connect() as conn:
-        row = conn.execute(
-            sa.text("SELECT holder, fence, expires_at FROM scheduler_leases WHERE name = :n"), {"n": name}
-        ).mappings().first()
-    return {"current_holder": row["holder"], "current_fence": row["fence"], "expires_at": str(row["expires_at"])} if row else {}
+        row = (
+            conn.execute(
+                sa.text("SELECT holder, fence, expires_at FROM scheduler_leases WHERE name = :n"), {"n": name}
+            )
+            .mappings()
+            .first()
+        )
+    return (
+        {"current_holder": row["holder"], "current_fence": row["fence"], "expires_at": str(row["expires_at"])}
+        if row
+        else {}
+    )

@@ -38,7 +38,11 @@ class Tick:
 
 
 def stale_pending_tick(
-    engine: sa.Engine, policy: NotificationPolicy, now: datetime, cursor: str | None, alerts: AlertSink | None = None
+    engine: sa.Engine,
+    policy: NotificationPolicy,
+    now: datetime,
+    cursor: str | None,
+    alerts: AlertSink | None = None,
 ) -> Tick:
     state = json.loads(cursor) if cursor else {}
     after = (datetime.fromisoformat(state["send_at"]), int(state["id"])) if state else None
@@ -49,18 +53,25 @@ def stale_pending_tick(
     tick = Tick(cursor="")
     for row in rows[:MAX_ALERTS_PER_TICK]:
         error = raise_domain_alert(
-            engine, alerts, rule_key=RULE_STALE_PENDING,
+            engine,
+            alerts,
+            rule_key=RULE_STALE_PENDING,
             title=f"No send confirmed for game {row['game_id']}: scheduled {row['send_at_utc'].isoformat()}, "
-                  f"{policy.send_grace_minutes} min grace passed (state {row['state']})",
-            details={k: str(v) for k, v in row.items()}, dedupe_key=row["intent_key"], now=now,
+            f"{policy.send_grace_minutes} min grace passed (state {row['state']})",
+            details={k: str(v) for k, v in row.items()},
+            dedupe_key=row["intent_key"],
+            now=now,
         )
         tick.alerts.append(row["game_id"] if error is None else f"{row['game_id']} (alert failed: {error})")
     if len(rows) > MAX_ALERTS_PER_TICK:
         raise_domain_alert(
-            engine, alerts, rule_key=RULE_STALE_PENDING,
+            engine,
+            alerts,
+            rule_key=RULE_STALE_PENDING,
             title=f"{len(rows) - MAX_ALERTS_PER_TICK} more notifications without a send confirmation",
             details={"games": [r["game_id"] for r in rows[MAX_ALERTS_PER_TICK:]][:500]},
-            dedupe_key="bulk", now=now,
+            dedupe_key="bulk",
+            now=now,
         )
         tick.alerts.append(f"+{len(rows) - MAX_ALERTS_PER_TICK} more")
     last = rows[-1]
@@ -90,7 +101,12 @@ def count_mismatch_tick(
     tick_alerts: list[str] = []
     if braze is not None:
         observation, budget = foreign.observe(
-            engine, braze, policy, now=now, alerts=alerts, budget=foreign.ListBudget.from_state(state.get("list")),
+            engine,
+            braze,
+            policy,
+            now=now,
+            alerts=alerts,
+            budget=foreign.ListBudget.from_state(state.get("list")),
             lag_allowance=lag_allowance,
         )
         state["list"] = budget.as_state()
@@ -105,7 +121,9 @@ def count_mismatch_tick(
     mismatch = state.get("mismatch") or {}
     if not counts.mismatch:
         state.pop("mismatch", None)
-        return Tick(cursor=json.dumps(state) if state else "", alerts=tick_alerts, run_key=run_key, detail=detail)
+        return Tick(
+            cursor=json.dumps(state) if state else "", alerts=tick_alerts, run_key=run_key, detail=detail
+        )
     key = counts.key()
     if mismatch.get("key") != key:
         mismatch = {"key": key, "since": now.isoformat(), "alerted": False}
@@ -113,10 +131,14 @@ def count_mismatch_tick(
     persisted = now - datetime.fromisoformat(mismatch["since"]) >= timedelta(minutes=persist_minutes)
     if not mismatch["alerted"] and persisted:
         error = raise_domain_alert(
-            engine, alerts, rule_key=RULE_COUNT_MISMATCH,
+            engine,
+            alerts,
+            rule_key=RULE_COUNT_MISMATCH,
             title=f"Schedule counts disagree since {mismatch['since']}: desired {counts.desired}, "
-                  f"ledger {counts.ledger_live} ({counts.ledger_unresolved} unresolved)",
-            details=counts.as_dict(), dedupe_key=policy.campaign_id, now=now,
+            f"ledger {counts.ledger_live} ({counts.ledger_unresolved} unresolved)",
+            details=counts.as_dict(),
+            dedupe_key=policy.campaign_id,
+            now=now,
         )
         mismatch["alerted"] = True
         tick_alerts.append(key if error is None else f"{key} (alert failed: {error})")

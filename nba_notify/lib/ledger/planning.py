@@ -403,7 +403,9 @@ def plan_actions(
         siblings = [r for r in rows_by_game_kind[(d.game_id, d.kind)] if r.intent_key != key]
         if (row is not None and row.state == "sent") or any(r.state == "sent" for r in siblings):
             action = "skipped_unchanged" if row is not None and row.signature == d.signature else "skipped"
-            plan.skips.append(Skip(key, game_id, action, "already_sent", d.send_at, row.braze_schedule_id if row else None))
+            plan.skips.append(
+                Skip(key, game_id, action, "already_sent", d.send_at, row.braze_schedule_id if row else None)
+            )
             continue
 
         if row is None or row.state in REUSABLE_STATES:
@@ -411,12 +413,16 @@ def plan_actions(
             if reason is not None:
                 plan.skips.append(Skip(key, game_id, "skipped", reason, d.send_at))
             else:
-                plan.actions.append(Action(ActionKind.CREATE, key, game_id, d, row, "new" if row is None else row.state))
+                plan.actions.append(
+                    Action(ActionKind.CREATE, key, game_id, d, row, "new" if row is None else row.state)
+                )
             continue
 
         if row.state == "scheduled":
             if row.signature == d.signature:
-                plan.skips.append(Skip(key, game_id, "skipped_unchanged", "unchanged", d.send_at, row.braze_schedule_id))
+                plan.skips.append(
+                    Skip(key, game_id, "skipped_unchanged", "unchanged", d.send_at, row.braze_schedule_id)
+                )
                 continue
             change = _change_of_scheduled(row, d, now, policy)
             if isinstance(change, Skip):
@@ -451,13 +457,17 @@ def _plan_unidentified(
         reason = "stale_left_to_send_guard" if d.active else f"{d.reason}_left_to_send_guard"
         plan.actions.append(Action(ActionKind.ABANDON, row.intent_key, row.game_id, d, row, reason))
         if d.active and _create_window_problem(d, now, policy) is None:
-            plan.actions.append(Action(ActionKind.CREATE, row.intent_key, row.game_id, d, row, "after_abandon"))
+            plan.actions.append(
+                Action(ActionKind.CREATE, row.intent_key, row.game_id, d, row, "after_abandon")
+            )
         return
     reason = "unidentified_cannot_update" if d.active else "unidentified_cannot_cancel"
     plan.skips.append(Skip(row.intent_key, row.game_id, "skipped", reason, d.send_at))
 
 
-def _change_of_scheduled(row: LedgerRow, d: Desired, now: datetime, policy: NotificationPolicy) -> Action | Skip:
+def _change_of_scheduled(
+    row: LedgerRow, d: Desired, now: datetime, policy: NotificationPolicy
+) -> Action | Skip:
     """A live schedule whose game changed (tip-off moved, same day or another): one UPDATE to
     the new send time, whatever the horizon (updates cost no send id). The schedule Braze
     holds is at the *old* time, so that is the time the update buffer protects: inside it Braze

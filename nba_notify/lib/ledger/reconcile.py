@@ -49,9 +49,16 @@ def _with_lease(
     lease_wait_seconds: float,
     work: Callable[[ScheduleSync], None],
 ) -> SyncReport:
-    lease = Lease.acquire(engine, lease_name(policy.campaign_id), new_holder_id(prefix),
-                          ttl_seconds=lease_ttl_seconds, wait_seconds=lease_wait_seconds)
-    sync = ScheduleSync(engine, braze, policy, lease, clock=clock, run_id=run_id, checkpoint=checkpoint, alerts=alerts)
+    lease = Lease.acquire(
+        engine,
+        lease_name(policy.campaign_id),
+        new_holder_id(prefix),
+        ttl_seconds=lease_ttl_seconds,
+        wait_seconds=lease_wait_seconds,
+    )
+    sync = ScheduleSync(
+        engine, braze, policy, lease, clock=clock, run_id=run_id, checkpoint=checkpoint, alerts=alerts
+    )
     try:
         try:
             work(sync)
@@ -83,9 +90,19 @@ def reconcile(
         sync.report.counts["sends_rematched"] += rematch_unmatched(engine)
         sync.report.counts["expired"] += expire_past_sends(sync)
 
-    return _with_lease(engine, braze, policy, clock=clock, prefix="reconcile", run_id=run_id, alerts=alerts,
-                       checkpoint=checkpoint, lease_ttl_seconds=lease_ttl_seconds,
-                       lease_wait_seconds=lease_wait_seconds, work=work)
+    return _with_lease(
+        engine,
+        braze,
+        policy,
+        clock=clock,
+        prefix="reconcile",
+        run_id=run_id,
+        alerts=alerts,
+        checkpoint=checkpoint,
+        lease_ttl_seconds=lease_ttl_seconds,
+        lease_wait_seconds=lease_wait_seconds,
+        work=work,
+    )
 
 
 def expire_past_sends(sync: ScheduleSync) -> int:
@@ -94,16 +111,29 @@ def expire_past_sends(sync: ScheduleSync) -> int:
     has long fired for them."""
     cutoff = sync.now() - timedelta(hours=sync.policy.expire_after_hours)
     with sync.lease.fenced() as conn:
-        rows = conn.execute(
-            sa.update(schedule_ledger)
-            .where(L.state.in_(("scheduled", "unidentified")), L.send_at_utc < cutoff,
-                   L.campaign_id == sync.policy.campaign_id)
-            .values(state="expired", fence=sync.lease.fence, updated_at=sa.func.now())
-            .returning(L.intent_key, L.game_id, L.braze_schedule_id, L.send_at_utc)
-        ).mappings().all()
+        rows = (
+            conn.execute(
+                sa.update(schedule_ledger)
+                .where(
+                    L.state.in_(("scheduled", "unidentified")),
+                    L.send_at_utc < cutoff,
+                    L.campaign_id == sync.policy.campaign_id,
+                )
+                .values(state="expired", fence=sync.lease.fence, updated_at=sa.func.now())
+                .returning(L.intent_key, L.game_id, L.braze_schedule_id, L.send_at_utc)
+            )
+            .mappings()
+            .all()
+        )
     for r in rows:
-        sync.log("expired", intent_key=r["intent_key"], game_id=r["game_id"], reason="no_send_event",
-                 braze_schedule_id=r["braze_schedule_id"], send_at=r["send_at_utc"])
+        sync.log(
+            "expired",
+            intent_key=r["intent_key"],
+            game_id=r["game_id"],
+            reason="no_send_event",
+            braze_schedule_id=r["braze_schedule_id"],
+            send_at=r["send_at_utc"],
+        )
     return len(rows)
 
 
@@ -152,15 +182,22 @@ def pre_send_verification(
     def work(sync: ScheduleSync) -> None:
         sync.resolve_unresolved()
         now = sync.now()
-        start, end = now + policy.update_buffer, now + policy.update_buffer + timedelta(minutes=window_minutes)
+        start, end = (
+            now + policy.update_buffer,
+            now + policy.update_buffer + timedelta(minutes=window_minutes),
+        )
         with engine.connect() as conn:
             rows = [
                 LedgerRow.from_row(r)
                 for r in conn.execute(
-                    sa.select(schedule_ledger).where(
-                        L.state == "scheduled", L.campaign_id == policy.campaign_id,
-                        L.send_at_utc > start, L.send_at_utc <= end,
-                    ).order_by(L.send_at_utc, L.id)
+                    sa.select(schedule_ledger)
+                    .where(
+                        L.state == "scheduled",
+                        L.campaign_id == policy.campaign_id,
+                        L.send_at_utc > start,
+                        L.send_at_utc <= end,
+                    )
+                    .order_by(L.send_at_utc, L.id)
                 ).mappings()
             ]
             desired = {
@@ -195,25 +232,48 @@ def pre_send_verification(
             d = desired.get(row.intent_key)
             if d is None or not d.active or d.signature != row.signature or row.send_at is None:
                 continue  # the sync owns changes; verification only proves existence
-            claim = store.claim(sync.lease, row, "update", expected_states=("scheduled",),
-                                target_send_at=row.send_at, target_signature=row.signature, run_id=run_id)
+            claim = store.claim(
+                sync.lease,
+                row,
+                "update",
+                expected_states=("scheduled",),
+                target_send_at=row.send_at,
+                target_signature=row.signature,
+                run_id=run_id,
+            )
             if claim is None:
                 continue
-            outcome_raw = braze.update_schedule(policy.campaign_id, row.braze_schedule_id, row.send_at,  # type: ignore[arg-type]
-                                                d.trigger_properties())
+            outcome_raw = braze.update_schedule(
+                policy.campaign_id,
+                row.braze_schedule_id,
+                row.send_at,  # type: ignore[arg-type]
+                d.trigger_properties(),
+            )
             sync.report.braze_calls["update"] += 1
             outcome = store.Outcome.from_schedule_outcome(outcome_raw)
             store.record_outcome(engine, claim.attempt_id, outcome)
             written = store.write_back(sync.lease, claim, outcome)
             if outcome.status == "succeeded":
                 result.verified_by_probe += 1
-                sync.log("resolved", intent_key=row.intent_key, game_id=row.game_id, reason="presend_verified",
-                         braze_schedule_id=outcome.schedule_id, send_at=row.send_at,
-                         details={"superseded": written.orphaned})
+                sync.log(
+                    "resolved",
+                    intent_key=row.intent_key,
+                    game_id=row.game_id,
+                    reason="presend_verified",
+                    braze_schedule_id=outcome.schedule_id,
+                    send_at=row.send_at,
+                    details={"superseded": written.orphaned},
+                )
             elif outcome.not_found:
                 result.vanished.append(row.game_id)
-                sync.log("error", intent_key=row.intent_key, game_id=row.game_id, reason="presend_vanished",
-                         braze_schedule_id=row.braze_schedule_id, send_at=row.send_at)
+                sync.log(
+                    "error",
+                    intent_key=row.intent_key,
+                    game_id=row.game_id,
+                    reason="presend_vanished",
+                    braze_schedule_id=row.braze_schedule_id,
+                    send_at=row.send_at,
+                )
         sync.cancel_orphans()
         if result.vanished:
             # Provably missing (404): recreate now, within the safe limit.
@@ -223,9 +283,19 @@ def pre_send_verification(
             result.recreated = sync.report.counts["created"] - before
             result.skipped_limit += max(0, len(result.vanished) - max_recreates)
 
-    result.sync = _with_lease(engine, braze, policy, clock=clock, prefix="presend", run_id=run_id, alerts=alerts,
-                              checkpoint=no_checkpoint, lease_ttl_seconds=lease_ttl_seconds,
-                              lease_wait_seconds=lease_wait_seconds, work=work)
+    result.sync = _with_lease(
+        engine,
+        braze,
+        policy,
+        clock=clock,
+        prefix="presend",
+        run_id=run_id,
+        alerts=alerts,
+        checkpoint=no_checkpoint,
+        lease_ttl_seconds=lease_ttl_seconds,
+        lease_wait_seconds=lease_wait_seconds,
+        work=work,
+    )
     return result
 
 
@@ -237,7 +307,16 @@ def _recreate_vanished(sync: ScheduleSync, game_ids: list[str]) -> None:
     wanted = set(game_ids)
     for action in plan.of(ActionKind.CREATE):
         if action.game_id in wanted and action.row is not None:
-            sync.act(Action(action.kind, action.intent_key, action.game_id, action.desired, action.row, "presend_recreate"))
+            sync.act(
+                Action(
+                    action.kind,
+                    action.intent_key,
+                    action.game_id,
+                    action.desired,
+                    action.row,
+                    "presend_recreate",
+                )
+            )
 
 
 @dataclass
@@ -280,7 +359,9 @@ def count_reconcile(
     start, end = verification.count_window(now, policy)
     if braze is not None:
         try:
-            listed = verification.listed_per_time(braze.list_scheduled_broadcasts(end), policy.campaign_id, start, end)
+            listed = verification.listed_per_time(
+                braze.list_scheduled_broadcasts(end), policy.campaign_id, start, end
+            )
         except PipelineError as error:
             list_error = str(error)
     with engine.connect() as conn:
@@ -288,10 +369,16 @@ def count_reconcile(
         # is unsettled: the foreign schedules (the count sensor records, adopts and alerts them).
         beyond = foreign.assess(conn, listed, policy, start=start, end=end).unowned if listed else []
         result = CountReconcile(
-            counts=verification.counts(conn, now, policy, braze_listed=sum(listed.values()) if braze else None),
+            counts=verification.counts(
+                conn, now, policy, braze_listed=sum(listed.values()) if braze else None
+            ),
             listed_beyond_ledger=[
-                {"send_at_utc": u["send_at_utc"], "listed": u["listed"], "ledger_live": u["accounted"],
-                 "games": [g["game_id"] for g in u["games"]]}
+                {
+                    "send_at_utc": u["send_at_utc"],
+                    "listed": u["listed"],
+                    "ledger_live": u["accounted"],
+                    "games": [g["game_id"] for g in u["games"]],
+                }
                 for u in beyond
             ],
             missing=verification.missing_schedules(conn, now, policy),
@@ -300,12 +387,23 @@ def count_reconcile(
         )
     if result.mismatch and raise_alert:
         result.alert_error = raise_domain_alert(
-            engine, alerts, rule_key=RULE_COUNT_MISMATCH,
+            engine,
+            alerts,
+            rule_key=RULE_COUNT_MISMATCH,
             title=f"Braze schedule counts disagree: {result.counts.key()}",
-            details=result.as_metadata(), dedupe_key=policy.campaign_id, now=now,
+            details=result.as_metadata(),
+            dedupe_key=policy.campaign_id,
+            now=now,
         )
     return result
 
 
-__all__ = ["reconcile", "pre_send_verification", "count_reconcile", "expire_past_sends", "PreSendReport",
-           "CountReconcile", "Desired"]
+__all__ = [
+    "reconcile",
+    "pre_send_verification",
+    "count_reconcile",
+    "expire_past_sends",
+    "PreSendReport",
+    "CountReconcile",
+    "Desired",
+]

@@ -21,15 +21,26 @@ def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def notification_report(engine: sa.Engine, truth: dict[str, Any], *, now: datetime, campaign_id: str | None = None) -> dict[str, Any]:
+def notification_report(
+    engine: sa.Engine, truth: dict[str, Any], *, now: datetime, campaign_id: str | None = None
+) -> dict[str, Any]:
     braze = truth.get("braze", truth)
-    schedules = [s for s in braze.get("schedules", []) if campaign_id is None or s.get("campaign_id") == campaign_id]
+    schedules = [
+        s for s in braze.get("schedules", []) if campaign_id is None or s.get("campaign_id") == campaign_id
+    ]
     messages: dict[str, dict[str, int]] = braze.get("messages", {})
 
-    per_game: dict[str, dict[str, Any]] = defaultdict(lambda: {
-        "schedules_created": 0, "schedules_live": 0, "schedules_sent": 0, "schedules_cancelled": 0,
-        "users_messaged": 0, "messages": 0, "duplicate_messages": 0,
-    })
+    per_game: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {
+            "schedules_created": 0,
+            "schedules_live": 0,
+            "schedules_sent": 0,
+            "schedules_cancelled": 0,
+            "users_messaged": 0,
+            "messages": 0,
+            "duplicate_messages": 0,
+        }
+    )
     for s in schedules:
         g = per_game[str(s.get("game_id"))]
         g["schedules_created"] += 1
@@ -77,7 +88,9 @@ def notification_report(engine: sa.Engine, truth: dict[str, Any], *, now: dateti
                 )
             ).mappings()
         }
-        unmatched = conn.execute(sa.text("SELECT count(*) FROM notification_sends WHERE NOT matched")).scalar_one()
+        unmatched = conn.execute(
+            sa.text("SELECT count(*) FROM notification_sends WHERE NOT matched")
+        ).scalar_one()
 
     games = []
     for game_id in sorted(set(per_game) | set(desired)):

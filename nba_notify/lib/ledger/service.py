@@ -1,8 +1,8 @@
 """Plain-Python entry points (no Dagster needed): what the assets, the demo and the tests call.
 
-    policy = NotificationPolicy(campaign_id=settings.braze_campaign_id)
-    refresh_desired(engine, policy, now=clock())
-    report = run_sync(engine, braze_client, policy, clock=clock)
+policy = NotificationPolicy(campaign_id=settings.braze_campaign_id)
+refresh_desired(engine, policy, now=clock())
+report = run_sync(engine, braze_client, policy, clock=clock)
 """
 
 from __future__ import annotations
@@ -35,7 +35,11 @@ class DesiredRefresh:
 
 
 def refresh_desired(
-    engine: sa.Engine, policy: NotificationPolicy, *, now: datetime, run_id: str | None = None,
+    engine: sa.Engine,
+    policy: NotificationPolicy,
+    *,
+    now: datetime,
+    run_id: str | None = None,
     games: list[UpcomingGame] | None = None,
 ) -> DesiredRefresh:
     """games -> desired_notifications, in one transaction."""
@@ -82,25 +86,58 @@ def resolve_unknown(
     from nba_notify.lib.ledger.alerting import ENTITY, RULE_AMBIGUOUS
     from nba_notify.lib.ledger.lease import Lease, lease_name, new_holder_id
 
-    lease = Lease.acquire(engine, lease_name(policy.campaign_id), new_holder_id("operator"),
-                          ttl_seconds=60, wait_seconds=lease_wait_seconds)
+    lease = Lease.acquire(
+        engine,
+        lease_name(policy.campaign_id),
+        new_holder_id("operator"),
+        ttl_seconds=60,
+        wait_seconds=lease_wait_seconds,
+    )
     try:
-        result = store.operator_resolve(lease, intent, decision=decision, schedule_id=schedule_id,
-                                        dispatch_id=dispatch_id, orphan_ids=orphan_ids, seen_at=seen_at)
-        store.write_logs(engine, [{
-            "holder": lease.holder, "fence": lease.fence, "intent_key": intent, "game_id": intent.split("|")[0],
-            "action": "resolved", "reason": f"operator_{decision}",
-            "braze_schedule_id": schedule_id,
-            "details": {"applied": result.applied, "note": result.note, "by": by, "operator_note": note,
-                        "new_state": result.new_state, "orphans": list(orphan_ids)},
-        }])
+        result = store.operator_resolve(
+            lease,
+            intent,
+            decision=decision,
+            schedule_id=schedule_id,
+            dispatch_id=dispatch_id,
+            orphan_ids=orphan_ids,
+            seen_at=seen_at,
+        )
+        store.write_logs(
+            engine,
+            [
+                {
+                    "holder": lease.holder,
+                    "fence": lease.fence,
+                    "intent_key": intent,
+                    "game_id": intent.split("|")[0],
+                    "action": "resolved",
+                    "reason": f"operator_{decision}",
+                    "braze_schedule_id": schedule_id,
+                    "details": {
+                        "applied": result.applied,
+                        "note": result.note,
+                        "by": by,
+                        "operator_note": note,
+                        "new_state": result.new_state,
+                        "orphans": list(orphan_ids),
+                    },
+                }
+            ],
+        )
     finally:
         lease.release()
     if result.applied:
         from nba_notify.lib.alerts import resolve_matching
 
-        resolve_matching(engine, rule_key=RULE_AMBIGUOUS, entity=ENTITY, dedupe_key=intent, by=by,
-                         note=f"operator: {decision}" + (f" ({note})" if note else ""))
+        resolve_matching(
+            engine,
+            rule_key=RULE_AMBIGUOUS,
+            entity=ENTITY,
+            dedupe_key=intent,
+            by=by,
+            note=f"operator: {decision}" + (f" ({note})" if note else ""),
+        )
     return result
 
 
@@ -115,10 +152,14 @@ def unknown_intents(engine: sa.Engine, now: datetime, policy: NotificationPolicy
     for r in rows:
         times = [t for t in (r["target_send_at"], r["prior_send_at"], r["send_at_utc"]) if t is not None]
         earliest = min(times) if times else None
-        out.append({
-            **r,
-            "earliest_send_at_risk": earliest,
-            "decision_deadline": earliest - timedelta(minutes=policy.ambiguous_decision_minutes) if earliest else None,
-            "minutes_to_risk": round((earliest - now).total_seconds() / 60, 1) if earliest else None,
-        })
+        out.append(
+            {
+                **r,
+                "earliest_send_at_risk": earliest,
+                "decision_deadline": earliest - timedelta(minutes=policy.ambiguous_decision_minutes)
+                if earliest
+                else None,
+                "minutes_to_risk": round((earliest - now).total_seconds() / 60, 1) if earliest else None,
+            }
+        )
     return out

@@ -80,7 +80,9 @@ def load_upcoming_games(conn: sa.Connection, now: datetime, policy: Notification
     ]
 
 
-def upsert_desired(conn: sa.Connection, desired: Sequence[Desired], computed_at: datetime, run_id: str | None) -> int:
+def upsert_desired(
+    conn: sa.Connection, desired: Sequence[Desired], computed_at: datetime, run_id: str | None
+) -> int:
     """Upsert desired rows; returns how many rows were inserted or actually changed (an
     unchanged row is not rewritten, so ``updated_at`` shows real changes only)."""
     if not desired:
@@ -88,7 +90,16 @@ def upsert_desired(conn: sa.Connection, desired: Sequence[Desired], computed_at:
     values = [{**d.as_row(), "computed_at": computed_at, "run_id": run_id} for d in desired]
     stmt = pg_insert(desired_notifications).values(values)
     ex = stmt.excluded
-    changed_cols = ("tipoff_utc", "send_at_utc", "signature", "active", "reason", "game_status", "home_team", "away_team")
+    changed_cols = (
+        "tipoff_utc",
+        "send_at_utc",
+        "signature",
+        "active",
+        "reason",
+        "game_status",
+        "home_team",
+        "away_team",
+    )
     stmt = stmt.on_conflict_do_update(
         index_elements=[desired_notifications.c.intent_key],
         set_={
@@ -97,7 +108,9 @@ def upsert_desired(conn: sa.Connection, desired: Sequence[Desired], computed_at:
             "run_id": ex.run_id,
             "updated_at": sa.func.now(),
         },
-        where=sa.or_(*[getattr(desired_notifications.c, c).is_distinct_from(getattr(ex, c)) for c in changed_cols]),
+        where=sa.or_(
+            *[getattr(desired_notifications.c, c).is_distinct_from(getattr(ex, c)) for c in changed_cols]
+        ),
     )
     return conn.execute(stmt).rowcount or 0
 
@@ -256,7 +269,9 @@ def claim(
                 )
                 .returning(A.id)
             ).scalar_one()
-            conn.execute(sa.update(schedule_ledger).where(L.id == row.id).values(current_attempt_id=attempt_id))
+            conn.execute(
+                sa.update(schedule_ledger).where(L.id == row.id).values(current_attempt_id=attempt_id)
+            )
     except IntegrityError:
         return None
     return Claim(
@@ -283,7 +298,9 @@ def discard(lease: Lease, row: LedgerRow) -> bool:
         done = conn.execute(
             sa.update(schedule_ledger)
             .where(L.id == row.id, L.state == "planned")
-            .values(state="cancelled", fence=lease.fence, cancelled_at=sa.func.now(), updated_at=sa.func.now())
+            .values(
+                state="cancelled", fence=lease.fence, cancelled_at=sa.func.now(), updated_at=sa.func.now()
+            )
             .returning(L.id)
         ).first()
     return done is not None
@@ -368,30 +385,59 @@ def _ledger_values_for(claim: Claim, outcome: Outcome) -> tuple[dict[str, Any], 
     if outcome.status == "succeeded":
         if op == "create":
             return (
-                {**base, "state": "scheduled", "braze_schedule_id": outcome.schedule_id, "dispatch_id": outcome.dispatch_id,
-                 "signature": claim.target_signature, "send_at_utc": claim.target_send_at,
-                 "confirmed_at": sa.func.clock_timestamp(), "last_error": None, "last_error_category": None},
+                {
+                    **base,
+                    "state": "scheduled",
+                    "braze_schedule_id": outcome.schedule_id,
+                    "dispatch_id": outcome.dispatch_id,
+                    "signature": claim.target_signature,
+                    "send_at_utc": claim.target_send_at,
+                    "confirmed_at": sa.func.clock_timestamp(),
+                    "last_error": None,
+                    "last_error_category": None,
+                },
                 "created",
                 None,
             )
         if op == "update":
             new_id = outcome.schedule_id or claim.prior_schedule_id
             superseded = claim.prior_schedule_id if new_id != claim.prior_schedule_id else None
-            values = {**base, "state": "scheduled", "braze_schedule_id": new_id, "signature": claim.target_signature,
-                      "send_at_utc": claim.target_send_at, "last_error": None, "last_error_category": None}
+            values = {
+                **base,
+                "state": "scheduled",
+                "braze_schedule_id": new_id,
+                "signature": claim.target_signature,
+                "send_at_utc": claim.target_send_at,
+                "last_error": None,
+                "last_error_category": None,
+            }
             if superseded:
                 values["dispatch_id"] = None  # the new schedule's dispatch is learned from Currents
                 values["confirmed_at"] = sa.func.clock_timestamp()  # Braze created a schedule just now
             return values, "updated", superseded
-        return {**base, "state": "cancelled", "cancelled_at": sa.func.now(), "last_error": None}, "cancelled", None
+        return (
+            {**base, "state": "cancelled", "cancelled_at": sa.func.now(), "last_error": None},
+            "cancelled",
+            None,
+        )
     error = {"last_error": outcome.error_message, "last_error_category": outcome.error_category}
     if claim.purpose == "probe":
         if outcome.status == "failed" and outcome.not_found:
             # The old schedule is gone and the evidence lists one at the target: the update
             # replaced it (a new id we never learned), so the intent is live, unidentified.
-            return ({**base, "state": "unidentified", "braze_schedule_id": None, "dispatch_id": None,
-                     "signature": claim.target_signature, "send_at_utc": claim.target_send_at, "confirmed_at": None},
-                    "evidence", None)
+            return (
+                {
+                    **base,
+                    "state": "unidentified",
+                    "braze_schedule_id": None,
+                    "dispatch_id": None,
+                    "signature": claim.target_signature,
+                    "send_at_utc": claim.target_send_at,
+                    "confirmed_at": None,
+                },
+                "evidence",
+                None,
+            )
         return {**base, **error, "state": "unknown"}, "unknown", None
     if outcome.status == "failed":
         if op == "create":
@@ -399,15 +445,34 @@ def _ledger_values_for(claim: Claim, outcome: Outcome) -> tuple[dict[str, Any], 
         if op == "update":
             if outcome.not_found:
                 # Braze proves the schedule is gone: the intent needs a fresh create.
-                return ({**base, **error, "state": "planned", "braze_schedule_id": None, "dispatch_id": None,
-                         "signature": None, "send_at_utc": None}, "error", None)
+                return (
+                    {
+                        **base,
+                        **error,
+                        "state": "planned",
+                        "braze_schedule_id": None,
+                        "dispatch_id": None,
+                        "signature": None,
+                        "send_at_utc": None,
+                    },
+                    "error",
+                    None,
+                )
             return {**base, **error, "state": "scheduled"}, "error", None
         if outcome.not_found:  # delete of an id Braze no longer knows: it is gone
-            return {**base, "state": "cancelled", "cancelled_at": sa.func.now(), "last_error": None}, "cancelled", None
+            return (
+                {**base, "state": "cancelled", "cancelled_at": sa.func.now(), "last_error": None},
+                "cancelled",
+                None,
+            )
         return {**base, **error, "state": "cancel_requested"}, "error", None
     # ambiguous
     if op == "delete":
-        return {**base, **error, "state": "cancel_requested"}, "error", None  # deletes are idempotent: retried
+        return (
+            {**base, **error, "state": "cancel_requested"},
+            "error",
+            None,
+        )  # deletes are idempotent: retried
     values = {**base, **error, "state": "unknown"}
     if op == "create":
         values.update(signature=claim.target_signature, send_at_utc=claim.target_send_at)
@@ -433,9 +498,13 @@ def write_back(lease: Lease, claim: Claim, outcome: Outcome) -> WriteBack:
         ).first()
         if done is None:
             return WriteBack(False, note="row changed under the same fence")
-        conn.execute(sa.update(schedule_attempts).where(A.id == claim.attempt_id).values(resolution="applied"))
+        conn.execute(
+            sa.update(schedule_attempts).where(A.id == claim.attempt_id).values(resolution="applied")
+        )
         if superseded:
-            _insert_orphan(conn, superseded, claim, reason="superseded", fence=lease.fence, send_at=claim.prior_send_at)
+            _insert_orphan(
+                conn, superseded, claim, reason="superseded", fence=lease.fence, send_at=claim.prior_send_at
+            )
     return WriteBack(True, new_state=values["state"], orphaned=superseded)
 
 
@@ -447,17 +516,34 @@ def settle_lost_write_back(engine: sa.Engine, claim: Claim, outcome: Outcome, ca
     * otherwise the row moved on, so a schedule this call produced can never become live:
       it is recorded as an orphan (and cancelled by the caller through the guarded path)."""
     with engine.begin() as conn:
-        row = conn.execute(
-            sa.select(L.state, L.current_attempt_id, L.braze_schedule_id).where(L.id == claim.row_id).with_for_update()
-        ).mappings().first()
+        row = (
+            conn.execute(
+                sa.select(L.state, L.current_attempt_id, L.braze_schedule_id)
+                .where(L.id == claim.row_id)
+                .with_for_update()
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
             return WriteBack(False, note="ledger row vanished")
         if row["current_attempt_id"] == claim.attempt_id and row["state"] in UNRESOLVED_STATES:
             return WriteBack(False, note="left for adoption")
-        produced = outcome.schedule_id if outcome.status == "succeeded" and claim.operation in ("create", "update") else None
+        produced = (
+            outcome.schedule_id
+            if outcome.status == "succeeded" and claim.operation in ("create", "update")
+            else None
+        )
         if produced and produced != row["braze_schedule_id"]:
-            _insert_orphan(conn, produced, claim, reason="lost_fence", fence=claim.fence, campaign_id=campaign_id,
-                           send_at=claim.target_send_at)
+            _insert_orphan(
+                conn,
+                produced,
+                claim,
+                reason="lost_fence",
+                fence=claim.fence,
+                campaign_id=campaign_id,
+                send_at=claim.target_send_at,
+            )
             return WriteBack(False, orphaned=produced, note="orphaned: row moved on")
         return WriteBack(False, note="nothing to orphan")
 
@@ -536,24 +622,44 @@ def adopt(lease: Lease, row: LedgerRow, attempt: AttemptView, campaign_id: str) 
         conn.execute(sa.update(schedule_attempts).where(A.id == attempt.id).values(resolution="adopted"))
         if superseded:
             _insert_orphan(
-                conn, superseded, None, reason="superseded", fence=lease.fence, campaign_id=campaign_id,
-                intent_key=row.intent_key, game_id=row.game_id, send_at=attempt.prior_send_at,
+                conn,
+                superseded,
+                None,
+                reason="superseded",
+                fence=lease.fence,
+                campaign_id=campaign_id,
+                intent_key=row.intent_key,
+                game_id=row.game_id,
+                send_at=attempt.prior_send_at,
             )
     return WriteBack(True, new_state="scheduled", orphaned=superseded)
 
 
-def mark_unidentified(lease: Lease, row: LedgerRow, attempt: AttemptView | None, *, send_at: datetime,
-                      signature: str | None) -> WriteBack:
+def mark_unidentified(
+    lease: Lease, row: LedgerRow, attempt: AttemptView | None, *, send_at: datetime, signature: str | None
+) -> WriteBack:
     """Evidence proves Braze holds this intent's schedule at ``send_at`` but we never learned its
     id: live, ``unidentified`` (it will send; it cannot be changed)."""
     with lease.fenced() as conn:
         done = conn.execute(
             sa.update(schedule_ledger)
-            .where(L.id == row.id, L.state.in_(UNRESOLVED_STATES),
-                   L.current_attempt_id.is_not_distinct_from(attempt.id if attempt else row.current_attempt_id))
-            .values(state="unidentified", braze_schedule_id=None, dispatch_id=None, signature=signature,
-                    send_at_utc=send_at, confirmed_at=None, fence=lease.fence, updated_at=sa.func.now(),
-                    last_error=None, last_error_category=None)
+            .where(
+                L.id == row.id,
+                L.state.in_(UNRESOLVED_STATES),
+                L.current_attempt_id.is_not_distinct_from(attempt.id if attempt else row.current_attempt_id),
+            )
+            .values(
+                state="unidentified",
+                braze_schedule_id=None,
+                dispatch_id=None,
+                signature=signature,
+                send_at_utc=send_at,
+                confirmed_at=None,
+                fence=lease.fence,
+                updated_at=sa.func.now(),
+                last_error=None,
+                last_error_category=None,
+            )
             .returning(L.id)
         ).first()
         if done is not None and attempt is not None:
@@ -561,8 +667,16 @@ def mark_unidentified(lease: Lease, row: LedgerRow, attempt: AttemptView | None,
     return WriteBack(done is not None, new_state="unidentified" if done is not None else None)
 
 
-def release_prior_schedule(lease: Lease, row: LedgerRow, campaign_id: str, *, reason: str,
-                           then_state: str, send_at: datetime | None, signature: str | None) -> WriteBack:
+def release_prior_schedule(
+    lease: Lease,
+    row: LedgerRow,
+    campaign_id: str,
+    *,
+    reason: str,
+    then_state: str,
+    send_at: datetime | None,
+    signature: str | None,
+) -> WriteBack:
     """The schedule an ambiguous update was applied to (``row.braze_schedule_id``) is proven — or,
     past the decision deadline, presumed — to be at the wrong time: record it as an orphan at its
     old send time (reconcile's guarded path cancels it) and let the row stand for the target only
@@ -571,25 +685,51 @@ def release_prior_schedule(lease: Lease, row: LedgerRow, campaign_id: str, *, re
     with lease.fenced() as conn:
         done = conn.execute(
             sa.update(schedule_ledger)
-            .where(L.id == row.id, L.state.in_(UNRESOLVED_STATES),
-                   L.braze_schedule_id.is_not_distinct_from(prior))
-            .values(state=then_state, braze_schedule_id=None, dispatch_id=None, signature=signature,
-                    send_at_utc=send_at, confirmed_at=None, fence=lease.fence, updated_at=sa.func.now())
+            .where(
+                L.id == row.id,
+                L.state.in_(UNRESOLVED_STATES),
+                L.braze_schedule_id.is_not_distinct_from(prior),
+            )
+            .values(
+                state=then_state,
+                braze_schedule_id=None,
+                dispatch_id=None,
+                signature=signature,
+                send_at_utc=send_at,
+                confirmed_at=None,
+                fence=lease.fence,
+                updated_at=sa.func.now(),
+            )
             .returning(L.id)
         ).first()
         if done is not None and prior is not None:
-            _insert_orphan(conn, prior, None, reason=reason, fence=lease.fence, campaign_id=campaign_id,
-                           intent_key=row.intent_key, game_id=row.game_id, send_at=row.send_at)
+            _insert_orphan(
+                conn,
+                prior,
+                None,
+                reason=reason,
+                fence=lease.fence,
+                campaign_id=campaign_id,
+                intent_key=row.intent_key,
+                game_id=row.game_id,
+                send_at=row.send_at,
+            )
     return WriteBack(done is not None, new_state=then_state if done is not None else None, orphaned=prior)
 
 
 def guarded_id(send_id: str, send_at: datetime | None) -> str:
     """The orphan list's name for a schedule we cannot cancel (no id): the intent's send id and
     its send time."""
-    return f"unidentified:{send_id}:{send_at.astimezone(UTC):%Y-%m-%dT%H:%MZ}" if send_at else f"unidentified:{send_id}"
+    return (
+        f"unidentified:{send_id}:{send_at.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
+        if send_at
+        else f"unidentified:{send_id}"
+    )
 
 
-def leave_to_send_guard(lease: Lease, row: LedgerRow, campaign_id: str, *, then_state: str, note: str) -> WriteBack:
+def leave_to_send_guard(
+    lease: Lease, row: LedgerRow, campaign_id: str, *, then_state: str, note: str
+) -> WriteBack:
     """A schedule whose id we never learned (``unidentified``, or possibly landed when its call
     was ambiguous) is stale: record it as a ``guarded`` orphan at its send time (evidence keeps
     accounting for it; the send guard refuses it when Braze asks) and free the intent
@@ -597,16 +737,37 @@ def leave_to_send_guard(lease: Lease, row: LedgerRow, campaign_id: str, *, then_
     with lease.fenced() as conn:
         done = conn.execute(
             sa.update(schedule_ledger)
-            .where(L.id == row.id, L.state.in_((*UNRESOLVED_STATES, "unidentified")), L.braze_schedule_id.is_(None))
-            .values(state=then_state, signature=None, send_at_utc=None, dispatch_id=None, fence=lease.fence,
-                    updated_at=sa.func.now(), last_error=note,
-                    cancelled_at=sa.func.now() if then_state == "cancelled" else None)
+            .where(
+                L.id == row.id,
+                L.state.in_((*UNRESOLVED_STATES, "unidentified")),
+                L.braze_schedule_id.is_(None),
+            )
+            .values(
+                state=then_state,
+                signature=None,
+                send_at_utc=None,
+                dispatch_id=None,
+                fence=lease.fence,
+                updated_at=sa.func.now(),
+                last_error=note,
+                cancelled_at=sa.func.now() if then_state == "cancelled" else None,
+            )
             .returning(L.id)
         ).first()
         if done is not None and row.send_at is not None:
-            _insert_orphan(conn, guarded_id(row.send_id, row.send_at), None, reason="left_to_guard",
-                           fence=lease.fence, campaign_id=campaign_id, intent_key=row.intent_key,
-                           game_id=row.game_id, send_at=row.send_at, note=note, status="guarded")
+            _insert_orphan(
+                conn,
+                guarded_id(row.send_id, row.send_at),
+                None,
+                reason="left_to_guard",
+                fence=lease.fence,
+                campaign_id=campaign_id,
+                intent_key=row.intent_key,
+                game_id=row.game_id,
+                send_at=row.send_at,
+                note=note,
+                status="guarded",
+            )
     return WriteBack(done is not None, new_state=then_state if done is not None else None)
 
 
@@ -616,8 +777,10 @@ def confirmed_schedules(conn: sa.Connection, campaign_id: str, start: datetime, 
         tuple(r)
         for r in conn.execute(
             sa.select(L.send_at_utc, L.confirmed_at).where(
-                L.campaign_id == campaign_id, L.state.in_(("scheduled", "updating", "cancel_requested")),
-                L.send_at_utc > start, L.send_at_utc <= end,
+                L.campaign_id == campaign_id,
+                L.state.in_(("scheduled", "updating", "cancel_requested")),
+                L.send_at_utc > start,
+                L.send_at_utc <= end,
             )
         )
     ]
@@ -642,15 +805,30 @@ def settled_alert_intents(conn: sa.Connection, campaign_id: str) -> list[tuple[s
 
 def live_elsewhere(conn: sa.Connection, campaign_id: str, start: datetime, end: datetime) -> list[datetime]:
     """Send times of other schedules known live in the window: unidentified rows and open orphans."""
-    unidentified = conn.execute(
-        sa.select(L.send_at_utc).where(L.campaign_id == campaign_id, L.state == "unidentified",
-                                       L.send_at_utc > start, L.send_at_utc <= end)
-    ).scalars().all()
-    orphans = conn.execute(
-        sa.select(ORPHAN.send_at_utc).where(ORPHAN.campaign_id == campaign_id,
-                                       ORPHAN.status.in_(("pending", "cancel_claimed", "guarded")),
-                                       ORPHAN.send_at_utc > start, ORPHAN.send_at_utc <= end)
-    ).scalars().all()
+    unidentified = (
+        conn.execute(
+            sa.select(L.send_at_utc).where(
+                L.campaign_id == campaign_id,
+                L.state == "unidentified",
+                L.send_at_utc > start,
+                L.send_at_utc <= end,
+            )
+        )
+        .scalars()
+        .all()
+    )
+    orphans = (
+        conn.execute(
+            sa.select(ORPHAN.send_at_utc).where(
+                ORPHAN.campaign_id == campaign_id,
+                ORPHAN.status.in_(("pending", "cancel_claimed", "guarded")),
+                ORPHAN.send_at_utc > start,
+                ORPHAN.send_at_utc <= end,
+            )
+        )
+        .scalars()
+        .all()
+    )
     return [*unidentified, *orphans]
 
 
@@ -659,8 +837,13 @@ def revert(lease: Lease, row: LedgerRow, attempt: AttemptView, *, vanished: bool
     ``planned``; a failed update to ``scheduled`` on the prior id; a 404 update to
     ``planned`` with no id, since Braze proved the schedule gone)."""
     if attempt.operation == "create" or vanished:
-        values: dict[str, Any] = {"state": "planned", "braze_schedule_id": None, "dispatch_id": None,
-                                  "signature": None, "send_at_utc": None}
+        values: dict[str, Any] = {
+            "state": "planned",
+            "braze_schedule_id": None,
+            "dispatch_id": None,
+            "signature": None,
+            "send_at_utc": None,
+        }
     else:
         values = {"state": "scheduled", "braze_schedule_id": attempt.prior_schedule_id}
     values.update(fence=lease.fence, updated_at=sa.func.now())
@@ -704,8 +887,14 @@ OPERATOR_DECISIONS = ("exists", "absent")
 
 
 def operator_resolve(
-    lease: Lease, intent: str, *, decision: str, schedule_id: str | None = None, dispatch_id: str | None = None,
-    orphan_ids: Sequence[str] = (), seen_at: datetime | None = None,
+    lease: Lease,
+    intent: str,
+    *,
+    decision: str,
+    schedule_id: str | None = None,
+    dispatch_id: str | None = None,
+    orphan_ids: Sequence[str] = (),
+    seen_at: datetime | None = None,
 ) -> WriteBack:
     """An operator's answer for an intent whose schedule we cannot see, with what real Braze
     shows them (the campaign's scheduled sends and their times, rarely an id):
@@ -721,38 +910,71 @@ def operator_resolve(
     if decision not in OPERATOR_DECISIONS:
         raise ValueError(f"decision must be one of {OPERATOR_DECISIONS}, not {decision!r}")
     with lease.fenced() as conn:
-        row = conn.execute(
-            sa.select(schedule_ledger).where(L.intent_key == intent).with_for_update()
-        ).mappings().first()
+        row = (
+            conn.execute(sa.select(schedule_ledger).where(L.intent_key == intent).with_for_update())
+            .mappings()
+            .first()
+        )
         if row is None or row["state"] not in (*UNRESOLVED_STATES, "unidentified"):
-            return WriteBack(False, note=f"intent is not awaiting a decision (state {row['state'] if row else None})")
-        attempt = conn.execute(
-            sa.select(A.target_signature, A.target_send_at).where(A.id == row["current_attempt_id"])
-        ).mappings().first()
+            return WriteBack(
+                False, note=f"intent is not awaiting a decision (state {row['state'] if row else None})"
+            )
+        attempt = (
+            conn.execute(
+                sa.select(A.target_signature, A.target_send_at).where(A.id == row["current_attempt_id"])
+            )
+            .mappings()
+            .first()
+        )
         target_at = attempt["target_send_at"] if attempt else row["send_at_utc"]
         when = seen_at or target_at
         # The signature says what Braze holds; only the target's is known for sure.
-        signature = (attempt["target_signature"] if attempt else row["signature"]) if when == target_at else None
+        signature = (
+            (attempt["target_signature"] if attempt else row["signature"]) if when == target_at else None
+        )
         if decision == "absent":
-            values: dict[str, Any] = {"state": "planned", "braze_schedule_id": None, "dispatch_id": None,
-                                      "signature": None, "send_at_utc": None}
+            values: dict[str, Any] = {
+                "state": "planned",
+                "braze_schedule_id": None,
+                "dispatch_id": None,
+                "signature": None,
+                "send_at_utc": None,
+            }
         elif schedule_id is not None:
             # A lost create could only be at its target; a lost update's schedule may be at the
             # old time or the new: unknown signature, so the next sync re-sends the desired time.
             known = row["braze_schedule_id"] is None and when == target_at
-            values = {"state": "scheduled", "braze_schedule_id": schedule_id, "dispatch_id": dispatch_id,
-                      "signature": signature if known else None, "send_at_utc": when}
+            values = {
+                "state": "scheduled",
+                "braze_schedule_id": schedule_id,
+                "dispatch_id": dispatch_id,
+                "signature": signature if known else None,
+                "send_at_utc": when,
+            }
         else:
-            values = {"state": "unidentified", "braze_schedule_id": None, "dispatch_id": None,
-                      "signature": signature, "send_at_utc": when}
+            values = {
+                "state": "unidentified",
+                "braze_schedule_id": None,
+                "dispatch_id": None,
+                "signature": signature,
+                "send_at_utc": when,
+            }
         prior = row["braze_schedule_id"]
         values.update(fence=lease.fence, updated_at=sa.func.now(), last_error=None, last_error_category=None)
         conn.execute(sa.update(schedule_ledger).where(L.id == row["id"]).values(**values))
         for orphan in {*orphan_ids, *([prior] if prior and decision == "absent" else [])}:
             if orphan != schedule_id:
-                _insert_orphan(conn, orphan, None, reason="operator", fence=lease.fence,
-                               campaign_id=row["campaign_id"], intent_key=intent, game_id=row["game_id"],
-                               send_at=row["send_at_utc"] if orphan == prior else None)
+                _insert_orphan(
+                    conn,
+                    orphan,
+                    None,
+                    reason="operator",
+                    fence=lease.fence,
+                    campaign_id=row["campaign_id"],
+                    intent_key=intent,
+                    game_id=row["game_id"],
+                    send_at=row["send_at_utc"] if orphan == prior else None,
+                )
     return WriteBack(True, new_state=values["state"])
 
 
@@ -808,8 +1030,11 @@ def finish_orphan(engine: sa.Engine, orphan_id: int, outcome: Outcome) -> str:
         conn.execute(
             sa.update(schedule_orphans)
             .where(ORPHAN.id == orphan_id)
-            .values(status=status, resolved_at=sa.func.clock_timestamp(),
-                    note=outcome.error_message if status == "pending" else None)
+            .values(
+                status=status,
+                resolved_at=sa.func.clock_timestamp(),
+                note=outcome.error_message if status == "pending" else None,
+            )
         )
     return status
 

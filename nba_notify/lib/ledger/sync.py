@@ -78,11 +78,22 @@ def no_checkpoint(name: str, **context: Any) -> None:
 class BrazeApi(Protocol):
     """The subset of :class:`nba_notify.lib.clients.braze.BrazeClient` the sync uses."""
 
-    def create_schedule(self, campaign_id: str, send_at: datetime, trigger_properties: dict[str, Any],
-                        audience: dict[str, Any] | None = None, send_id: str | None = None) -> Any: ...
+    def create_schedule(
+        self,
+        campaign_id: str,
+        send_at: datetime,
+        trigger_properties: dict[str, Any],
+        audience: dict[str, Any] | None = None,
+        send_id: str | None = None,
+    ) -> Any: ...
 
-    def update_schedule(self, campaign_id: str, schedule_id: str, send_at: datetime,
-                        trigger_properties: dict[str, Any] | None = None) -> Any: ...
+    def update_schedule(
+        self,
+        campaign_id: str,
+        schedule_id: str,
+        send_at: datetime,
+        trigger_properties: dict[str, Any] | None = None,
+    ) -> Any: ...
 
     def delete_schedule(self, campaign_id: str, schedule_id: str) -> Any: ...
 
@@ -135,7 +146,10 @@ STOP_CATEGORIES = frozenset({str(ErrorCategory.AUTH), str(ErrorCategory.RATE_LIM
 # The same for the send-id endpoint (its daily limit, or a key without the sends.id.create
 # permission): no further send ids this run, but schedule writes for intents whose send ids
 # exist go on.
-SEND_ID_STOP_REASONS = {str(ErrorCategory.RATE_LIMIT): "send_id_rate_limited", str(ErrorCategory.AUTH): "send_id_auth_rejected"}
+SEND_ID_STOP_REASONS = {
+    str(ErrorCategory.RATE_LIMIT): "send_id_rate_limited",
+    str(ErrorCategory.AUTH): "send_id_auth_rejected",
+}
 
 
 # Skips that leave a push going out as it is, though the game changed: a person must act.
@@ -204,21 +218,39 @@ class ScheduleSync:
 
     # -- logging ------------------------------------------------------------------------------
 
-    def log(self, action: str, *, intent_key: str | None = None, game_id: str | None = None,
-             reason: str | None = None, braze_schedule_id: str | None = None,
-             send_at: datetime | None = None, details: Mapping[str, Any] | None = None) -> None:
+    def log(
+        self,
+        action: str,
+        *,
+        intent_key: str | None = None,
+        game_id: str | None = None,
+        reason: str | None = None,
+        braze_schedule_id: str | None = None,
+        send_at: datetime | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
         self._logs.append(
-            {"run_id": self.run_id, "holder": self.lease.holder, "fence": self.lease.fence, "action": action,
-             "intent_key": intent_key, "game_id": game_id, "reason": reason,
-             "braze_schedule_id": braze_schedule_id, "send_at": send_at,
-             "details": dict(details) if details else None}
+            {
+                "run_id": self.run_id,
+                "holder": self.lease.holder,
+                "fence": self.lease.fence,
+                "action": action,
+                "intent_key": intent_key,
+                "game_id": game_id,
+                "reason": reason,
+                "braze_schedule_id": braze_schedule_id,
+                "send_at": send_at,
+                "details": dict(details) if details else None,
+            }
         )
 
     def flush_logs(self) -> None:
         logs, self._logs = self._logs, []
         store.write_logs(self.engine, logs)
 
-    def _error(self, action: Action | None, outcome: store.Outcome | None, message: str, **extra: Any) -> None:
+    def _error(
+        self, action: Action | None, outcome: store.Outcome | None, message: str, **extra: Any
+    ) -> None:
         entry = {
             "intent_key": action.intent_key if action else None,
             "game_id": action.game_id if action else None,
@@ -283,7 +315,9 @@ class ScheduleSync:
         if unknown:
             self.weigh_evidence(unknown, in_flight)
 
-    def resolve_row(self, row: LedgerRow, attempt: AttemptView | None, desired: Desired | None) -> ResolutionKind:
+    def resolve_row(
+        self, row: LedgerRow, attempt: AttemptView | None, desired: Desired | None
+    ) -> ResolutionKind:
         resolution = resolve_intent(row, attempt, self.policy)
         kind = resolution.kind
         common = {"intent_key": row.intent_key, "game_id": row.game_id}
@@ -291,32 +325,53 @@ class ScheduleSync:
             done = store.adopt(self.lease, row, attempt, self.policy.campaign_id)
             if done.applied:
                 self.report.counts["adopted"] += 1
-                self.log("adopted", **common, reason=resolution.reason, braze_schedule_id=attempt.schedule_id
-                          or attempt.prior_schedule_id, send_at=attempt.target_send_at,
-                          details={"attempt_id": attempt.id, "superseded": done.orphaned})
+                self.log(
+                    "adopted",
+                    **common,
+                    reason=resolution.reason,
+                    braze_schedule_id=attempt.schedule_id or attempt.prior_schedule_id,
+                    send_at=attempt.target_send_at,
+                    details={"attempt_id": attempt.id, "superseded": done.orphaned},
+                )
                 self._settled(row, f"adopted: {resolution.reason}")
             return kind
         if kind in (ResolutionKind.REVERT, ResolutionKind.VANISHED) and attempt is not None:
             done = store.revert(self.lease, row, attempt, vanished=kind is ResolutionKind.VANISHED)
             if done.applied:
                 self.report.counts["reverted"] += 1
-                self.log("resolved", **common, reason=resolution.reason, braze_schedule_id=attempt.prior_schedule_id,
-                          details={"attempt_id": attempt.id, "new_state": done.new_state})
+                self.log(
+                    "resolved",
+                    **common,
+                    reason=resolution.reason,
+                    braze_schedule_id=attempt.prior_schedule_id,
+                    details={"attempt_id": attempt.id, "new_state": done.new_state},
+                )
                 self._settled(row, f"reverted: {resolution.reason}")
             return kind
         if kind is ResolutionKind.UNIDENTIFIED and attempt is not None and attempt.target_send_at is not None:
-            done = store.mark_unidentified(self.lease, row, attempt, send_at=attempt.target_send_at,
-                                           signature=attempt.target_signature)
+            done = store.mark_unidentified(
+                self.lease, row, attempt, send_at=attempt.target_send_at, signature=attempt.target_signature
+            )
             if done.applied:
                 self.report.counts["unidentified"] += 1
-                self.log("evidence", **common, reason=resolution.reason, send_at=attempt.target_send_at,
-                         details={"attempt_id": attempt.id, "verdict": "present"})
+                self.log(
+                    "evidence",
+                    **common,
+                    reason=resolution.reason,
+                    send_at=attempt.target_send_at,
+                    details={"attempt_id": attempt.id, "verdict": "present"},
+                )
                 self._settled(row, "the replacement schedule is live (id unknown)")
             return kind
         # WAIT or UNKNOWN: nothing can be done from the call itself.
         if kind is ResolutionKind.UNKNOWN and row.state != "unknown":
             store.mark_unknown(self.lease, row)
-            self.log("unknown", **common, reason=resolution.reason, details={"attempt_id": attempt.id if attempt else None})
+            self.log(
+                "unknown",
+                **common,
+                reason=resolution.reason,
+                details={"attempt_id": attempt.id if attempt else None},
+            )
             self._alert_unresolved(row, desired, attempt, resolution.reason)
         self.report.counts["unresolved_waiting" if kind is ResolutionKind.WAIT else "unresolved_unknown"] += 1
         return kind
@@ -324,18 +379,26 @@ class ScheduleSync:
     def weigh_evidence(
         self, unknown: list[tuple[LedgerRow, AttemptView, Desired | None]], in_flight: list[AttemptView]
     ) -> None:
-        views = {row.id: view for row, attempt, _ in unknown if (view := unknown_view(row, attempt)) is not None}
+        views = {
+            row.id: view for row, attempt, _ in unknown if (view := unknown_view(row, attempt)) is not None
+        }
         if not views:
             return
         listing = self._read_listing(views.values(), in_flight)
         verdicts: dict[int, evidence.Judgement] = {}
         if listing is not None:
             with self.engine.connect() as conn:
-                confirmed = [evidence.Confirmed(send_at, at) for send_at, at in
-                             store.confirmed_schedules(conn, self.policy.campaign_id, listing.start, listing.end)]
+                confirmed = [
+                    evidence.Confirmed(send_at, at)
+                    for send_at, at in store.confirmed_schedules(
+                        conn, self.policy.campaign_id, listing.start, listing.end
+                    )
+                ]
                 elsewhere = store.live_elsewhere(conn, self.policy.campaign_id, listing.start, listing.end)
             uncertain = [t for a in in_flight for t in (a.target_send_at, a.prior_send_at) if t is not None]
-            verdicts = evidence.judge(list(views.values()), listing, confirmed, elsewhere, uncertain=uncertain)
+            verdicts = evidence.judge(
+                list(views.values()), listing, confirmed, elsewhere, uncertain=uncertain
+            )
         for row, attempt, desired in unknown:
             view = views.get(row.id)
             if view is None:
@@ -359,16 +422,26 @@ class ScheduleSync:
             self.log("error", reason="evidence_list_failed", details={"error": str(error)})
             return None
         self.report.braze_calls["list"] += 1
-        return evidence.Listing(verification.listed_per_time(entries, self.policy.campaign_id, now, end), now, end)
+        return evidence.Listing(
+            verification.listed_per_time(entries, self.policy.campaign_id, now, end), now, end
+        )
 
     def _apply_verdict(
-        self, row: LedgerRow, attempt: AttemptView, desired: Desired | None, view: evidence.UnknownIntent,
+        self,
+        row: LedgerRow,
+        attempt: AttemptView,
+        desired: Desired | None,
+        view: evidence.UnknownIntent,
         judgement: evidence.Judgement,
     ) -> None:
         verdict = judgement.verdict
         common = {"intent_key": row.intent_key, "game_id": row.game_id, "send_at": view.target}
-        details = {"attempt_id": attempt.id, "verdict": str(verdict), "operation": view.operation,
-                   "earliest_send_at_risk": view.earliest_send_at_risk.isoformat()}
+        details = {
+            "attempt_id": attempt.id,
+            "verdict": str(verdict),
+            "operation": view.operation,
+            "earliest_send_at_risk": view.earliest_send_at_risk.isoformat(),
+        }
         signature = attempt.target_signature or row.signature
         done: store.WriteBack | None = None
         if verdict is evidence.Verdict.PRESENT:
@@ -376,8 +449,15 @@ class ScheduleSync:
         elif verdict in (evidence.Verdict.ABSENT, evidence.Verdict.NOT_APPLIED):
             done = store.revert(self.lease, row, attempt)
         elif verdict is evidence.Verdict.SPLIT:
-            done = store.release_prior_schedule(self.lease, row, self.policy.campaign_id, reason="split_update",
-                                                then_state="unidentified", send_at=view.target, signature=signature)
+            done = store.release_prior_schedule(
+                self.lease,
+                row,
+                self.policy.campaign_id,
+                reason="split_update",
+                then_state="unidentified",
+                send_at=view.target,
+                signature=signature,
+            )
         elif verdict is evidence.Verdict.PROBE:
             self.log("evidence", **common, reason=judgement.reason, details=details)
             self._probe(row, attempt, desired, view)
@@ -385,34 +465,59 @@ class ScheduleSync:
         else:
             self._undecided(row, attempt, desired, view, judgement, signature)
             return
-        self.log("evidence", **common, reason=judgement.reason,
-                 details={**details, "applied": done.applied, "new_state": done.new_state, "released": done.orphaned})
+        self.log(
+            "evidence",
+            **common,
+            reason=judgement.reason,
+            details={
+                **details,
+                "applied": done.applied,
+                "new_state": done.new_state,
+                "released": done.orphaned,
+            },
+        )
         if done.applied:
             self.report.counts[f"evidence_{verdict}"] += 1
             self._settled(row, f"evidence: {verdict} ({judgement.reason})")
 
-    def _probe(self, row: LedgerRow, attempt: AttemptView, desired: Desired | None,
-               view: evidence.UnknownIntent) -> None:
+    def _probe(
+        self, row: LedgerRow, attempt: AttemptView, desired: Desired | None, view: evidence.UnknownIntent
+    ) -> None:
         """The identical update again, on the old id: 200 = it was moved in place (adopt it); 404 =
         it was replaced and the replacement is live at the target (unidentified). Safe because the
         evidence shows nothing of ours left at the old time."""
         if desired is None or row.braze_schedule_id is None:
             return
         action = Action(ActionKind.UPDATE, row.intent_key, row.game_id, desired, row, "evidence_probe")
-        claim = store.claim(self.lease, row, "update", expected_states=("unknown",), target_send_at=view.target,
-                            target_signature=attempt.target_signature or row.signature, run_id=self.run_id,
-                            purpose="probe")
+        claim = store.claim(
+            self.lease,
+            row,
+            "update",
+            expected_states=("unknown",),
+            target_send_at=view.target,
+            target_signature=attempt.target_signature or row.signature,
+            run_id=self.run_id,
+            purpose="probe",
+        )
         if claim is None:
             return
         self.checkpoint("after_claim", claim=claim)
-        result = self.braze.update_schedule(self.policy.campaign_id, row.braze_schedule_id, view.target,
-                                            desired.trigger_properties())
+        result = self.braze.update_schedule(
+            self.policy.campaign_id, row.braze_schedule_id, view.target, desired.trigger_properties()
+        )
         self._finish(action, claim, result, "update")
         if result.succeeded or result.not_found:
             self._settled(row, "evidence: the probe told moved from replaced")
 
-    def _undecided(self, row: LedgerRow, attempt: AttemptView, desired: Desired | None, view: evidence.UnknownIntent,
-                   judgement: evidence.Judgement, signature: str | None) -> None:
+    def _undecided(
+        self,
+        row: LedgerRow,
+        attempt: AttemptView,
+        desired: Desired | None,
+        view: evidence.UnknownIntent,
+        judgement: evidence.Judgement,
+        signature: str | None,
+    ) -> None:
         deadline = evidence.decision_deadline(view, self.policy.ambiguous_decision_minutes)
         self.report.counts["evidence_undecided"] += 1
         changed = desired is not None and (not desired.active or desired.signature != signature)
@@ -426,27 +531,54 @@ class ScheduleSync:
         if view.operation == "update":
             # Past the deadline a push at the old time would be the wrong one: withdraw the old id
             # (it may have been moved to the target, then the target is simply created again).
-            released = store.release_prior_schedule(self.lease, row, self.policy.campaign_id,
-                                                    reason="deadline_withdraw_old", then_state="unknown",
-                                                    send_at=view.target, signature=signature)
-            self.log("evidence", **common, reason="deadline_withdraw_old",
-                     details={"attempt_id": attempt.id, "released": released.orphaned, "applied": released.applied})
+            released = store.release_prior_schedule(
+                self.lease,
+                row,
+                self.policy.campaign_id,
+                reason="deadline_withdraw_old",
+                then_state="unknown",
+                send_at=view.target,
+                signature=signature,
+            )
+            self.log(
+                "evidence",
+                **common,
+                reason="deadline_withdraw_old",
+                details={
+                    "attempt_id": attempt.id,
+                    "released": released.orphaned,
+                    "applied": released.applied,
+                },
+            )
         if self.guard_live:
             # The lost call may have landed at the target: the guard lets one dispatch of the
             # intent through at send time, so creating again cannot make a fan's second push.
             current = replace(row, braze_schedule_id=None, send_at=view.target)
-            done = store.leave_to_send_guard(self.lease, current, self.policy.campaign_id, then_state="planned",
-                                             note="deadline: re-created under the send guard")
-            self.log("evidence", **common, reason="deadline_recreate_guarded",
-                     details={"attempt_id": attempt.id, "applied": done.applied})
+            done = store.leave_to_send_guard(
+                self.lease,
+                current,
+                self.policy.campaign_id,
+                then_state="planned",
+                note="deadline: re-created under the send guard",
+            )
+            self.log(
+                "evidence",
+                **common,
+                reason="deadline_recreate_guarded",
+                details={"attempt_id": attempt.id, "applied": done.applied},
+            )
             self.report.counts["evidence_deadline_recreate"] += 1
             if done.applied:
                 self._settled(row, "re-created under the send guard")
             return
         if self.policy.ambiguous_create_fallback == "recreate":
             done = store.revert(self.lease, row, attempt)
-            self.log("evidence", **common, reason="deadline_recreate",
-                     details={"attempt_id": attempt.id, "applied": done.applied})
+            self.log(
+                "evidence",
+                **common,
+                reason="deadline_recreate",
+                details={"attempt_id": attempt.id, "applied": done.applied},
+            )
             self.report.counts["evidence_deadline_recreate"] += 1
             return
         self.report.counts["evidence_deadline_hold"] += 1
@@ -459,37 +591,74 @@ class ScheduleSync:
         with self.engine.connect() as conn:
             settled = store.settled_alert_intents(conn, self.policy.campaign_id)
         for intent_key, state in settled:
-            error = resolve_unresolved_alert(self.engine, intent_key, by=self.lease.holder, note=f"settled: {state}")
+            error = resolve_unresolved_alert(
+                self.engine, intent_key, by=self.lease.holder, note=f"settled: {state}"
+            )
             if error:
-                self.log("error", intent_key=intent_key, reason="alert_resolve_failed", details={"error": error})
+                self.log(
+                    "error", intent_key=intent_key, reason="alert_resolve_failed", details={"error": error}
+                )
 
     def _settled(self, row: LedgerRow, note: str) -> None:
         error = resolve_unresolved_alert(self.engine, row.intent_key, by=self.lease.holder, note=note)
         if error:
-            self.log("error", intent_key=row.intent_key, game_id=row.game_id, reason="alert_resolve_failed",
-                     details={"error": error})
+            self.log(
+                "error",
+                intent_key=row.intent_key,
+                game_id=row.game_id,
+                reason="alert_resolve_failed",
+                details={"error": error},
+            )
 
-    def _alert_unresolved(self, row: LedgerRow, desired: Desired | None, attempt: AttemptView | None, reason: str,
-                          *, escalated: bool = False) -> None:
+    def _alert_unresolved(
+        self,
+        row: LedgerRow,
+        desired: Desired | None,
+        attempt: AttemptView | None,
+        reason: str,
+        *,
+        escalated: bool = False,
+    ) -> None:
         view = unknown_view(row, attempt) if attempt is not None else None
-        earliest = view.earliest_send_at_risk if view else (row.send_at or (desired.send_at if desired else None))
+        earliest = (
+            view.earliest_send_at_risk if view else (row.send_at or (desired.send_at if desired else None))
+        )
         deadline = evidence.decision_deadline(view, self.policy.ambiguous_decision_minutes) if view else None
         error = raise_unresolved_alert(
-            self.engine, self.alerts, row=row, desired=desired, attempt=attempt, reason=reason, now=self.now(),
-            earliest_send_at=earliest, deadline=deadline, fallback=self.policy.ambiguous_create_fallback,
+            self.engine,
+            self.alerts,
+            row=row,
+            desired=desired,
+            attempt=attempt,
+            reason=reason,
+            now=self.now(),
+            earliest_send_at=earliest,
+            deadline=deadline,
+            fallback=self.policy.ambiguous_create_fallback,
             escalated=escalated,
         )
         self.report.alerts.append(row.game_id)
-        self.log("alerted", intent_key=row.intent_key, game_id=row.game_id,
-                 reason=("escalated_" if escalated else "unresolved_") + reason, send_at=earliest,
-                 details={"error": error, "deadline": deadline.isoformat() if deadline else None})
+        self.log(
+            "alerted",
+            intent_key=row.intent_key,
+            game_id=row.game_id,
+            reason=("escalated_" if escalated else "unresolved_") + reason,
+            send_at=earliest,
+            details={"error": error, "deadline": deadline.isoformat() if deadline else None},
+        )
 
     # -- phase 2: plan and act --------------------------------------------------------------
 
     def _apply_plan(self) -> None:
         desired, ledger = self.load_state()
-        plan = plan_actions(desired, ledger, self.now(), self.policy, guard_live=self.guard_live,
-                            not_guardable=self._adopted_foreign(ledger))
+        plan = plan_actions(
+            desired,
+            ledger,
+            self.now(),
+            self.policy,
+            guard_live=self.guard_live,
+            not_guardable=self._adopted_foreign(ledger),
+        )
         unchanged: list[str] = []
         rows_by_key = {r.intent_key: r for r in ledger}
         desired_by_key = {d.intent_key: d for d in desired}
@@ -498,31 +667,50 @@ class ScheduleSync:
             if skip.action == "skipped":
                 self.report.skip_reasons[skip.reason] += 1
             if skip.reason in UNCHANGEABLE_REASONS:
-                self._alert_unchangeable(rows_by_key[skip.intent_key], desired_by_key[skip.intent_key], skip.reason)
+                self._alert_unchangeable(
+                    rows_by_key[skip.intent_key], desired_by_key[skip.intent_key], skip.reason
+                )
             if skip.action == "skipped_unchanged" and skip.reason == "unchanged":
                 unchanged.append(skip.game_id)
                 continue
-            self.log(skip.action, intent_key=skip.intent_key, game_id=skip.game_id, reason=skip.reason,
-                      braze_schedule_id=skip.braze_schedule_id, send_at=skip.send_at)
+            self.log(
+                skip.action,
+                intent_key=skip.intent_key,
+                game_id=skip.game_id,
+                reason=skip.reason,
+                braze_schedule_id=skip.braze_schedule_id,
+                send_at=skip.send_at,
+            )
         if unchanged:
             # One row per run, not per game: a sync every few minutes over a full slate would
             # otherwise write millions of identical rows a season.
-            self.log("skipped_unchanged", reason="unchanged", details={"count": len(unchanged), "games": unchanged})
+            self.log(
+                "skipped_unchanged", reason="unchanged", details={"count": len(unchanged), "games": unchanged}
+            )
 
         # The intent commit: every create we are about to attempt has a planned row first.
-        new_intents = [a.desired for a in plan.of(ActionKind.CREATE) if a.row is None and a.desired is not None]
+        new_intents = [
+            a.desired for a in plan.of(ActionKind.CREATE) if a.row is None and a.desired is not None
+        ]
         if new_intents:
             store.ensure_intents(self.lease, new_intents)
             with self.engine.connect() as conn:
-                rows = {r.intent_key: r for r in store.load_ledger(
-                    conn, self.policy.campaign_id, keys=[d.intent_key for d in new_intents])}
+                rows = {
+                    r.intent_key: r
+                    for r in store.load_ledger(
+                        conn, self.policy.campaign_id, keys=[d.intent_key for d in new_intents]
+                    )
+                }
             plan.actions = [
                 Action(a.kind, a.intent_key, a.game_id, a.desired, rows.get(a.intent_key), a.reason)
-                if a.kind is ActionKind.CREATE and a.row is None else a
+                if a.kind is ActionKind.CREATE and a.row is None
+                else a
                 for a in plan.actions
             ]
         self.flush_logs()
-        self.checkpoint("after_intent_commit", fence=self.lease.fence, planned=[d.intent_key for d in new_intents])
+        self.checkpoint(
+            "after_intent_commit", fence=self.lease.fence, planned=[d.intent_key for d in new_intents]
+        )
 
         try:
             for action in plan.actions:
@@ -547,22 +735,36 @@ class ScheduleSync:
     def act(self, action: Action) -> None:
         row = action.row
         if row is None:
-            self._error(action, None, "intent row missing after intent commit", category=str(ErrorCategory.DATABASE))
+            self._error(
+                action, None, "intent row missing after intent commit", category=str(ErrorCategory.DATABASE)
+            )
             return
         if action.kind is ActionKind.ABANDON:
             then = "planned" if action.desired is not None and action.desired.active else "cancelled"
-            done = store.leave_to_send_guard(self.lease, row, self.policy.campaign_id, then_state=then,
-                                             note=action.reason)
+            done = store.leave_to_send_guard(
+                self.lease, row, self.policy.campaign_id, then_state=then, note=action.reason
+            )
             if done.applied:
                 self.report.counts["left_to_send_guard"] += 1
-                self.log("cancelled", intent_key=row.intent_key, game_id=row.game_id, reason=action.reason,
-                         send_at=row.send_at, details={"braze_call": False, "new_state": then})
+                self.log(
+                    "cancelled",
+                    intent_key=row.intent_key,
+                    game_id=row.game_id,
+                    reason=action.reason,
+                    send_at=row.send_at,
+                    details={"braze_call": False, "new_state": then},
+                )
             return
         if action.kind is ActionKind.DISCARD:
             if store.discard(self.lease, row):
                 self.report.counts["discarded"] += 1
-                self.log("cancelled", intent_key=row.intent_key, game_id=row.game_id, reason=action.reason,
-                          details={"braze_call": False})
+                self.log(
+                    "cancelled",
+                    intent_key=row.intent_key,
+                    game_id=row.game_id,
+                    reason=action.reason,
+                    details={"braze_call": False},
+                )
             return
         if action.kind is ActionKind.CREATE:
             self._create(action, row)
@@ -579,8 +781,15 @@ class ScheduleSync:
             return
         if not self._ensure_send_id(action, row):
             return
-        claim = store.claim(self.lease, row, "create", expected_states=("planned", "cancelled", "expired"),
-                            target_send_at=d.send_at, target_signature=d.signature, run_id=self.run_id)
+        claim = store.claim(
+            self.lease,
+            row,
+            "create",
+            expected_states=("planned", "cancelled", "expired"),
+            target_send_at=d.send_at,
+            target_signature=d.signature,
+            run_id=self.run_id,
+        )
         if claim is None:
             self._skip(action, "claimed_elsewhere_or_blocked", d.send_at)
             return
@@ -607,8 +816,11 @@ class ScheduleSync:
         if result.succeeded:
             store.record_send_id_created(self.engine, row.id)
             self.report.counts["send_ids_created"] += 1
-            self.log("send_id_created", **common,
-                     details={"send_id": row.send_id, "daily_remaining": result.rate_limit_remaining})
+            self.log(
+                "send_id_created",
+                **common,
+                details={"send_id": row.send_id, "daily_remaining": result.rate_limit_remaining},
+            )
             return True
         error = result.error
         category = str(error.category) if error is not None else None
@@ -619,12 +831,26 @@ class ScheduleSync:
             reason = "send_id_create_ambiguous" if result.ambiguous else "send_id_create_failed"
         message = error.message if error is not None else reason
         self.report.counts["error"] += 1
-        self.log("error", **common, reason=reason,
-                 details={"send_id": row.send_id, "error": message, "category": category,
-                          "http_status": result.status_code,
-                          "retry_after_seconds": error.details.get("retry_after_seconds") if error else None})
-        self._error(action, None, f"send id {row.send_id} not created: {message}", category=category,
-                    http_status=result.status_code, reason=reason)
+        self.log(
+            "error",
+            **common,
+            reason=reason,
+            details={
+                "send_id": row.send_id,
+                "error": message,
+                "category": category,
+                "http_status": result.status_code,
+                "retry_after_seconds": error.details.get("retry_after_seconds") if error else None,
+            },
+        )
+        self._error(
+            action,
+            None,
+            f"send id {row.send_id} not created: {message}",
+            category=category,
+            http_status=result.status_code,
+            reason=reason,
+        )
         return False
 
     def _update(self, action: Action, row: LedgerRow) -> None:
@@ -634,8 +860,15 @@ class ScheduleSync:
         if closest - self.now() < self.policy.update_buffer:
             self._skip(action, "inside_update_buffer", d.send_at)
             return
-        claim = store.claim(self.lease, row, "update", expected_states=("scheduled",),
-                            target_send_at=d.send_at, target_signature=d.signature, run_id=self.run_id)
+        claim = store.claim(
+            self.lease,
+            row,
+            "update",
+            expected_states=("scheduled",),
+            target_send_at=d.send_at,
+            target_signature=d.signature,
+            run_id=self.run_id,
+        )
         if claim is None:
             self._skip(action, "claimed_elsewhere_or_blocked", d.send_at)
             return
@@ -647,8 +880,9 @@ class ScheduleSync:
 
     def _cancel(self, action: Action, row: LedgerRow) -> None:
         assert row.braze_schedule_id is not None
-        claim = store.claim(self.lease, row, "delete", expected_states=("scheduled", "cancel_requested"),
-                            run_id=self.run_id)
+        claim = store.claim(
+            self.lease, row, "delete", expected_states=("scheduled", "cancel_requested"), run_id=self.run_id
+        )
         if claim is None:
             self._skip(action, "claimed_elsewhere_or_blocked", row.send_at)
             return
@@ -659,7 +893,9 @@ class ScheduleSync:
     def _skip(self, action: Action, reason: str, send_at: datetime | None) -> None:
         self.report.counts["skipped"] += 1
         self.report.skip_reasons[reason] += 1
-        self.log("skipped", intent_key=action.intent_key, game_id=action.game_id, reason=reason, send_at=send_at)
+        self.log(
+            "skipped", intent_key=action.intent_key, game_id=action.game_id, reason=reason, send_at=send_at
+        )
 
     def _finish(self, action: Action, claim: store.Claim, result: Any, call: str) -> None:
         self.report.braze_calls[call] += 1
@@ -682,39 +918,58 @@ class ScheduleSync:
             self.report.counts["superseded"] += 1
         answered_gone = outcome.not_found and (call == "delete" or claim.purpose == "probe")
         if outcome.status != "succeeded" and not answered_gone:
-            self._error(action, outcome, outcome.error_message or outcome.status, outcome_status=outcome.status)
+            self._error(
+                action, outcome, outcome.error_message or outcome.status, outcome_status=outcome.status
+            )
             if outcome.status == "ambiguous" and call != "delete":
                 self._alert_ambiguous(claim)
             if outcome.status == "failed" and outcome.error_category in STOP_CATEGORIES:
                 raise _Stop()
 
     def _alert_unchangeable(self, row: LedgerRow, desired: Desired, reason: str) -> None:
-        error = raise_unchangeable_alert(self.engine, self.alerts, row=row, desired=desired, reason=reason,
-                                         now=self.now())
+        error = raise_unchangeable_alert(
+            self.engine, self.alerts, row=row, desired=desired, reason=reason, now=self.now()
+        )
         self.report.alerts.append(row.game_id)
-        self.log("alerted", intent_key=row.intent_key, game_id=row.game_id, reason=reason, send_at=row.send_at,
-                 details={"error": error} if error else None)
+        self.log(
+            "alerted",
+            intent_key=row.intent_key,
+            game_id=row.game_id,
+            reason=reason,
+            send_at=row.send_at,
+            details={"error": error} if error else None,
+        )
 
     def _alert_ambiguous(self, claim: store.Claim) -> None:
         """An outcome that just became unknown is alerted at once, naming the earliest push at risk."""
         with self.engine.connect() as conn:
             rows = store.load_ledger(conn, self.policy.campaign_id, keys=[claim.intent_key])
             attempts = store.load_attempts(conn, [claim.attempt_id])
-            desired = {d.intent_key: d for d in store.load_desired(conn, self.now(), self.policy,
-                                                                   extra_keys=[claim.intent_key])}
+            desired = {
+                d.intent_key: d
+                for d in store.load_desired(conn, self.now(), self.policy, extra_keys=[claim.intent_key])
+            }
         for row in rows:
             if row.intent_key == claim.intent_key and row.state == "unknown":
-                self._alert_unresolved(row, desired.get(row.intent_key), attempts.get(claim.attempt_id),
-                                       "ambiguous_outcome")
+                self._alert_unresolved(
+                    row, desired.get(row.intent_key), attempts.get(claim.attempt_id), "ambiguous_outcome"
+                )
 
-    def _log_outcome(self, action: Action, claim: store.Claim, outcome: store.Outcome, written: store.WriteBack) -> None:
+    def _log_outcome(
+        self, action: Action, claim: store.Claim, outcome: store.Outcome, written: store.WriteBack
+    ) -> None:
         common = {"intent_key": claim.intent_key, "game_id": claim.game_id, "send_at": claim.target_send_at}
         details = {"attempt_id": claim.attempt_id, "reason": action.reason}
         if claim.purpose == "probe" and outcome.not_found:
             # The old schedule is gone and the list shows one at the target: Braze replaced it.
             self.report.counts["unidentified"] += 1
-            self.log("evidence", **common, reason="probe_not_found", braze_schedule_id=claim.prior_schedule_id,
-                     details={**details, "verdict": "present", "new_state": written.new_state})
+            self.log(
+                "evidence",
+                **common,
+                reason="probe_not_found",
+                braze_schedule_id=claim.prior_schedule_id,
+                details={**details, "verdict": "present", "new_state": written.new_state},
+            )
             return
         if outcome.status == "succeeded" or (claim.operation == "delete" and outcome.not_found):
             verb = {"create": "created", "update": "updated", "delete": "cancelled"}[claim.operation]
@@ -725,22 +980,39 @@ class ScheduleSync:
             self.log(verb, **common, reason=action.reason, braze_schedule_id=sid, details=details)
         elif outcome.status == "ambiguous" and claim.operation != "delete":
             self.report.counts["unknown"] += 1
-            self.log("unknown", **common, reason="ambiguous_" + claim.operation,
-                      braze_schedule_id=claim.prior_schedule_id,
-                      details={**details, "error": outcome.error_message, "http_status": outcome.http_status})
+            self.log(
+                "unknown",
+                **common,
+                reason="ambiguous_" + claim.operation,
+                braze_schedule_id=claim.prior_schedule_id,
+                details={**details, "error": outcome.error_message, "http_status": outcome.http_status},
+            )
         else:
             self.report.counts["error"] += 1
-            self.log("error", **common, reason=f"{claim.operation}_{outcome.status}",
-                      braze_schedule_id=claim.prior_schedule_id,
-                      details={**details, "error": outcome.error_message, "category": outcome.error_category,
-                               "http_status": outcome.http_status})
+            self.log(
+                "error",
+                **common,
+                reason=f"{claim.operation}_{outcome.status}",
+                braze_schedule_id=claim.prior_schedule_id,
+                details={
+                    **details,
+                    "error": outcome.error_message,
+                    "category": outcome.error_category,
+                    "http_status": outcome.http_status,
+                },
+            )
 
     def _settle_lost(self, action: Action, claim: store.Claim, outcome: store.Outcome) -> None:
         self.report.lost_fence = True
         settled = store.settle_lost_write_back(self.engine, claim, outcome, self.policy.campaign_id)
-        self.log("orphaned" if settled.orphaned else "error", intent_key=claim.intent_key, game_id=claim.game_id,
-                  reason="lost_fence", braze_schedule_id=settled.orphaned or outcome.schedule_id,
-                  details={"attempt_id": claim.attempt_id, "outcome": outcome.status, "note": settled.note})
+        self.log(
+            "orphaned" if settled.orphaned else "error",
+            intent_key=claim.intent_key,
+            game_id=claim.game_id,
+            reason="lost_fence",
+            braze_schedule_id=settled.orphaned or outcome.schedule_id,
+            details={"attempt_id": claim.attempt_id, "outcome": outcome.status, "note": settled.note},
+        )
         if settled.orphaned:
             # Provably never live: cancel it now through the guarded path.
             self.cancel_orphans(only=settled.orphaned)
@@ -763,9 +1035,14 @@ class ScheduleSync:
             result = self.braze.delete_schedule(claimed["campaign_id"], claimed["braze_schedule_id"])
             outcome = store.Outcome.from_schedule_outcome(result)
             status = store.finish_orphan(self.engine, orphan["id"], outcome)
-            self.log("cancelled" if status in ("cancelled", "gone") else "error", game_id=claimed["game_id"],
-                      intent_key=orphan["intent_key"], reason=f"orphan_{orphan['reason']}",
-                      braze_schedule_id=claimed["braze_schedule_id"], details={"orphan_status": status})
+            self.log(
+                "cancelled" if status in ("cancelled", "gone") else "error",
+                game_id=claimed["game_id"],
+                intent_key=orphan["intent_key"],
+                reason=f"orphan_{orphan['reason']}",
+                braze_schedule_id=claimed["braze_schedule_id"],
+                details={"orphan_status": status},
+            )
             if status in ("cancelled", "gone"):
                 cancelled += 1
                 self.report.counts["orphans_cancelled"] += 1
@@ -822,18 +1099,38 @@ def run_sync(
     A crash (any ``BaseException`` that is not an ``Exception``, or the process dying) leaves
     the lease to expire on its own, as a real crash would."""
     holder = holder or new_holder_id("sync")
-    report = _run_once(engine, braze, policy, clock=clock, holder=holder, run_id=run_id, checkpoint=checkpoint,
-                       alerts=alerts, lease_ttl_seconds=lease_ttl_seconds, lease_wait_seconds=lease_wait_seconds)
+    report = _run_once(
+        engine,
+        braze,
+        policy,
+        clock=clock,
+        holder=holder,
+        run_id=run_id,
+        checkpoint=checkpoint,
+        alerts=alerts,
+        lease_ttl_seconds=lease_ttl_seconds,
+        lease_wait_seconds=lease_wait_seconds,
+    )
     if report.lost_fence:
         try:
-            settle = _run_once(engine, braze, policy, clock=clock, holder=f"{holder}-settle", run_id=run_id,
-                               checkpoint=no_checkpoint, alerts=alerts, lease_ttl_seconds=lease_ttl_seconds,
-                               lease_wait_seconds=lease_wait_seconds)
+            settle = _run_once(
+                engine,
+                braze,
+                policy,
+                clock=clock,
+                holder=f"{holder}-settle",
+                run_id=run_id,
+                checkpoint=no_checkpoint,
+                alerts=alerts,
+                lease_ttl_seconds=lease_ttl_seconds,
+                lease_wait_seconds=lease_wait_seconds,
+            )
         except PipelineError as error:
             # Someone else holds the lease for longer than we wait: they (or the next run) settle it.
             report.counts["settle_deferred"] += 1
-            report.errors.append({"message": f"settle deferred: {error}", "category": str(error.category),
-                                  "deferred": True})
+            report.errors.append(
+                {"message": f"settle deferred: {error}", "category": str(error.category), "deferred": True}
+            )
         else:
             report.counts.update(settle.counts)
             report.skip_reasons.update(settle.skip_reasons)
@@ -857,9 +1154,16 @@ def _run_once(
     lease_ttl_seconds: float,
     lease_wait_seconds: float,
 ) -> SyncReport:
-    lease = Lease.acquire(engine, lease_name(policy.campaign_id), holder, ttl_seconds=lease_ttl_seconds,
-                          wait_seconds=lease_wait_seconds)
-    sync = ScheduleSync(engine, braze, policy, lease, clock=clock, run_id=run_id, checkpoint=checkpoint, alerts=alerts)
+    lease = Lease.acquire(
+        engine,
+        lease_name(policy.campaign_id),
+        holder,
+        ttl_seconds=lease_ttl_seconds,
+        wait_seconds=lease_wait_seconds,
+    )
+    sync = ScheduleSync(
+        engine, braze, policy, lease, clock=clock, run_id=run_id, checkpoint=checkpoint, alerts=alerts
+    )
     try:
         report = sync.execute()
     except Exception:
@@ -874,7 +1178,9 @@ def first_error(report: SyncReport) -> PipelineError | None:
     if not report.errors:
         return None
     e = report.errors[0]
-    category = ErrorCategory(e["category"]) if e.get("category") in ErrorCategory.__members__ else ErrorCategory.API
+    category = (
+        ErrorCategory(e["category"]) if e.get("category") in ErrorCategory.__members__ else ErrorCategory.API
+    )
     return PipelineError(
         category,
         f"{len(report.errors)} Braze schedule operation(s) failed; first: {e.get('game_id')}: {e.get('message')}",

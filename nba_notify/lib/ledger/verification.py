@@ -24,7 +24,9 @@ def _rows(conn: sa.Connection, sql: str, params: dict[str, Any]) -> Rows:
     return [dict(r) for r in conn.execute(sa.text(sql), params).mappings()]
 
 
-def missing_schedules(conn: sa.Connection, now: datetime, policy: NotificationPolicy, limit: int = 200) -> Rows:
+def missing_schedules(
+    conn: sa.Connection, now: datetime, policy: NotificationPolicy, limit: int = 200
+) -> Rows:
     """Gap 1: an active desired notification, still schedulable, with no live schedule."""
     return _rows(
         conn,
@@ -50,7 +52,9 @@ def missing_schedules(conn: sa.Connection, now: datetime, policy: NotificationPo
     )
 
 
-def unresolved_schedules(conn: sa.Connection, limit: int = 200, *, include_unidentified: bool = False) -> Rows:
+def unresolved_schedules(
+    conn: sa.Connection, limit: int = 200, *, include_unidentified: bool = False
+) -> Rows:
     """Intents whose last Braze call has no known outcome (may or may not exist at Braze) —
     and, with ``include_unidentified``, those proven live whose id we never learned."""
     states = ("creating", "updating", "unknown", "unidentified") if include_unidentified else UNRESOLVED
@@ -85,7 +89,11 @@ def open_orphans(conn: sa.Connection, limit: int = 200) -> Rows:
 
 
 def stale_pending(
-    conn: sa.Connection, now: datetime, policy: NotificationPolicy, *, after: tuple[datetime, int] | None = None,
+    conn: sa.Connection,
+    now: datetime,
+    policy: NotificationPolicy,
+    *,
+    after: tuple[datetime, int] | None = None,
     limit: int = 500,
 ) -> Rows:
     """Gap 4: send time + grace passed, no send event. Keyset-paged on (send_at, id) so a
@@ -148,11 +156,14 @@ def count_window(now: datetime, policy: NotificationPolicy) -> tuple[datetime, d
     return now + policy.update_buffer, now + policy.horizon
 
 
-def counts(conn: sa.Connection, now: datetime, policy: NotificationPolicy, braze_listed: int | None = None) -> Counts:
+def counts(
+    conn: sa.Connection, now: datetime, policy: NotificationPolicy, braze_listed: int | None = None
+) -> Counts:
     start, end = count_window(now, policy)
-    row = conn.execute(
-        sa.text(
-            """
+    row = (
+        conn.execute(
+            sa.text(
+                """
             SELECT
               (SELECT count(*) FROM desired_notifications
                 WHERE active AND campaign_id = :campaign AND send_at_utc > :start AND send_at_utc <= :end) AS desired,
@@ -162,13 +173,18 @@ def counts(conn: sa.Connection, now: datetime, policy: NotificationPolicy, braze
               (SELECT count(*) FROM schedule_ledger
                 WHERE state IN ('creating', 'updating', 'unknown') AND campaign_id = :campaign) AS unresolved
             """
-        ),
-        {"campaign": policy.campaign_id, "start": start, "end": end},
-    ).mappings().one()
+            ),
+            {"campaign": policy.campaign_id, "start": start, "end": end},
+        )
+        .mappings()
+        .one()
+    )
     return Counts(int(row["desired"]), int(row["ledger_live"]), int(row["unresolved"]), braze_listed)
 
 
-def listed_per_time(entries: Sequence[dict[str, Any]], campaign_id: str, start: datetime, end: datetime) -> Counter:
+def listed_per_time(
+    entries: Sequence[dict[str, Any]], campaign_id: str, start: datetime, end: datetime
+) -> Counter:
     """Listed next-send times of our campaign in ``(start, end]``, counted per send time."""
     per_time: Counter = Counter()
     for entry in entries:

@@ -54,20 +54,32 @@ def evaluate_rule(rule: AlertRule, entity: str, points: Sequence[ExecutionPoint]
                 break
             streak += 1
         return Finding(
-            rule.rule_key, entity, streak >= threshold,
+            rule.rule_key,
+            entity,
+            streak >= threshold,
             f"{entity}: {streak} consecutive failed syncs in the last {window}",
-            {"consecutive_failures": streak, "threshold": threshold, "window_seconds": rule.evaluation_window_seconds,
-             "failed_run_ids": [p.run_id for p in recent[:streak]]},
+            {
+                "consecutive_failures": streak,
+                "threshold": threshold,
+                "window_seconds": rule.evaluation_window_seconds,
+                "failed_run_ids": [p.run_id for p in recent[:streak]],
+            },
         )
     if rule.metric == "success_rate":
         if not recent:
             return Finding(rule.rule_key, entity, False)
         rate = sum(p.success for p in recent) / len(recent)
         return Finding(
-            rule.rule_key, entity, rate < threshold,
+            rule.rule_key,
+            entity,
+            rate < threshold,
             f"{entity}: success rate {rate:.1%} over the last {window} (threshold {threshold:.0%})",
-            {"success_rate": round(rate, 4), "runs": len(recent), "failures": sum(not p.success for p in recent),
-             "threshold": threshold},
+            {
+                "success_rate": round(rate, 4),
+                "runs": len(recent),
+                "failures": sum(not p.success for p in recent),
+                "threshold": threshold,
+            },
         )
     if rule.metric in ("duration_exceeded", "memory_usage"):
         attr = "duration_seconds" if rule.metric == "duration_exceeded" else "peak_memory_mb"
@@ -77,10 +89,18 @@ def evaluate_rule(rule: AlertRule, entity: str, points: Sequence[ExecutionPoint]
         value = getattr(worst, attr) if worst else None
         firing = value is not None and value > threshold
         return Finding(
-            rule.rule_key, entity, firing,
-            f"{entity}: {attr.replace('_', ' ')} {value:.0f}{unit} over {threshold:.0f}{unit}" if firing else "",
-            {attr: value, "threshold": threshold, "run_id": worst.run_id if worst else None,
-             "over_threshold_runs": [p.run_id for p in measured if getattr(p, attr) > threshold]},
+            rule.rule_key,
+            entity,
+            firing,
+            f"{entity}: {attr.replace('_', ' ')} {value:.0f}{unit} over {threshold:.0f}{unit}"
+            if firing
+            else "",
+            {
+                attr: value,
+                "threshold": threshold,
+                "run_id": worst.run_id if worst else None,
+                "over_threshold_runs": [p.run_id for p in measured if getattr(p, attr) > threshold],
+            },
         )
     raise ValueError(f"metric {rule.metric!r} is not evaluated over execution history")
 
@@ -101,7 +121,14 @@ def evaluate_history_rules(
 def load_points(conn: sa.Connection, since: datetime) -> dict[str, list[ExecutionPoint]]:
     h = sync_execution_history
     rows = conn.execute(
-        sa.select(h.c.entity_type, h.c.run_id, h.c.execution_start, h.c.success, h.c.duration_seconds, h.c.peak_memory_mb)
+        sa.select(
+            h.c.entity_type,
+            h.c.run_id,
+            h.c.execution_start,
+            h.c.success,
+            h.c.duration_seconds,
+            h.c.peak_memory_mb,
+        )
         .where(h.c.execution_start >= since)
         .order_by(h.c.entity_type, h.c.execution_start)
     )
@@ -121,7 +148,11 @@ def apply_findings(
     resolved: list[int] = []
     for f in findings:
         if f.firing:
-            raised.append(raise_alert(engine, rule_key=f.rule_key, entity=f.entity, title=f.title, details=f.details, now=now))
+            raised.append(
+                raise_alert(
+                    engine, rule_key=f.rule_key, entity=f.entity, title=f.title, details=f.details, now=now
+                )
+            )
         else:
             resolved += resolve_matching(
                 engine, rule_key=f.rule_key, entity=f.entity, by=MONITOR, note="condition cleared", now=now
@@ -132,7 +163,9 @@ def apply_findings(
 def evaluate_and_apply(engine: sa.Engine, now: datetime) -> tuple[list[AlertRef], list[int]]:
     with engine.connect() as conn:
         rules = load_rules(conn)
-        longest = max((r.evaluation_window_seconds or 0 for r in rules if r.metric in HISTORY_METRICS), default=0)
+        longest = max(
+            (r.evaluation_window_seconds or 0 for r in rules if r.metric in HISTORY_METRICS), default=0
+        )
         points = load_points(conn, now - timedelta(seconds=longest))
     return apply_findings(engine, evaluate_history_rules(rules, points, now), now)
 
@@ -153,8 +186,13 @@ def apply_check_evaluations(
         if ev.passed:
             for rule_key in CHECK_RULE_BY_SEVERITY.values():
                 resolved += resolve_matching(
-                    engine, rule_key=rule_key, entity=ev.asset_key, dedupe_key=ev.check_name,
-                    by=MONITOR, note=f"check passed in run {run_id}", now=now,
+                    engine,
+                    rule_key=rule_key,
+                    entity=ev.asset_key,
+                    dedupe_key=ev.check_name,
+                    by=MONITOR,
+                    note=f"check passed in run {run_id}",
+                    now=now,
                 )
             continue
         rule_key = CHECK_RULE_BY_SEVERITY.get(ev.severity, "asset_check_failed")
@@ -166,9 +204,14 @@ def apply_check_evaluations(
                 dedupe_key=ev.check_name,
                 title=f"Asset check {ev.check_name} failed on {ev.asset_key}"
                 + (f" [{ev.partition_key}]" if ev.partition_key else ""),
-                details={"run_id": run_id, "check_name": ev.check_name, "asset_key": ev.asset_key,
-                         "check_severity": ev.severity, "partition": ev.partition_key,
-                         "description": ev.description},
+                details={
+                    "run_id": run_id,
+                    "check_name": ev.check_name,
+                    "asset_key": ev.asset_key,
+                    "check_severity": ev.severity,
+                    "partition": ev.partition_key,
+                    "description": ev.description,
+                },
                 now=now,
             )
         )

@@ -265,8 +265,13 @@ def notifications_health(conn: sa.Connection, now: datetime) -> dict[str, Any]:
         "status": CRITICAL if foreign else HEALTHY,
         "reasons": reasons,
         "foreign_schedules": [
-            {"id": r["id"], "send_at": _iso(r["send_at_utc"]), "games": [g["game_id"] for g in r["games"]],
-             "schedule_id": r["braze_schedule_id"], "first_seen_at": _iso(r["first_seen_at"])}
+            {
+                "id": r["id"],
+                "send_at": _iso(r["send_at_utc"]),
+                "games": [g["game_id"] for g in r["games"]],
+                "schedule_id": r["braze_schedule_id"],
+                "first_seen_at": _iso(r["first_seen_at"]),
+            }
             for r in foreign
         ],
     }

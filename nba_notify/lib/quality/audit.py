@@ -120,7 +120,9 @@ def load_audit(engine: sa.Engine, project: SqlProject | None = None, *, build: b
     ]
 
 
-def load_audit_summary(engine: sa.Engine, project: SqlProject | None = None, *, build: bool = True) -> dict[str, dict[str, Any]]:
+def load_audit_summary(
+    engine: sa.Engine, project: SqlProject | None = None, *, build: bool = True
+) -> dict[str, dict[str, Any]]:
     """``{processor_name | "all": {zero_record_runs, false_positive, ..., false_positive_pct}}``"""
     project = project or load_project()
     if build:
@@ -128,7 +130,9 @@ def load_audit_summary(engine: sa.Engine, project: SqlProject | None = None, *, 
     relation = sa.table(SUMMARY_MODEL, schema=project.schema)
     with engine.connect() as conn:
         rows = conn.execute(sa.select(sa.text("*")).select_from(relation)).mappings().all()
-    return {row["processor_name"]: {k: _plain(v) for k, v in row.items() if k != "processor_name"} for row in rows}
+    return {
+        row["processor_name"]: {k: _plain(v) for k, v in row.items() if k != "processor_name"} for row in rows
+    }
 
 
 def _plain(value: Any) -> Any:

@@ -44,7 +44,9 @@ def superseded_box_scores() -> sa.ColumnElement[bool]:
     re-processed after the lines were last written."""
     listed = (
         sa.select(games.c.game_id)
-        .where(games.c.game_id == player_box_scores.c.game_id, games.c.game_date == player_box_scores.c.game_date)
+        .where(
+            games.c.game_id == player_box_scores.c.game_id, games.c.game_date == player_box_scores.c.game_date
+        )
         .exists()
     )
     games_at, box_at = _last_success("games"), _last_success("player_box_scores")
@@ -53,9 +55,15 @@ def superseded_box_scores() -> sa.ColumnElement[bool]:
 
 def clean_superseded_rows(engine: sa.Engine, *, run_id: str | None) -> CleanupResult:
     with processor_run(engine, PROCESSOR_NAME, None, run_id) as (conn, run):
-        removed = conn.execute(
-            sa.delete(player_box_scores).where(superseded_box_scores()).returning(player_box_scores.c.game_id)
-        ).scalars().all()
+        removed = (
+            conn.execute(
+                sa.delete(player_box_scores)
+                .where(superseded_box_scores())
+                .returning(player_box_scores.c.game_id)
+            )
+            .scalars()
+            .all()
+        )
         run.add(WriteResult(player_box_scores.name, deleted=len(removed), inserted=0))
         keys = sorted(set(removed))
         run.details["game_ids"] = keys

@@ -61,9 +61,7 @@ def materialize_model(engine: sa.Engine, project: SqlProject, name: str) -> Mate
                 rebuilt = _build_view(conn, project, model, existing)
             else:
                 rebuilt = _build_table(conn, project, model, existing)
-            row_count = int(
-                conn.exec_driver_sql("SELECT count(*) FROM " + model.relation).scalar_one()
-            )
+            row_count = int(conn.exec_driver_sql("SELECT count(*) FROM " + model.relation).scalar_one())
             columns = relation_columns(conn, project.schema, model.name)
     except PipelineError:
         raise
@@ -113,9 +111,7 @@ def _build_table(
     _run_model_sql(conn, model, f"CREATE TABLE {build_relation} AS\n")
 
     def swap_in() -> None:
-        conn.exec_driver_sql(
-            f"ALTER TABLE {build_relation} RENAME TO {quote_identifier(model.name)}"
-        )
+        conn.exec_driver_sql(f"ALTER TABLE {build_relation} RENAME TO {quote_identifier(model.name)}")
 
     if existing is None:
         swap_in()

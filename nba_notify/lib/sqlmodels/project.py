@@ -452,9 +452,7 @@ def _model_config(
     if group is not None and not (isinstance(group, str) and GROUP_RE.match(group)):
         return bad(f"group must be a plain name (letters, digits, _), got {group!r}")
     tags = options.get("tags", ())
-    if isinstance(tags, str) or not all(
-        isinstance(tag, str) and TAG_RE.match(tag) for tag in tags
-    ):
+    if isinstance(tags, str) or not all(isinstance(tag, str) and TAG_RE.match(tag) for tag in tags):
         return bad(f"tags must be a list of names (letters, digits, _ . -), got {tags!r}")
     description = options.get("description")
     return ModelConfig(
@@ -485,9 +483,7 @@ def _check_config(
     if not isinstance(blocking, bool):
         return bad(f"blocking must be true or false, got {blocking!r}")
     sample_rows = options.get("sample_rows", DEFAULT_SAMPLE_ROWS)
-    if isinstance(sample_rows, bool) or not isinstance(sample_rows, int) or not (
-        1 <= sample_rows <= 1000
-    ):
+    if isinstance(sample_rows, bool) or not isinstance(sample_rows, int) or not (1 <= sample_rows <= 1000):
         return bad(f"sample_rows must be an integer between 1 and 1000, got {sample_rows!r}")
     description = options.get("description")
     return CheckConfig(
@@ -669,9 +665,7 @@ class _Loader:
         relpath, rendered = parsed
         statement = _statement_body(relpath, rendered, self.problems)
         if not rendered.recorder.configs:
-            self.problems.append(
-                Problem(relpath, 1, "a check needs {{ config(asset='<asset it guards>') }}")
-            )
+            self.problems.append(Problem(relpath, 1, "a check needs {{ config(asset='<asset it guards>') }}"))
             return None
         options, line = rendered.recorder.configs[0]
         config = _check_config(relpath, options, line, self.problems)
@@ -734,8 +728,6 @@ def project_error(root: Path, problems: list[Problem]) -> PipelineError:
         recovery=FIX_THE_FILE,
         details={
             "project_dir": str(root),
-            "problems": [
-                {"file": p.relpath, "line": p.line, "message": p.message} for p in problems
-            ],
+            "problems": [{"file": p.relpath, "line": p.line, "message": p.message} for p in problems],
         },
     )

@@ -96,9 +96,7 @@ source_games = sa.Table(
     sa.Column("listed", sa.Boolean, nullable=False),
     sa.Column("run_id", sa.String(64)),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
-    sa.CheckConstraint(
-        "status IN ('scheduled', 'live', 'final', 'postponed', 'cancelled')", name="status"
-    ),
+    sa.CheckConstraint("status IN ('scheduled', 'live', 'final', 'postponed', 'cancelled')", name="status"),
     sa.Index("ix_source_games_source_date", "source", "game_date"),
     sa.Index("ix_source_games_game_id", "game_id"),
 )
@@ -146,9 +144,7 @@ game_identity_conflicts = sa.Table(
     sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
     sa.Column("resolved_at", sa.DateTime(timezone=True)),
     sa.Column("run_id", sa.String(64)),
-    sa.CheckConstraint(
-        "kind IN (" + ", ".join(f"'{k}'" for k in IDENTITY_CONFLICT_KINDS) + ")", name="kind"
-    ),
+    sa.CheckConstraint("kind IN (" + ", ".join(f"'{k}'" for k in IDENTITY_CONFLICT_KINDS) + ")", name="kind"),
     sa.Index(
         "uq_game_identity_conflicts_open",
         "source",
@@ -183,9 +179,7 @@ games = sa.Table(
     sa.Column("source_disagreements", JSONB),
     sa.Column("run_id", sa.String(64)),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
-    sa.CheckConstraint(
-        "status IN ('scheduled', 'live', 'final', 'postponed', 'cancelled')", name="status"
-    ),
+    sa.CheckConstraint("status IN ('scheduled', 'live', 'final', 'postponed', 'cancelled')", name="status"),
     sa.Index("ix_games_game_date", "game_date"),
     sa.Index("ix_games_tipoff_utc", "tipoff_utc"),
 )

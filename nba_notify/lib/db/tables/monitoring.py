@@ -179,9 +179,7 @@ alert_deliveries = sa.Table(
     "alert_deliveries",
     metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column(
-        "alert_id", sa.BigInteger, sa.ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False
-    ),
+    sa.Column("alert_id", sa.BigInteger, sa.ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
     sa.Column("event", sa.String(16), nullable=False),  # RAISED | ESCALATED | RESOLVED
     sa.Column("channel", sa.String(32), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
@@ -192,9 +190,7 @@ alert_deliveries = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("attempts", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
     sa.Column("created_at", TS, nullable=False, server_default=NOW),
-    sa.CheckConstraint(
-        "status IN ('PENDING', 'DELIVERED', 'FAILED', 'SKIPPED')", name="status"
-    ),
+    sa.CheckConstraint("status IN ('PENDING', 'DELIVERED', 'FAILED', 'SKIPPED')", name="status"),
     sa.Index("ix_alert_deliveries_status_next", "status", "next_attempt_at"),
     sa.Index("ix_alert_deliveries_alert", "alert_id"),
 )
@@ -217,9 +213,7 @@ manual_sync_audit = sa.Table(
     sa.Column("records_processed", sa.Integer),
     sa.Column("error_details", JSONB),
     sa.CheckConstraint("priority IN ('NORMAL', 'HIGH', 'EMERGENCY')", name="priority"),
-    sa.CheckConstraint(
-        "status IN ('REQUESTED', 'QUEUED', 'SUCCEEDED', 'FAILED', 'REJECTED')", name="status"
-    ),
+    sa.CheckConstraint("status IN ('REQUESTED', 'QUEUED', 'SUCCEEDED', 'FAILED', 'REJECTED')", name="status"),
     sa.Index("ix_manual_sync_audit_status", "status", "trigger_timestamp"),
     sa.Index("ix_manual_sync_audit_run_id", "run_id"),
 )

@@ -207,7 +207,9 @@ schedule_orphans = sa.Table(
     sa.Column("resolved_at", TS),
     sa.Column("note", sa.Text),
     sa.CheckConstraint(f"status IN {_in(ORPHAN_STATUSES)}", name="status"),
-    sa.Index("ix_schedule_orphans_open", "id", postgresql_where=sa.text("status IN ('pending', 'cancel_claimed')")),
+    sa.Index(
+        "ix_schedule_orphans_open", "id", postgresql_where=sa.text("status IN ('pending', 'cancel_claimed')")
+    ),
     sa.Index("ix_schedule_orphans_dispatch_id", "dispatch_id"),
 )
 

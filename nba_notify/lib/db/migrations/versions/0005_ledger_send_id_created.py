@@ -9,8 +9,8 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0005'
-down_revision = '0002'
+revision = "0005"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -24,14 +24,20 @@ ACTIONS_AFTER = ACTIONS_BEFORE + ", 'send_id_created'"
 def upgrade() -> None:
     # NULL for existing rows: whether Braze holds their send ids is unknown, so the next create
     # of such an intent creates it first (idempotent at Braze: an existing pair costs nothing).
-    op.add_column('schedule_ledger', sa.Column('send_id_created_at', sa.DateTime(timezone=True), nullable=True))
-    op.drop_constraint(op.f('ck_scheduler_logs_action'), 'scheduler_logs', type_='check')
-    op.create_check_constraint(op.f('ck_scheduler_logs_action'), 'scheduler_logs', f"action IN ({ACTIONS_AFTER})")
+    op.add_column(
+        "schedule_ledger", sa.Column("send_id_created_at", sa.DateTime(timezone=True), nullable=True)
+    )
+    op.drop_constraint(op.f("ck_scheduler_logs_action"), "scheduler_logs", type_="check")
+    op.create_check_constraint(
+        op.f("ck_scheduler_logs_action"), "scheduler_logs", f"action IN ({ACTIONS_AFTER})"
+    )
 
 
 def downgrade() -> None:
     # The old constraint cannot hold these rows.
     op.execute("DELETE FROM scheduler_logs WHERE action = 'send_id_created'")
-    op.drop_constraint(op.f('ck_scheduler_logs_action'), 'scheduler_logs', type_='check')
-    op.create_check_constraint(op.f('ck_scheduler_logs_action'), 'scheduler_logs', f"action IN ({ACTIONS_BEFORE})")
-    op.drop_column('schedule_ledger', 'send_id_created_at')
+    op.drop_constraint(op.f("ck_scheduler_logs_action"), "scheduler_logs", type_="check")
+    op.create_check_constraint(
+        op.f("ck_scheduler_logs_action"), "scheduler_logs", f"action IN ({ACTIONS_BEFORE})"
+    )
+    op.drop_column("schedule_ledger", "send_id_created_at")

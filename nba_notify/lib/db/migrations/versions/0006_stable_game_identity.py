@@ -31,19 +31,19 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = '0006'
-down_revision = ('0003', '0004', '0005')
+revision = "0006"
+down_revision = ("0003", "0004", "0005")
 branch_labels = None
 depends_on = None
 
 NOTIFICATION_TABLES = (
     # (table, index on game_key or None, has intent_key)
-    ('desired_notifications', 'ix_desired_notifications_game_key', True),
-    ('schedule_ledger', 'ix_schedule_ledger_game_key', True),
-    ('schedule_attempts', None, True),
-    ('schedule_orphans', None, True),
-    ('scheduler_logs', 'ix_scheduler_logs_game_key', True),
-    ('notification_sends', 'ix_notification_sends_game_key', True),
+    ("desired_notifications", "ix_desired_notifications_game_key", True),
+    ("schedule_ledger", "ix_schedule_ledger_game_key", True),
+    ("schedule_attempts", None, True),
+    ("schedule_orphans", None, True),
+    ("scheduler_logs", "ix_scheduler_logs_game_key", True),
+    ("notification_sends", "ix_notification_sends_game_key", True),
 )
 
 IDENTITY_CONFLICT_KINDS = (
@@ -55,60 +55,76 @@ STATUS_CHECK = "status IN ('scheduled', 'live', 'final', 'postponed', 'cancelled
 
 
 def _create_identity_tables() -> None:
-    op.create_table('source_games',
-    sa.Column('source', sa.String(length=16), nullable=False),
-    sa.Column('source_game_id', sa.String(length=32), nullable=False),
-    sa.Column('game_id', sa.String(length=16), nullable=True),
-    sa.Column('game_date', sa.Date(), nullable=False),
-    sa.Column('season', sa.Integer(), nullable=True),
-    sa.Column('home_team', sa.String(length=3), nullable=False),
-    sa.Column('away_team', sa.String(length=3), nullable=False),
-    sa.Column('tipoff_utc', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('home_score', sa.Integer(), nullable=True),
-    sa.Column('away_score', sa.Integer(), nullable=True),
-    sa.Column('listed', sa.Boolean(), nullable=False),
-    sa.Column('run_id', sa.String(length=64), nullable=True),
-    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.CheckConstraint(STATUS_CHECK, name=op.f('ck_source_games_status')),
-    sa.PrimaryKeyConstraint('source', 'source_game_id', name=op.f('pk_source_games'))
+    op.create_table(
+        "source_games",
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("source_game_id", sa.String(length=32), nullable=False),
+        sa.Column("game_id", sa.String(length=16), nullable=True),
+        sa.Column("game_date", sa.Date(), nullable=False),
+        sa.Column("season", sa.Integer(), nullable=True),
+        sa.Column("home_team", sa.String(length=3), nullable=False),
+        sa.Column("away_team", sa.String(length=3), nullable=False),
+        sa.Column("tipoff_utc", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("home_score", sa.Integer(), nullable=True),
+        sa.Column("away_score", sa.Integer(), nullable=True),
+        sa.Column("listed", sa.Boolean(), nullable=False),
+        sa.Column("run_id", sa.String(length=64), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.CheckConstraint(STATUS_CHECK, name=op.f("ck_source_games_status")),
+        sa.PrimaryKeyConstraint("source", "source_game_id", name=op.f("pk_source_games")),
     )
-    op.create_index('ix_source_games_source_date', 'source_games', ['source', 'game_date'], unique=False)
-    op.create_index('ix_source_games_game_id', 'source_games', ['game_id'], unique=False)
-    op.create_table('game_crosswalk',
-    sa.Column('source', sa.String(length=16), nullable=False),
-    sa.Column('source_game_id', sa.String(length=32), nullable=False),
-    sa.Column('game_id', sa.String(length=16), nullable=False),
-    sa.Column('home_team', sa.String(length=3), nullable=False),
-    sa.Column('away_team', sa.String(length=3), nullable=False),
-    sa.Column('source_game_date', sa.Date(), nullable=False),
-    sa.Column('league_game_date', sa.Date(), nullable=False),
-    sa.Column('method', sa.String(length=32), nullable=False),
-    sa.Column('proven_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.Column('run_id', sa.String(length=64), nullable=True),
-    sa.PrimaryKeyConstraint('source', 'source_game_id', name=op.f('pk_game_crosswalk')),
-    sa.UniqueConstraint('source', 'game_id', name=op.f('uq_game_crosswalk_source_game_id'))
+    op.create_index("ix_source_games_source_date", "source_games", ["source", "game_date"], unique=False)
+    op.create_index("ix_source_games_game_id", "source_games", ["game_id"], unique=False)
+    op.create_table(
+        "game_crosswalk",
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("source_game_id", sa.String(length=32), nullable=False),
+        sa.Column("game_id", sa.String(length=16), nullable=False),
+        sa.Column("home_team", sa.String(length=3), nullable=False),
+        sa.Column("away_team", sa.String(length=3), nullable=False),
+        sa.Column("source_game_date", sa.Date(), nullable=False),
+        sa.Column("league_game_date", sa.Date(), nullable=False),
+        sa.Column("method", sa.String(length=32), nullable=False),
+        sa.Column("proven_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("run_id", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("source", "source_game_id", name=op.f("pk_game_crosswalk")),
+        sa.UniqueConstraint("source", "game_id", name=op.f("uq_game_crosswalk_source_game_id")),
     )
-    op.create_table('game_identity_conflicts',
-    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
-    sa.Column('source', sa.String(length=16), nullable=False),
-    sa.Column('source_game_id', sa.String(length=32), nullable=False),
-    sa.Column('kind', sa.String(length=32), nullable=False),
-    sa.Column('game_id', sa.String(length=16), nullable=True),
-    sa.Column('game_date', sa.Date(), nullable=False),
-    sa.Column('details', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-    sa.Column('occurrences', sa.Integer(), server_default='1', nullable=False),
-    sa.Column('first_seen_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.Column('last_seen_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('run_id', sa.String(length=64), nullable=True),
-    sa.CheckConstraint("kind IN (" + ", ".join(f"'{k}'" for k in IDENTITY_CONFLICT_KINDS) + ")",
-                       name=op.f('ck_game_identity_conflicts_kind')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_game_identity_conflicts'))
+    op.create_table(
+        "game_identity_conflicts",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("source_game_id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("game_id", sa.String(length=16), nullable=True),
+        sa.Column("game_date", sa.Date(), nullable=False),
+        sa.Column("details", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("occurrences", sa.Integer(), server_default="1", nullable=False),
+        sa.Column(
+            "first_seen_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.Column(
+            "last_seen_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("run_id", sa.String(length=64), nullable=True),
+        sa.CheckConstraint(
+            "kind IN (" + ", ".join(f"'{k}'" for k in IDENTITY_CONFLICT_KINDS) + ")",
+            name=op.f("ck_game_identity_conflicts_kind"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_game_identity_conflicts")),
     )
-    op.create_index('uq_game_identity_conflicts_open', 'game_identity_conflicts', ['source', 'source_game_id', 'kind'],
-                    unique=True, postgresql_where=sa.text('resolved_at IS NULL'))
-    op.create_index('ix_game_identity_conflicts_game_date', 'game_identity_conflicts', ['game_date'], unique=False)
+    op.create_index(
+        "uq_game_identity_conflicts_open",
+        "game_identity_conflicts",
+        ["source", "source_game_id", "kind"],
+        unique=True,
+        postgresql_where=sa.text("resolved_at IS NULL"),
+    )
+    op.create_index(
+        "ix_game_identity_conflicts_game_date", "game_identity_conflicts", ["game_date"], unique=False
+    )
 
 
 def _seed_claims_and_links() -> None:
@@ -163,7 +179,11 @@ def _identity_map(bind: sa.Connection) -> tuple[dict[str, str], set[str]]:
             by_teams[(g.home_team, g.away_team)].append((g.game_date, g.nbac_game_id))
     keys: set[str] = set()
     for table, _, _ in NOTIFICATION_TABLES:
-        keys |= set(bind.execute(sa.text(f"SELECT DISTINCT game_key FROM {table} WHERE game_key IS NOT NULL")).scalars())
+        keys |= set(
+            bind.execute(
+                sa.text(f"SELECT DISTINCT game_key FROM {table} WHERE game_key IS NOT NULL")
+            ).scalars()
+        )
     mapping = dict(current)
     for key in keys - set(current):
         match = KEY_PATTERN.match(key)
@@ -176,7 +196,7 @@ def _identity_map(bind: sa.Connection) -> tuple[dict[str, str], set[str]]:
 
 
 def _rekey(old_intent: str, game_id: str) -> str:
-    return game_id + old_intent[old_intent.index("|"):] if "|" in old_intent else game_id
+    return game_id + old_intent[old_intent.index("|") :] if "|" in old_intent else game_id
 
 
 def _carry_ledger_over(bind: sa.Connection, mapping: dict[str, str], current: set[str]) -> None:
@@ -185,17 +205,27 @@ def _carry_ledger_over(bind: sa.Connection, mapping: dict[str, str], current: se
     (else the newest); every other one is superseded: its intent key is suffixed, and a schedule
     it held live is recorded as an orphan for reconcile to cancel — the double push in the
     making that the old keys allowed."""
-    rows = bind.execute(
-        sa.text("SELECT id, intent_key, game_key, kind, state, braze_schedule_id, campaign_id, send_at_utc, "
-                "dispatch_id FROM schedule_ledger ORDER BY id")
-    ).mappings().all()
+    rows = (
+        bind.execute(
+            sa.text(
+                "SELECT id, intent_key, game_key, kind, state, braze_schedule_id, campaign_id, send_at_utc, "
+                "dispatch_id FROM schedule_ledger ORDER BY id"
+            )
+        )
+        .mappings()
+        .all()
+    )
+
     def rank(r: Any) -> tuple[bool, int]:
         return (r["game_key"] in current, r["id"])
+
     winners: dict[tuple[str, ...], Any] = {}
     for r in rows:
         game_id = mapping[r["game_key"]]
-        for group in ((("intent", _rekey(r["intent_key"], game_id))),
-                      (("live", game_id, r["kind"]) if r["state"] in LIVE_STATES else None)):
+        for group in (
+            (("intent", _rekey(r["intent_key"], game_id))),
+            (("live", game_id, r["kind"]) if r["state"] in LIVE_STATES else None),
+        ):
             if group is not None and (group not in winners or rank(r) > rank(winners[group])):
                 winners[group] = r
     for r in rows:
@@ -205,8 +235,13 @@ def _carry_ledger_over(bind: sa.Connection, mapping: dict[str, str], current: se
         superseded = winners[("intent", new_key)]["id"] != r["id"] or (
             r["state"] in LIVE_STATES and winners[live_group]["id"] != r["id"]
         )
-        values: dict[str, Any] = {"id": r["id"], "game_key": game_id, "intent_key": new_key,
-                                  "state": r["state"], "note": None}
+        values: dict[str, Any] = {
+            "id": r["id"],
+            "game_key": game_id,
+            "intent_key": new_key,
+            "state": r["state"],
+            "note": None,
+        }
         if superseded:
             values["intent_key"] = f"{new_key}|superseded:{r['id']}"[:200]
             if r["state"] in LIVE_STATES:
@@ -220,14 +255,22 @@ def _carry_ledger_over(bind: sa.Connection, mapping: dict[str, str], current: se
                             "'superseded', :send_at, :dispatch, 'pending', :note) "
                             "ON CONFLICT (braze_schedule_id) DO NOTHING"
                         ),
-                        {"sid": r["braze_schedule_id"], "campaign": r["campaign_id"], "intent": values["intent_key"],
-                         "game": r["game_key"], "send_at": r["send_at_utc"], "dispatch": r["dispatch_id"],
-                         "note": values["note"]},
+                        {
+                            "sid": r["braze_schedule_id"],
+                            "campaign": r["campaign_id"],
+                            "intent": values["intent_key"],
+                            "game": r["game_key"],
+                            "send_at": r["send_at_utc"],
+                            "dispatch": r["dispatch_id"],
+                            "note": values["note"],
+                        },
                     )
         bind.execute(
-            sa.text("UPDATE schedule_ledger SET game_key = :game_key, intent_key = :intent_key, state = :state, "
-                    "last_error = COALESCE(:note, last_error), cancelled_at = CASE WHEN :note IS NULL "
-                    "THEN cancelled_at ELSE now() END WHERE id = :id"),
+            sa.text(
+                "UPDATE schedule_ledger SET game_key = :game_key, intent_key = :intent_key, state = :state, "
+                "last_error = COALESCE(:note, last_error), cancelled_at = CASE WHEN :note IS NULL "
+                "THEN cancelled_at ELSE now() END WHERE id = :id"
+            ),
             values,
         )
 
@@ -250,7 +293,9 @@ def upgrade() -> None:
     kept = {old for _, old in keep.values()}
     for d in desired:
         if d.intent_key not in kept:
-            bind.execute(sa.text("DELETE FROM desired_notifications WHERE intent_key = :k"), {"k": d.intent_key})
+            bind.execute(
+                sa.text("DELETE FROM desired_notifications WHERE intent_key = :k"), {"k": d.intent_key}
+            )
 
     _carry_ledger_over(bind, mapping, current)
     for table, index, has_intent in NOTIFICATION_TABLES:
@@ -259,13 +304,16 @@ def upgrade() -> None:
                 bind.execute(
                     sa.text(
                         f"UPDATE {table} SET game_key = CAST(:new AS text)"
-                        + (", intent_key = CAST(:new AS text) || substr(intent_key, strpos(intent_key, '|'))"
-                           " WHERE game_key = :old AND (intent_key IS NULL OR strpos(intent_key, '|') > 0)"
-                           if has_intent else " WHERE game_key = :old")
+                        + (
+                            ", intent_key = CAST(:new AS text) || substr(intent_key, strpos(intent_key, '|'))"
+                            " WHERE game_key = :old AND (intent_key IS NULL OR strpos(intent_key, '|') > 0)"
+                            if has_intent
+                            else " WHERE game_key = :old"
+                        )
                     ),
                     {"old": old, "new": new},
                 )
-        op.alter_column(table, 'game_key', new_column_name='game_id')
+        op.alter_column(table, "game_key", new_column_name="game_id")
         if index is not None:
             op.execute(f"ALTER INDEX {index} RENAME TO {index.replace('game_key', 'game_id')}")
 
@@ -273,19 +321,27 @@ def upgrade() -> None:
     for table in ("source_discrepancies", "player_box_scores"):
         bind.execute(sa.text(f"DELETE FROM {table} WHERE game_key NOT IN (SELECT game_key FROM games)"))
         for old, new in {k: v for k, v in mapping.items() if k in current}.items():
-            bind.execute(sa.text(f"UPDATE {table} SET game_key = :new WHERE game_key = :old"), {"old": old, "new": new})
-        op.alter_column(table, 'game_key', new_column_name='game_id')
-    op.alter_column('player_box_scores', 'game_id', type_=sa.String(length=16), existing_nullable=False)
+            bind.execute(
+                sa.text(f"UPDATE {table} SET game_key = :new WHERE game_key = :old"), {"old": old, "new": new}
+            )
+        op.alter_column(table, "game_key", new_column_name="game_id")
+    op.alter_column("player_box_scores", "game_id", type_=sa.String(length=16), existing_nullable=False)
 
     # games: league games only, keyed by their league id.
     op.execute("DELETE FROM games WHERE nbac_game_id IS NULL")
-    op.drop_constraint('pk_games', 'games', type_='primary')
-    op.drop_constraint('uq_games_nbac_game_id', 'games', type_='unique')
-    op.drop_column('games', 'game_key')
-    op.alter_column('games', 'nbac_game_id', new_column_name='game_id', type_=sa.String(length=16),
-                    existing_nullable=True, nullable=False)
-    op.create_primary_key('pk_games', 'games', ['game_id'])
-    op.add_column('games', sa.Column('listed', sa.Boolean(), server_default=sa.true(), nullable=False))
+    op.drop_constraint("pk_games", "games", type_="primary")
+    op.drop_constraint("uq_games_nbac_game_id", "games", type_="unique")
+    op.drop_column("games", "game_key")
+    op.alter_column(
+        "games",
+        "nbac_game_id",
+        new_column_name="game_id",
+        type_=sa.String(length=16),
+        existing_nullable=True,
+        nullable=False,
+    )
+    op.create_primary_key("pk_games", "games", ["game_id"])
+    op.add_column("games", sa.Column("listed", sa.Boolean(), server_default=sa.true(), nullable=False))
 
 
 def downgrade() -> None:
@@ -299,40 +355,57 @@ def downgrade() -> None:
           FROM source_games WHERE source = 'bdl' AND game_id IS NULL
         """
     )
-    op.drop_column('games', 'listed')
-    op.drop_constraint('pk_games', 'games', type_='primary')
-    op.alter_column('games', 'game_id', new_column_name='nbac_game_id', type_=sa.String(length=10),
-                    existing_nullable=False, nullable=True)
-    op.add_column('games', sa.Column('game_key', sa.String(length=32), nullable=True))
-    op.execute("UPDATE games g SET game_key = m.game_key FROM game_key_map m WHERE m.game_id = g.nbac_game_id")
-    op.alter_column('games', 'game_key', nullable=False)
-    op.create_primary_key('pk_games', 'games', ['game_key'])
-    op.create_unique_constraint('uq_games_nbac_game_id', 'games', ['nbac_game_id'])
+    op.drop_column("games", "listed")
+    op.drop_constraint("pk_games", "games", type_="primary")
+    op.alter_column(
+        "games",
+        "game_id",
+        new_column_name="nbac_game_id",
+        type_=sa.String(length=10),
+        existing_nullable=False,
+        nullable=True,
+    )
+    op.add_column("games", sa.Column("game_key", sa.String(length=32), nullable=True))
+    op.execute(
+        "UPDATE games g SET game_key = m.game_key FROM game_key_map m WHERE m.game_id = g.nbac_game_id"
+    )
+    op.alter_column("games", "game_key", nullable=False)
+    op.create_primary_key("pk_games", "games", ["game_key"])
+    op.create_unique_constraint("uq_games_nbac_game_id", "games", ["nbac_game_id"])
 
-    op.alter_column('player_box_scores', 'game_id', type_=sa.String(length=32), existing_nullable=False)
-    for table in ('player_box_scores', 'source_discrepancies'):
-        op.execute(f"UPDATE {table} t SET game_id = m.game_key FROM game_key_map m WHERE m.game_id = t.game_id")
-        op.alter_column(table, 'game_id', new_column_name='game_key')
+    op.alter_column("player_box_scores", "game_id", type_=sa.String(length=32), existing_nullable=False)
+    for table in ("player_box_scores", "source_discrepancies"):
+        op.execute(
+            f"UPDATE {table} t SET game_id = m.game_key FROM game_key_map m WHERE m.game_id = t.game_id"
+        )
+        op.alter_column(table, "game_id", new_column_name="game_key")
     for table, index, has_intent in NOTIFICATION_TABLES:
         op.execute(
             f"""
             UPDATE {table} t
                SET game_id = COALESCE(m.game_key, regexp_replace(t.game_id, '^legacy:', ''))
-                   {", intent_key = COALESCE(m.game_key, regexp_replace(t.game_id, '^legacy:', ''))"
-                    " || substr(t.intent_key, strpos(t.intent_key, '|'))" if has_intent else ""}
+                   {
+                ", intent_key = COALESCE(m.game_key, regexp_replace(t.game_id, '^legacy:', ''))"
+                " || substr(t.intent_key, strpos(t.intent_key, '|'))"
+                if has_intent
+                else ""
+            }
               FROM (SELECT DISTINCT game_id FROM {table}) k
               LEFT JOIN game_key_map m ON m.game_id = k.game_id
              WHERE t.game_id = k.game_id
             """
         )
-        op.alter_column(table, 'game_id', new_column_name='game_key')
+        op.alter_column(table, "game_id", new_column_name="game_key")
         if index is not None:
             op.execute(f"ALTER INDEX {index.replace('game_key', 'game_id')} RENAME TO {index}")
-    op.drop_index('ix_game_identity_conflicts_game_date', table_name='game_identity_conflicts')
-    op.drop_index('uq_game_identity_conflicts_open', table_name='game_identity_conflicts',
-                  postgresql_where=sa.text('resolved_at IS NULL'))
-    op.drop_table('game_identity_conflicts')
-    op.drop_table('game_crosswalk')
-    op.drop_index('ix_source_games_game_id', table_name='source_games')
-    op.drop_index('ix_source_games_source_date', table_name='source_games')
-    op.drop_table('source_games')
+    op.drop_index("ix_game_identity_conflicts_game_date", table_name="game_identity_conflicts")
+    op.drop_index(
+        "uq_game_identity_conflicts_open",
+        table_name="game_identity_conflicts",
+        postgresql_where=sa.text("resolved_at IS NULL"),
+    )
+    op.drop_table("game_identity_conflicts")
+    op.drop_table("game_crosswalk")
+    op.drop_index("ix_source_games_game_id", table_name="source_games")
+    op.drop_index("ix_source_games_source_date", table_name="source_games")
+    op.drop_table("source_games")

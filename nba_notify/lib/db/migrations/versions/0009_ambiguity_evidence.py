@@ -14,19 +14,51 @@ Revises: 0006
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0009'
-down_revision = '0006'
+revision = "0009"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-STATES_BEFORE = ("planned", "creating", "updating", "scheduled", "unknown", "cancel_requested", "cancelled",
-                 "sent", "expired")
-STATES_AFTER = ("planned", "creating", "updating", "scheduled", "unknown", "unidentified", "cancel_requested",
-                "cancelled", "sent", "expired")
+STATES_BEFORE = (
+    "planned",
+    "creating",
+    "updating",
+    "scheduled",
+    "unknown",
+    "cancel_requested",
+    "cancelled",
+    "sent",
+    "expired",
+)
+STATES_AFTER = (
+    "planned",
+    "creating",
+    "updating",
+    "scheduled",
+    "unknown",
+    "unidentified",
+    "cancel_requested",
+    "cancelled",
+    "sent",
+    "expired",
+)
 LIVE_BEFORE = ("creating", "updating", "scheduled", "unknown", "cancel_requested")
 LIVE_AFTER = ("creating", "updating", "scheduled", "unknown", "unidentified", "cancel_requested")
-ACTIONS_BEFORE = ("created", "updated", "skipped_unchanged", "skipped", "cancelled", "adopted", "error", "unknown",
-                  "orphaned", "expired", "resolved", "alerted", "send_id_created")
+ACTIONS_BEFORE = (
+    "created",
+    "updated",
+    "skipped_unchanged",
+    "skipped",
+    "cancelled",
+    "adopted",
+    "error",
+    "unknown",
+    "orphaned",
+    "expired",
+    "resolved",
+    "alerted",
+    "send_id_created",
+)
 ACTIONS_AFTER = (*ACTIONS_BEFORE, "evidence")
 
 
@@ -35,30 +67,48 @@ def _in(values: tuple[str, ...]) -> str:
 
 
 def _live_indexes(live: tuple[str, ...]) -> None:
-    op.drop_index('uq_schedule_ledger_live_game_kind', table_name='schedule_ledger')
-    op.drop_index('ix_schedule_ledger_live_send_at', table_name='schedule_ledger')
-    op.drop_index('ix_schedule_ledger_scheduled_send_at', table_name='schedule_ledger')
+    op.drop_index("uq_schedule_ledger_live_game_kind", table_name="schedule_ledger")
+    op.drop_index("ix_schedule_ledger_live_send_at", table_name="schedule_ledger")
+    op.drop_index("ix_schedule_ledger_scheduled_send_at", table_name="schedule_ledger")
     sending = "('scheduled', 'unidentified')" if "unidentified" in live else "('scheduled')"
-    op.create_index('ix_schedule_ledger_scheduled_send_at', 'schedule_ledger', ['send_at_utc', 'id'], unique=False,
-                    postgresql_where=sa.text(f"state IN {sending}"))
-    op.create_index('uq_schedule_ledger_live_game_kind', 'schedule_ledger', ['game_id', 'kind'], unique=True,
-                    postgresql_where=sa.text(f"state IN {_in(live)}"))
-    op.create_index('ix_schedule_ledger_live_send_at', 'schedule_ledger', ['send_at_utc'], unique=False,
-                    postgresql_where=sa.text(f"state IN {_in(live)}"))
+    op.create_index(
+        "ix_schedule_ledger_scheduled_send_at",
+        "schedule_ledger",
+        ["send_at_utc", "id"],
+        unique=False,
+        postgresql_where=sa.text(f"state IN {sending}"),
+    )
+    op.create_index(
+        "uq_schedule_ledger_live_game_kind",
+        "schedule_ledger",
+        ["game_id", "kind"],
+        unique=True,
+        postgresql_where=sa.text(f"state IN {_in(live)}"),
+    )
+    op.create_index(
+        "ix_schedule_ledger_live_send_at",
+        "schedule_ledger",
+        ["send_at_utc"],
+        unique=False,
+        postgresql_where=sa.text(f"state IN {_in(live)}"),
+    )
 
 
 def _checks(states: tuple[str, ...], actions: tuple[str, ...]) -> None:
-    op.drop_constraint(op.f('ck_schedule_ledger_state'), 'schedule_ledger', type_='check')
-    op.create_check_constraint(op.f('ck_schedule_ledger_state'), 'schedule_ledger', f"state IN {_in(states)}")
-    op.drop_constraint(op.f('ck_scheduler_logs_action'), 'scheduler_logs', type_='check')
-    op.create_check_constraint(op.f('ck_scheduler_logs_action'), 'scheduler_logs', f"action IN {_in(actions)}")
+    op.drop_constraint(op.f("ck_schedule_ledger_state"), "schedule_ledger", type_="check")
+    op.create_check_constraint(op.f("ck_schedule_ledger_state"), "schedule_ledger", f"state IN {_in(states)}")
+    op.drop_constraint(op.f("ck_scheduler_logs_action"), "scheduler_logs", type_="check")
+    op.create_check_constraint(
+        op.f("ck_scheduler_logs_action"), "scheduler_logs", f"action IN {_in(actions)}"
+    )
 
 
 def upgrade() -> None:
-    op.add_column('schedule_ledger', sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True))
-    op.add_column('schedule_attempts', sa.Column('prior_send_at', sa.DateTime(timezone=True), nullable=True))
-    op.add_column('schedule_attempts', sa.Column('purpose', sa.String(length=16), server_default='sync',
-                                                 nullable=False))
+    op.add_column("schedule_ledger", sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("schedule_attempts", sa.Column("prior_send_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column(
+        "schedule_attempts", sa.Column("purpose", sa.String(length=16), server_default="sync", nullable=False)
+    )
     _checks(STATES_AFTER, ACTIONS_AFTER)
     _live_indexes(LIVE_AFTER)
 
@@ -69,6 +119,6 @@ def downgrade() -> None:
     op.execute("DELETE FROM scheduler_logs WHERE action = 'evidence'")
     _live_indexes(LIVE_BEFORE)
     _checks(STATES_BEFORE, ACTIONS_BEFORE)
-    op.drop_column('schedule_attempts', 'purpose')
-    op.drop_column('schedule_attempts', 'prior_send_at')
-    op.drop_column('schedule_ledger', 'confirmed_at')
+    op.drop_column("schedule_attempts", "purpose")
+    op.drop_column("schedule_attempts", "prior_send_at")
+    op.drop_column("schedule_ledger", "confirmed_at")
