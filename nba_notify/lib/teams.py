@@ -305,7 +305,3 @@ def team_by_nba_id(nba_id: int | str) -> Team:
 
 def team_by_bdl_id(bdl_id: int | str) -> Team:
     return _BY_BDL_ID[int(bdl_id)]
-
-
-def all_tricodes() -> list[str]:
-    return [team.tricode for team in TEAMS]

@@ -35,7 +35,6 @@ ALL_ENTITIES = "all"
 DEFAULT_CHANNELS = ("webhook", "email", "dashboard")
 
 HISTORY_METRICS = frozenset({"consecutive_failures", "success_rate", "duration_exceeded", "memory_usage"})
-CHECK_METRICS = frozenset({"asset_check_failed", "asset_check_warned"})
 
 
 @dataclass(frozen=True)

@@ -80,10 +80,6 @@ class _Classified:
     def ambiguous(self) -> bool:
         return self.kind is OutcomeKind.AMBIGUOUS
 
-    @property
-    def definite_failure(self) -> bool:
-        return self.kind is OutcomeKind.DEFINITE_FAILURE
-
 
 @dataclass(frozen=True)
 class ScheduleOutcome(_Classified):

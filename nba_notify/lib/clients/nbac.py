@@ -41,7 +41,6 @@ from nba_notify.lib.errors import ErrorCategory, PipelineError
 from nba_notify.lib.ingest.parse import EASTERN, season_for_date
 from nba_notify.lib.ingest.payloads import NbacScheduleSeasonOnly, nba_game_id, validate
 
-NBAC_CDN_BASE_URL = "https://cdn.nba.com"
 NBAC_STATS_BASE_URL = "https://stats.nba.com"
 CDN_SCHEDULE_PATH = "/static/json/staticData/scheduleLeagueV2.json"
 STATS_SCHEDULE_PATH = "/stats/scheduleleaguev2"

@@ -15,12 +15,6 @@ from typing import Any
 import sqlalchemy as sa
 
 
-def _parse(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 def notification_report(
     engine: sa.Engine, truth: dict[str, Any], *, now: datetime, campaign_id: str | None = None
 ) -> dict[str, Any]:

@@ -1190,12 +1190,4 @@ def first_error(report: SyncReport) -> PipelineError | None:
     )
 
 
-def policy_summary(policy: NotificationPolicy) -> dict[str, Any]:
-    return {
-        "lead_minutes": policy.lead_minutes,
-        "update_buffer_minutes": policy.update_buffer_minutes,
-        "horizon_days": policy.horizon_days,
-    }
-
-
 __all__ = ["ScheduleSync", "SyncReport", "run_sync", "first_error", "Checkpoint", "no_checkpoint", "BrazeApi"]

@@ -24,8 +24,6 @@ from nba_notify.lib.sqlmodels import SqlProject, load_project, materialize_model
 
 AUDIT_MODEL = "zero_record_audit"
 SUMMARY_MODEL = "zero_record_audit_summary"
-AUDIT_CLASSES = ("false_positive", "data_from_other_run", "future_date", "legitimate_zero", "real_loss")
-FALSE_POSITIVE_GOAL_PCT = 1.0
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,6 @@ BOX_SCORE_SCRAPERS = (BDL_BOX_SCORES, NBAC_BOX_SCORES)
 
 SOURCES = ("bdl", "nbac")
 SOURCE_LABEL = {"bdl": "BDL", "nbac": "NBA.com"}
-LISTING_SCRAPER = {"bdl": BDL_GAMES, "nbac": NBAC_SCHEDULE}
 BOX_SCRAPER = {"bdl": BDL_BOX_SCORES, "nbac": NBAC_BOX_SCORES}
 
 # The kinds of each family (source_discrepancies.kind).

@@ -41,7 +41,6 @@ PENDING, RETRYING, RECOVERED, EXHAUSTED, PERMANENT = (
     "exhausted",
     "permanent",
 )
-OPEN_STATUSES = (PENDING, RETRYING, EXHAUSTED, PERMANENT)
 # Items an operator has to see: retrying stopped, the data is still not there.
 GIVEN_UP = (EXHAUSTED, PERMANENT)
 
