@@ -5,11 +5,18 @@ uses for "Materialize" on the asset pages — runs in-process, like the named jo
 are small HTTP and SQL calls; a process per step costs a second or two each (DESIGN §7) and
 made the UI path many times slower than the same work run as a job."""
 
+import warnings
 from pathlib import Path
 
 import dagster as dg
 
 LOCATION_EXECUTOR = dg.in_process_executor
+
+# Dagster itself passes the beta ``owners`` parameter when it copies a sensor while loading a
+# defs folder, and warns about it on every load (35 lines in 20 minutes of `nba-notify dev`).
+warnings.filterwarnings(
+    "ignore", message="Parameter `owners` of initializer `SensorDefinition", category=Warning
+)
 
 
 def load() -> dg.Definitions:
