@@ -38,7 +38,7 @@ def _result(
 @dg.asset_check(
     asset=braze_schedules,
     name="missing_schedules",
-    description="Gap 1: an active future notification without a live Braze schedule.",
+    description="Missing schedule: an active future notification without a live Braze schedule.",
 )
 def missing_schedules(
     database: PostgresResource,
@@ -55,7 +55,7 @@ def missing_schedules(
 @dg.asset_check(
     asset=braze_schedules,
     name="orphaned_schedules",
-    description="Gap 2: schedules that exist (or may exist) at Braze but are not the ledger's live one: "
+    description="Orphaned schedules: schedules that exist (or may exist) at Braze but are not the ledger's live one: "
     "recorded orphans not yet cancelled, and intents whose last call has no known outcome.",
 )
 def orphaned_schedules(database: PostgresResource) -> dg.AssetCheckResult:
@@ -198,7 +198,7 @@ def _foreign_row(r: dict[str, Any], title: str) -> dict[str, Any]:
 @dg.asset_check(
     asset=braze_schedules,
     name="stale_pending",
-    description="Gap 4: send time + grace passed, no Currents send event: the push may not have gone out.",
+    description="Stale pending: send time + grace passed, no Currents send event: the push may not have gone out.",
 )
 def stale_pending(
     database: PostgresResource,
@@ -215,7 +215,7 @@ def stale_pending(
 @dg.asset_check(
     asset=braze_schedules,
     name="duplicate_schedules",
-    description="Gap 5: two live ledger rows for a game, or (from Currents) two dispatches for one game or a "
+    description="Duplicates: two live ledger rows for a game, or (from Currents) two dispatches for one game or a "
     "fan messaged twice.",
 )
 def duplicate_schedules(database: PostgresResource) -> dg.AssetCheckResult:

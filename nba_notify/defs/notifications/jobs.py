@@ -60,7 +60,7 @@ full_verify_job = dg.define_asset_job(
     selection=dg.AssetSelection.checks_for_assets(braze_schedules, notification_sends),
     executor_def=IN_PROCESS,
     tags={"domain": "notifications"},
-    description="Full Verify (seed 000): every notification check - missing, orphaned, count mismatch, stale "
+    description="Full Verify: every notification check - missing, orphaned, count mismatch, stale "
     "pending, duplicates, timing, unmatched sends. Reads only.",
 )
 
@@ -69,7 +69,7 @@ gap_detection_job = dg.define_asset_job(
     selection=dg.AssetSelection.checks(missing_schedules, stale_pending),
     executor_def=IN_PROCESS,
     tags={"domain": "notifications"},
-    description="Gap detection (seed 000, every 5 minutes): games without a live schedule, sends gone stale.",
+    description="Gap detection (every 5 minutes): games without a live schedule, sends gone stale.",
 )
 
 
@@ -277,7 +277,7 @@ def resolve_foreign_schedule_job() -> None:
 @dg.job(
     executor_def=IN_PROCESS,
     tags=BRAZE_WRITER_TAGS,
-    description="Braze reconcile (seed 000, daily): unresolved intents, orphans, stale statuses.",
+    description="Braze reconcile (daily): unresolved intents, orphans, stale statuses.",
 )
 def reconcile_job() -> None:
     reconcile_op()
@@ -286,7 +286,8 @@ def reconcile_job() -> None:
 @dg.job(
     executor_def=IN_PROCESS,
     tags=BRAZE_WRITER_TAGS,
-    description="Pre-Send Check (seed 000, every 10 minutes and on demand).",
+    description="Pre-Send Check (every 10 minutes and on demand): proves upcoming schedules exist at Braze and "
+    "re-creates what is provably gone (404), within limits.",
 )
 def pre_send_check_job() -> None:
     pre_send_check_op()
@@ -295,7 +296,8 @@ def pre_send_check_job() -> None:
 @dg.job(
     executor_def=IN_PROCESS,
     tags={"domain": "notifications"},
-    description="Reconcile Counts (seed 000, on demand and from count_mismatch_sensor).",
+    description="Reconcile Counts (on demand and from count_mismatch_sensor): desired, ledger and Braze's "
+    "list compared per send minute; alerts on a mismatch.",
 )
 def reconcile_counts_job() -> None:
     reconcile_counts_op()

@@ -100,7 +100,7 @@ def odds_api_lines_raw(
     **_PARTITIONED,
     kinds={"python", "postgres"},
     description="BettingPros player props of the game day (events by date, then offers per market, paged), kept "
-    "raw. Its client waits up to 90 s per answer and decodes Brotli: seed 004 lost 21 % of BettingPros dates "
+    "raw. Its client waits up to 90 s per answer and decodes Brotli: the platform this replaces lost 21 % of BettingPros dates "
     "to a 30 s timeout and undecoded Brotli bodies.",
 )
 def bettingpros_props_raw(

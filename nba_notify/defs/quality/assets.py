@@ -106,7 +106,7 @@ def _evaluate_days(
     deps=[games],
     group_name="quality",
     kinds={"python", "postgres"},
-    description="BDL vs NBA.com listings per game day, by game identity (seed 003 component 2): games "
+    description="BDL vs NBA.com listings per game day, by game identity: games "
     "one source lists and the other does not, and status/score/tip-off disagreements. Reads only the "
     "games table, so it runs whatever the box-score feeds do. Each gap is logged as a 'partial' scrape "
     "event (api_incomplete) and queued for a re-scrape of that listing; the day's listing retry items "
@@ -184,7 +184,7 @@ scrape_retry_queue = dg.AssetSpec(
     deps=[source_discrepancies, box_score_coverage],
     group_name="quality",
     kinds={"postgres"},
-    description="The scrape retry queue (seed 003 components 3-4): one item per (scraper, game "
+    description="The scrape retry queue: one item per (scraper, game "
     "day) with reason, original error, attempts of max_retries, next_retry_at (4 h / 12 h / 24 h), "
     "retry_history and status pending/retrying/recovered/exhausted/permanent (a box score still "
     "missing days after the game: never retried, kept in sight). Filled by source_discrepancies, "
@@ -197,7 +197,7 @@ scrape_retry_queue = dg.AssetSpec(
     deps=[games, player_box_scores],
     group_name="quality",
     kinds={"python", "postgres"},
-    description="Deletes superseded phase-2 rows (seed 004 C2 data cleanup): box score lines of "
+    description="Deletes superseded phase-2 rows: box score lines of "
     "a game its day's games no longer lists, written before the day was last re-processed.",
 )
 def stale_row_cleanup(context: dg.AssetExecutionContext, database: PostgresResource) -> dg.MaterializeResult:
@@ -214,7 +214,7 @@ def stale_row_cleanup(context: dg.AssetExecutionContext, database: PostgresResou
     deps=[dg.AssetKey(AUDIT_MODEL), dg.AssetKey(SUMMARY_MODEL)],
     group_name="quality",
     kinds={"python"},
-    description="The zero-record audit as a targeted reprocessing plan (seed 004 C1): exactly "
+    description="The zero-record audit as a targeted reprocessing plan: exactly "
     "the real-loss game days, each re-processed from stored raw payloads where they exist, "
     "re-scraped otherwise. Apply with `nba-notify reprocess --apply` or the reprocess_job.",
 )

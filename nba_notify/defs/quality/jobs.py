@@ -95,7 +95,7 @@ def launch_reprocess_backfills(
 
 @dg.job(
     executor_def=dg.in_process_executor,
-    description="Targeted reprocessing from the zero-record audit (seed 004 C1): launches a "
+    description="Targeted reprocessing from the zero-record audit: launches a "
     "backfill of exactly the real-loss game days. Config: partitions (subset), dry_run.",
 )
 def reprocess_job():

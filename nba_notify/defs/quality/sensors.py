@@ -80,7 +80,7 @@ def run_of_attempt(instance: dg.DagsterInstance, item: q.RetryItem) -> dg.Dagste
     job=retry_scrape_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Retry queue worker (seed 003): queues failed scrapes (transient or permanent), "
+    description="Retry queue worker: queues failed scrapes (transient or permanent), "
     "launches a re-scrape run per due item (backoff 4 h / 12 h / 24 h, 3 attempts), settles "
     "attempts whose run failed, and observes the backlog on scrape_retry_queue.",
 )
