@@ -76,3 +76,17 @@ def test_jobs_that_write_to_braze_carry_the_campaign_for_the_run_queue_limit(def
     for name in ("braze_sync_job", "reconcile_job", "pre_send_check_job", "resolve_unknown_schedule_job"):
         tags = definitions.resolve_job_def(name).tags
         assert tags["nba_notify/braze_campaign"] == "sim-campaign-tipoff", name
+
+
+def test_the_policy_resource_is_the_products_policy_with_every_knob(monkeypatch):
+    from dataclasses import fields
+
+    from nba_notify.defs.notifications.policy import NotificationPolicyResource
+    from nba_notify.lib.ledger.planning import NotificationPolicy
+
+    monkeypatch.delenv("NBA_NOTIFY_SEND_GUARD", raising=False)
+    assert NotificationPolicyResource().policy("c") == NotificationPolicy(campaign_id="c")
+    configured = NotificationPolicyResource(lead_minutes=45, ambiguous_create_fallback="recreate").policy("c")
+    assert (configured.lead_minutes, configured.ambiguous_create_fallback) == (45, "recreate")
+    knobs = {f.name for f in fields(NotificationPolicy)} - {"campaign_id"}
+    assert knobs <= set(NotificationPolicyResource.model_fields)

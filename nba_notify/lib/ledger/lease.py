@@ -25,6 +25,11 @@ import sqlalchemy as sa
 
 from nba_notify.lib.errors import ErrorCategory, PipelineError
 
+# How long a lease lives without renewal, and how long a second scheduler waits for it before
+# giving up its run (the Dagster resource, the CLI and the repair jobs all use these).
+LEASE_TTL_SECONDS = 120.0
+LEASE_WAIT_SECONDS = 60.0
+
 ACQUIRE_SQL = sa.text(
     """
     INSERT INTO scheduler_leases (name, holder, fence, acquired_at, expires_at, released_at)

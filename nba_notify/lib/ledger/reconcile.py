@@ -27,7 +27,13 @@ from nba_notify.lib.db.tables.notifications import desired_notifications, schedu
 from nba_notify.lib.errors import PipelineError
 from nba_notify.lib.ledger import store, verification
 from nba_notify.lib.ledger.alerting import RULE_COUNT_MISMATCH, AlertSink, raise_domain_alert
-from nba_notify.lib.ledger.lease import Lease, lease_name, new_holder_id
+from nba_notify.lib.ledger.lease import (
+    LEASE_TTL_SECONDS,
+    LEASE_WAIT_SECONDS,
+    Lease,
+    lease_name,
+    new_holder_id,
+)
 from nba_notify.lib.ledger.planning import Desired, LedgerRow, NotificationPolicy
 from nba_notify.lib.ledger.sync import BrazeApi, Checkpoint, ScheduleSync, SyncReport, no_checkpoint
 from nba_notify.lib.ledger.webhook_store import rematch_unmatched
@@ -80,8 +86,8 @@ def reconcile(
     run_id: str | None = None,
     alerts: AlertSink | None = None,
     checkpoint: Checkpoint = no_checkpoint,
-    lease_ttl_seconds: float = 120.0,
-    lease_wait_seconds: float = 30.0,
+    lease_ttl_seconds: float = LEASE_TTL_SECONDS,
+    lease_wait_seconds: float = LEASE_WAIT_SECONDS,
 ) -> SyncReport:
     def work(sync: ScheduleSync) -> None:
         sync.resolve_unresolved()
@@ -168,8 +174,8 @@ def pre_send_verification(
     max_recreates: int = 20,
     run_id: str | None = None,
     alerts: AlertSink | None = None,
-    lease_ttl_seconds: float = 120.0,
-    lease_wait_seconds: float = 30.0,
+    lease_ttl_seconds: float = LEASE_TTL_SECONDS,
+    lease_wait_seconds: float = LEASE_WAIT_SECONDS,
 ) -> PreSendReport:
     """Schedules whose send is between ``buffer`` and ``buffer + window`` from now get their
     last check before the update window closes (a 10-minute schedule sees each once or

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from nba_notify.lib.ledger import store
+from nba_notify.lib.ledger.lease import LEASE_WAIT_SECONDS, Lease, lease_name, new_holder_id
 from nba_notify.lib.ledger.planning import Desired, NotificationPolicy, UpcomingGame, desired_notifications
 from nba_notify.lib.ledger.sync import BrazeApi, SyncReport, run_sync
 
@@ -77,14 +78,13 @@ def resolve_unknown(
     by: str = "operator",
     note: str | None = None,
     seen_at: datetime | None = None,
-    lease_wait_seconds: float = 30.0,
+    lease_wait_seconds: float = LEASE_WAIT_SECONDS,
 ) -> store.WriteBack:
     """The operator's answer to a CRITICAL ambiguous-schedule alert, from what the Braze
     dashboard shows (see :func:`store.operator_resolve`): ``exists`` (with the schedule id if
     known) or ``absent``. Fenced like any holder; recorded in ``scheduler_logs`` with who and
     why; the alert is resolved."""
     from nba_notify.lib.ledger.alerting import ENTITY, RULE_AMBIGUOUS
-    from nba_notify.lib.ledger.lease import Lease, lease_name, new_holder_id
 
     lease = Lease.acquire(
         engine,

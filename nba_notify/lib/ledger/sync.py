@@ -53,7 +53,14 @@ from nba_notify.lib.ledger.alerting import (
     raise_unresolved_alert,
     resolve_unresolved_alert,
 )
-from nba_notify.lib.ledger.lease import FenceLost, Lease, lease_name, new_holder_id
+from nba_notify.lib.ledger.lease import (
+    LEASE_TTL_SECONDS,
+    LEASE_WAIT_SECONDS,
+    FenceLost,
+    Lease,
+    lease_name,
+    new_holder_id,
+)
 from nba_notify.lib.ledger.planning import (
     Action,
     ActionKind,
@@ -1085,8 +1092,8 @@ def run_sync(
     run_id: str | None = None,
     checkpoint: Checkpoint = no_checkpoint,
     alerts: AlertSink | None = None,
-    lease_ttl_seconds: float = 120.0,
-    lease_wait_seconds: float = 30.0,
+    lease_ttl_seconds: float = LEASE_TTL_SECONDS,
+    lease_wait_seconds: float = LEASE_WAIT_SECONDS,
 ) -> SyncReport:
     """Acquire the campaign lease, run one sync, release the lease.
 
