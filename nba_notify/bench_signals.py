@@ -367,7 +367,7 @@ class SignalsBench:
             self.check_passed[key] = not failed
 
     def retry_tick(self) -> None:
-        from nba_notify.defs.quality.driver import run_retry_tick
+        from nba_notify.harness.retry_driver import run_retry_tick
 
         for run in run_retry_tick(self.definitions, self.instance, run_config=QUIET_RUN_CONFIG):
             self.report.runs += 1

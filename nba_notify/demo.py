@@ -160,7 +160,7 @@ class DemoRunner:
                 self.report.checks[key] = bool(evaluation.passed)  # type: ignore[union-attr]
 
     def retry_tick(self) -> None:
-        from nba_notify.defs.quality.driver import run_retry_tick
+        from nba_notify.harness.retry_driver import run_retry_tick
 
         started = time.perf_counter()
         runs = run_retry_tick(self.definitions, self.instance, run_config=QUIET_RUN_CONFIG)
@@ -194,7 +194,7 @@ class DemoRunner:
 
 def add_faults(runner: DemoRunner, today: date) -> list[str]:
     """Misbehaving upstreams for the whole demo (see the module docstring)."""
-    from nba_notify.defs.quality.driver import add_recoverable_source_fault
+    from nba_notify.harness.retry_driver import add_recoverable_source_fault
 
     control = runner.control
     dropped = add_recoverable_source_fault(control, today, runner.now())

@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 
 from nba_notify.definitions import load
-from nba_notify.defs.notifications.inprocess import check_results, execute, failed_checks
 from nba_notify.defs.notifications.policy import NotificationPolicyResource
 from nba_notify.defs.notifications.sensors import count_mismatch_sensor, stale_pending_sensor
 from nba_notify.defs.resources import AlertsResource, BrazeResource, ClockResource, PostgresResource
+from nba_notify.harness.notifications import check_results, execute, failed_checks
 from nba_notify_tests.notifications.conftest import (
     BRAZE_KEY,
     CAMPAIGN,

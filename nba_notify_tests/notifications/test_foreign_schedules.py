@@ -16,10 +16,10 @@ import pytest
 import sqlalchemy as sa
 
 from nba_notify.cli import main
-from nba_notify.defs.notifications.inprocess import check_results, execute
 from nba_notify.defs.notifications.policy import NotificationPolicyResource
 from nba_notify.defs.notifications.sensors import count_mismatch_sensor
 from nba_notify.defs.resources import AlertsResource, BrazeResource, ClockResource, PostgresResource
+from nba_notify.harness.notifications import check_results, execute
 from nba_notify.lib.ledger.foreign import MIN_LIST_INTERVAL_SECONDS, ListBudget, unowned_minutes
 from nba_notify.lib.ledger.service import refresh_desired
 from nba_notify.lib.monitoring.health import health_overview

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from nba_notify.definitions import load
-from nba_notify.defs.quality.driver import add_recoverable_source_fault, run_retry_tick
+from nba_notify.harness.retry_driver import add_recoverable_source_fault, run_retry_tick
 from nba_notify.lib.db.tables.quality import scrape_retry_queue
 from nba_notify.lib.quality import quality_summary
 

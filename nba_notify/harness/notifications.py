@@ -1,6 +1,6 @@
 """Run the notification jobs in-process without Dagster plumbing (the demo, scripts, tests).
 
-from nba_notify.defs.notifications.inprocess import execute
+from nba_notify.harness.notifications import execute
 result = execute("braze_sync_job")            # sync + every check, resources from the env
 result = execute("full_verify_job")
 failed = failed_checks(result)                # [] when every check passed
@@ -19,25 +19,9 @@ def notification_definitions(
     resources: dict[str, Any] | None = None, settings: Settings | None = None
 ) -> dg.Definitions:
     """The notification domain alone (``games`` stays an external upstream)."""
-    return dg.Definitions(
-        assets=[
-            assets.upcoming_games,
-            assets.desired_notifications,
-            assets.braze_schedules,
-            assets.notification_sends,
-        ],
-        asset_checks=list(checks.ALL_CHECKS),
-        jobs=[
-            jobs.braze_sync_job,
-            jobs.full_verify_job,
-            jobs.gap_detection_job,
-            jobs.reconcile_job,
-            jobs.pre_send_check_job,
-            jobs.reconcile_counts_job,
-            jobs.resolve_unknown_schedule_job,
-            jobs.resolve_foreign_schedule_job,
-        ],
-        resources=resources if resources is not None else build_resources(settings),
+    return dg.Definitions.merge(
+        dg.load_definitions_from_modules([assets, checks, jobs]),
+        dg.Definitions(resources=resources if resources is not None else build_resources(settings)),
     )
 
 
