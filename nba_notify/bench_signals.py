@@ -500,10 +500,11 @@ class SignalsBench:
             fault.game_ids = [g.nba_id for g in games]
             fault.detail = f"BDL lists the {len(games)} games of {day} only 36 h after tip-off"
         elif fault.kind == "wrong_score":
-            yesterday = day - timedelta(days=1)
-            game = self.rng.choice(self.listed_games(yesterday))
+            # One of the day's own games (misreported once it has started, and final by the
+            # 23:45 run): a game of yesterday could be another problem's (a late feed hides it).
+            game = self.rng.choice(games)
             faults.add(Fault("wrong_score", "bdl.games", params={"game_ids": [game.nba_id], "points": 3}))
-            fault.day, fault.game_ids = yesterday, [game.nba_id]
+            fault.game_ids = [game.nba_id]
             fault.detail = f"BDL reports {game.away.tricode}@{game.home.tricode}'s home score 3 points high"
         elif fault.kind == "box_score_never":
             game = self.rng.choice(games)

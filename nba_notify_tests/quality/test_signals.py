@@ -226,3 +226,12 @@ def test_a_multi_day_run_reports_each_days_discrepancies_on_its_own_partition(
     for day in days:
         assert metadata("box_score_coverage", day)["dagster/row_count"] == 0
         assert metadata("games", day)["dagster/row_count"] == len(truth(sim, day))
+
+
+def test_a_source_misreporting_a_final_score_fails_the_agreement_check_end_to_end(db, sim, run_pipeline):
+    first = sorted(g["nba_game_id"] for g in truth(sim))[0]
+    sim.control.add_fault("wrong_score", "bdl.games", params={"game_ids": [first], "points": 3})
+    result = run_pipeline(DAY)
+    agree = check(result, "sources_agree_on_games")
+    assert not agree.passed and agree.severity == dg.AssetCheckSeverity.ERROR
+    assert first in agree.description
