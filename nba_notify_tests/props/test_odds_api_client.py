@@ -93,6 +93,7 @@ def test_historical_snapshots_are_wrapped_and_cost_ten_times(sim, odds):
 def test_an_invalid_key_is_auth_and_the_key_is_nowhere(sim, caplog):
     secret = "not-the-key-0123456789"
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO, logger="httpx")  # the CLI quiets httpx; other tests may have run it
     with make(sim, secret) as client, pytest.raises(PipelineError) as raised:
         client.events()
     error = raised.value
