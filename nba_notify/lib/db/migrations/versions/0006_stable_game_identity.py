@@ -36,6 +36,18 @@ down_revision = ("0003", "0004", "0005")
 branch_labels = None
 depends_on = None
 
+
+def _keyed(table: str) -> sa.TableClause:
+    """A table by name with its pre-migration ``game_key`` column, for Core statements."""
+    return sa.table(table, sa.column("game_key"))
+
+
+def _rename_index(bind: sa.Connection, old: str, new: str) -> None:
+    # Index names cannot be bound parameters: they are quoted by the dialect instead.
+    quote = bind.dialect.identifier_preparer.quote
+    bind.execute(sa.text("ALTER INDEX " + quote(old) + " RENAME TO " + quote(new)))
+
+
 NOTIFICATION_TABLES = (
     # (table, index on game_key or None, has intent_key)
     ("desired_notifications", "ix_desired_notifications_game_key", True),
@@ -179,9 +191,10 @@ def _identity_map(bind: sa.Connection) -> tuple[dict[str, str], set[str]]:
             by_teams[(g.home_team, g.away_team)].append((g.game_date, g.nbac_game_id))
     keys: set[str] = set()
     for table, _, _ in NOTIFICATION_TABLES:
+        keyed = _keyed(table)
         keys |= set(
             bind.execute(
-                sa.text(f"SELECT DISTINCT game_key FROM {table} WHERE game_key IS NOT NULL")
+                sa.select(sa.distinct(keyed.c.game_key)).where(keyed.c.game_key.is_not(None))
             ).scalars()
         )
     mapping = dict(current)
@@ -315,15 +328,14 @@ def upgrade() -> None:
                 )
         op.alter_column(table, "game_key", new_column_name="game_id")
         if index is not None:
-            op.execute(f"ALTER INDEX {index} RENAME TO {index.replace('game_key', 'game_id')}")
+            _rename_index(bind, index, index.replace("game_key", "game_id"))
 
     # Discrepancies and box-score lines follow their game; a key no games row knows is stale.
     for table in ("source_discrepancies", "player_box_scores"):
-        bind.execute(sa.text(f"DELETE FROM {table} WHERE game_key NOT IN (SELECT game_key FROM games)"))
+        rows = _keyed(table)
+        bind.execute(sa.delete(rows).where(rows.c.game_key.not_in(sa.select(_keyed("games").c.game_key))))
         for old, new in {k: v for k, v in mapping.items() if k in current}.items():
-            bind.execute(
-                sa.text(f"UPDATE {table} SET game_key = :new WHERE game_key = :old"), {"old": old, "new": new}
-            )
+            bind.execute(sa.update(rows).where(rows.c.game_key == old).values(game_key=new))
         op.alter_column(table, "game_key", new_column_name="game_id")
     op.alter_column("player_box_scores", "game_id", type_=sa.String(length=16), existing_nullable=False)
 
@@ -397,7 +409,7 @@ def downgrade() -> None:
         )
         op.alter_column(table, "game_id", new_column_name="game_key")
         if index is not None:
-            op.execute(f"ALTER INDEX {index.replace('game_key', 'game_id')} RENAME TO {index}")
+            _rename_index(op.get_bind(), index.replace("game_key", "game_id"), index)
     op.drop_index("ix_game_identity_conflicts_game_date", table_name="game_identity_conflicts")
     op.drop_index(
         "uq_game_identity_conflicts_open",
