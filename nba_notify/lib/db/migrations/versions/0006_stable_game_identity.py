@@ -313,19 +313,16 @@ def upgrade() -> None:
     _carry_ledger_over(bind, mapping, current)
     for table, index, has_intent in NOTIFICATION_TABLES:
         if table != "schedule_ledger":
+            rows = sa.table(table, sa.column("game_key"), sa.column("intent_key"))
             for old, new in mapping.items():
-                bind.execute(
-                    sa.text(
-                        f"UPDATE {table} SET game_key = CAST(:new AS text)"
-                        + (
-                            ", intent_key = CAST(:new AS text) || substr(intent_key, strpos(intent_key, '|'))"
-                            " WHERE game_key = :old AND (intent_key IS NULL OR strpos(intent_key, '|') > 0)"
-                            if has_intent
-                            else " WHERE game_key = :old"
-                        )
-                    ),
-                    {"old": old, "new": new},
-                )
+                update = sa.update(rows).where(rows.c.game_key == old).values(game_key=new)
+                if has_intent:
+                    # the intent key starts with the game key: "<game>|<kind>|<campaign>|<template>"
+                    separator = sa.func.strpos(rows.c.intent_key, "|")
+                    update = update.where(sa.or_(rows.c.intent_key.is_(None), separator > 0)).values(
+                        intent_key=sa.literal(new, sa.Text) + sa.func.substr(rows.c.intent_key, separator)
+                    )
+                bind.execute(update)
         op.alter_column(table, "game_key", new_column_name="game_id")
         if index is not None:
             _rename_index(bind, index, index.replace("game_key", "game_id"))
@@ -386,27 +383,32 @@ def downgrade() -> None:
     op.create_unique_constraint("uq_games_nbac_game_id", "games", ["nbac_game_id"])
 
     op.alter_column("player_box_scores", "game_id", type_=sa.String(length=32), existing_nullable=False)
+    key_map = sa.table("game_key_map", sa.column("game_id"), sa.column("game_key"))
     for table in ("player_box_scores", "source_discrepancies"):
+        rows = sa.table(table, sa.column("game_id"))
         op.execute(
-            f"UPDATE {table} t SET game_id = m.game_key FROM game_key_map m WHERE m.game_id = t.game_id"
+            sa.update(rows).where(key_map.c.game_id == rows.c.game_id).values(game_id=key_map.c.game_key)
         )
         op.alter_column(table, "game_id", new_column_name="game_key")
     for table, index, has_intent in NOTIFICATION_TABLES:
-        op.execute(
-            f"""
-            UPDATE {table} t
-               SET game_id = COALESCE(m.game_key, regexp_replace(t.game_id, '^legacy:', ''))
-                   {
-                ", intent_key = COALESCE(m.game_key, regexp_replace(t.game_id, '^legacy:', ''))"
-                " || substr(t.intent_key, strpos(t.intent_key, '|'))"
-                if has_intent
-                else ""
-            }
-              FROM (SELECT DISTINCT game_id FROM {table}) k
-              LEFT JOIN game_key_map m ON m.game_id = k.game_id
-             WHERE t.game_id = k.game_id
-            """
+        rows = sa.table(table, sa.column("game_id"), sa.column("intent_key"))
+        games_here = sa.select(sa.distinct(rows.c.game_id).label("game_id")).subquery("k")
+        old_keys = (
+            sa.select(
+                games_here.c.game_id,
+                sa.func.coalesce(
+                    key_map.c.game_key, sa.func.regexp_replace(games_here.c.game_id, "^legacy:", "")
+                ).label("old_key"),
+            )
+            .select_from(games_here.outerjoin(key_map, key_map.c.game_id == games_here.c.game_id))
+            .subquery("old")
         )
+        values = {"game_id": old_keys.c.old_key}
+        if has_intent:
+            values["intent_key"] = old_keys.c.old_key.concat(
+                sa.func.substr(rows.c.intent_key, sa.func.strpos(rows.c.intent_key, "|"))
+            )
+        op.execute(sa.update(rows).where(rows.c.game_id == old_keys.c.game_id).values(values))
         op.alter_column(table, "game_id", new_column_name="game_key")
         if index is not None:
             _rename_index(op.get_bind(), index.replace("game_key", "game_id"), index)
